@@ -1,0 +1,261 @@
+"""The control API (``/__sim__/*``): inspect and script the world. Never faulted or metered."""
+
+import json
+import math
+from typing import Any
+
+from aiohttp import web
+
+from .faults import FaultError
+from .keys import WORLD
+from .tokens import parse_scopes
+from .world import REGIONS, World
+
+ACTIVITIES = ("park", "drive", "charge", "climate", "sleep", "wake", "offline")
+
+
+def _bad(message: str, status: int = 400) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _json(request: web.Request) -> Any:
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+async def state(request: web.Request) -> web.Response:
+    """GET /__sim__/state."""
+    return web.json_response(request.app[WORLD].state())
+
+
+async def meter(request: web.Request) -> web.Response:
+    """GET /__sim__/meter[?log=N]."""
+    world = request.app[WORLD]
+    world.tick()
+    try:
+        log = int(request.query.get("log", "0"))
+    except ValueError:
+        return _bad("log must be an integer")
+    return web.json_response(world.meter.as_dict(log=log))
+
+
+async def meter_reset(request: web.Request) -> web.Response:
+    """POST /__sim__/meter/reset."""
+    world = request.app[WORLD]
+    world.meter.reset(world.tick())
+    return web.json_response(world.meter.as_dict())
+
+
+async def faults_list(request: web.Request) -> web.Response:
+    """GET /__sim__/faults."""
+    world = request.app[WORLD]
+    now = world.now()
+    return web.json_response(
+        {
+            "now": now,
+            "faults": [f.as_dict() | {"active": f.active(now)} for f in world.faults],
+        }
+    )
+
+
+async def faults_add(request: web.Request) -> web.Response:
+    """POST /__sim__/faults {"kind", "seconds", "paths", "status", ...}."""
+    world = request.app[WORLD]
+    body = await _json(request)
+    try:
+        fault = world.faults.parse(body, world.now())
+    except FaultError as err:
+        return _bad(str(err))
+    revoked: list[str] = []
+    if fault.kind == "revoke_token":
+        for account in world.accounts.values():
+            if fault.email is None or account.email == fault.email.strip().lower():
+                world.tokens.revoke(account)
+                revoked.append(account.email)
+        if not revoked:
+            return _bad("no such account", 404)
+        return web.json_response({"fault": fault.as_dict(), "revoked": revoked})
+    world.faults.add(fault)
+    return web.json_response({"fault": fault.as_dict()})
+
+
+async def faults_clear(request: web.Request) -> web.Response:
+    """DELETE /__sim__/faults[?kind=...]."""
+    removed = request.app[WORLD].faults.clear(request.query.get("kind"))
+    return web.json_response({"removed": removed})
+
+
+def _vehicle_view(world: World, vin: str) -> dict[str, Any]:
+    for item in world.state()["vehicles"]:
+        if item["vin"] == vin:
+            return dict(item)
+    raise KeyError(vin)  # pragma: no cover - callers check the VIN first
+
+
+async def vehicle_script(request: web.Request) -> web.Response:
+    """POST /__sim__/vehicles/{vin} {"activity", "requires_command_signing", "in_service",
+    "battery_level", "latitude", "longitude", "locked", "outside_temp"}."""
+    world = request.app[WORLD]
+    vin = request.match_info["vin"]
+    if vin not in world.vehicles:
+        return _bad("unknown vehicle", 404)
+    body = await _json(request)
+    if not isinstance(body, dict):
+        return _bad("body must be a JSON object")
+    car = world.vehicle(vin)
+    now = world.now()
+    activity = body.get("activity")
+    if activity is not None and activity not in ACTIVITIES:
+        return _bad(f"activity must be one of {', '.join(ACTIVITIES)}")
+    for key in ("requires_command_signing", "in_service", "locked"):
+        if key in body and not isinstance(body[key], bool):
+            return _bad(f"{key} must be a boolean")
+    for key in ("battery_level", "latitude", "longitude", "outside_temp"):
+        if key in body and (
+            isinstance(body[key], bool) or not isinstance(body[key], int | float)
+        ):
+            return _bad(f"{key} must be a number")
+    if activity is not None:
+        car.set_activity(activity, now)
+    if "requires_command_signing" in body:
+        car.requires_command_signing = body["requires_command_signing"]
+    if "in_service" in body:
+        car.in_service = body["in_service"]
+    if "locked" in body:
+        car.locked = body["locked"]
+    if "battery_level" in body:
+        level = max(0.0, min(100.0, float(body["battery_level"])))
+        car.energy_kwh = car.config.battery_kwh * level / 100.0
+    if "latitude" in body or "longitude" in body:
+        car.set_location(
+            float(body.get("latitude", car.latitude)),
+            float(body.get("longitude", car.longitude)),
+        )
+    if "outside_temp" in body:
+        car.outside_temp = float(body["outside_temp"])
+    return web.json_response(_vehicle_view(world, vin))
+
+
+async def account_script(request: web.Request) -> web.Response:
+    """POST /__sim__/accounts/{email} {"locked", "captcha", "region", "registered"}."""
+    world = request.app[WORLD]
+    account = world.account_by_email(request.match_info["email"])
+    if account is None:
+        return _bad("unknown account", 404)
+    body = await _json(request)
+    if not isinstance(body, dict):
+        return _bad("body must be a JSON object")
+    for key in ("locked", "captcha", "registered"):
+        if key in body and not isinstance(body[key], bool):
+            return _bad(f"{key} must be a boolean")
+    if "region" in body and body["region"] not in REGIONS:
+        return _bad(f"region must be one of {', '.join(REGIONS)}")
+    if "locked" in body:
+        account.locked = body["locked"]
+        account.failed_logins = 0
+    if "captcha" in body:
+        account.captcha = body["captcha"]
+    if "registered" in body:
+        account.registered = body["registered"]
+    if "region" in body:
+        account.region = body["region"]
+    return web.json_response(account.as_dict())
+
+
+async def clock_get(request: web.Request) -> web.Response:
+    """GET /__sim__/clock."""
+    world = request.app[WORLD]
+    return web.json_response({"now": world.now(), "virtual": world.clock.virtual})
+
+
+async def clock_advance(request: web.Request) -> web.Response:
+    """POST /__sim__/clock {"advance": seconds} or {"to": epoch} (virtual clock only)."""
+    world = request.app[WORLD]
+    if not world.clock.virtual:
+        return _bad("the simulator runs on the real clock", 409)
+    body = await _json(request)
+    if not isinstance(body, dict):
+        return _bad("body must be a JSON object")
+    seconds = body.get("advance")
+    if "to" in body:
+        target = body["to"]
+        if isinstance(target, bool) or not isinstance(target, int | float):
+            return _bad("to must be a number")
+        seconds = target - world.now()
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return _bad("advance must be a number")
+    if seconds < 0 or not math.isfinite(seconds):
+        return _bad("the clock cannot go backwards")
+    now = world.advance(float(seconds))
+    return web.json_response({"now": now, "virtual": True})
+
+
+async def reset(request: web.Request) -> web.Response:
+    """POST /__sim__/reset: back to the seeded initial world."""
+    world = request.app[WORLD]
+    world.reset()
+    return web.json_response(world.state())
+
+
+async def oauth_code(request: web.Request) -> web.Response:
+    """POST /__sim__/oauth/code {"email", "code_challenge", "redirect_uri", "state",
+    "client_id", "scope"} -> {"code", "state"}: a code without the sign-in pages."""
+    world = request.app[WORLD]
+    body = await _json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("email"), str):
+        return _bad("email is required")
+    account = world.account_by_email(body["email"])
+    if account is None:
+        return _bad("unknown account", 404)
+    redirect_uri = body.get("redirect_uri")
+    if not isinstance(redirect_uri, str) or not redirect_uri:
+        return _bad("redirect_uri is required")
+    challenge = body.get("code_challenge")
+    code = world.sso.code_for(
+        account,
+        client_id=str(body.get("client_id") or "ownerapi"),
+        redirect_uri=redirect_uri,
+        code_challenge=challenge if isinstance(challenge, str) and challenge else None,
+        scope=body.get("scope") if isinstance(body.get("scope"), str) else None,
+    )
+    return web.json_response({"code": code, "state": body.get("state")})
+
+
+async def oauth_tokens(request: web.Request) -> web.Response:
+    """POST /__sim__/oauth/tokens {"email", "scope"}: a token response without sign-in."""
+    world = request.app[WORLD]
+    body = await _json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("email"), str):
+        return _bad("email is required")
+    account = world.account_by_email(body["email"])
+    if account is None:
+        return _bad("unknown account", 404)
+    scope = body.get("scope")
+    return web.json_response(
+        world.tokens.issue(
+            account, scopes=parse_scopes(scope if isinstance(scope, str) else None)
+        )
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the control API."""
+    r = app.router
+    r.add_get("/__sim__/state", state)
+    r.add_get("/__sim__/meter", meter)
+    r.add_post("/__sim__/meter/reset", meter_reset)
+    r.add_get("/__sim__/faults", faults_list)
+    r.add_post("/__sim__/faults", faults_add)
+    r.add_delete("/__sim__/faults", faults_clear)
+    r.add_post("/__sim__/vehicles/{vin}", vehicle_script)
+    r.add_post("/__sim__/accounts/{email}", account_script)
+    r.add_get("/__sim__/clock", clock_get)
+    r.add_post("/__sim__/clock", clock_advance)
+    r.add_post("/__sim__/reset", reset)
+    r.add_post("/__sim__/oauth/code", oauth_code)
+    r.add_post("/__sim__/oauth/tokens", oauth_tokens)

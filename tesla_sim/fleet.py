@@ -1,0 +1,287 @@
+"""The simulated Fleet API (``/api/1/*``), with the real envelope and status codes.
+
+Served at the root (region ``na``) and under ``/eu`` (region ``eu``); an account whose region
+differs from the base it is called on gets 421 (``GET /api/1/users/region`` tells the right base).
+"""
+
+from collections.abc import Mapping
+import json
+from typing import Any
+
+from aiohttp import web
+
+from .keys import WORLD
+from .payloads import parse_endpoints, summary, vehicle_data
+from .tokens import TokenError, TokenRecord
+from .vehicles import CommandError, Vehicle
+from .world import Account, World
+
+ASLEEP_ERROR = "vehicle unavailable: vehicle is offline or asleep"
+SIGNING_ERROR = (
+    "Tesla Vehicle Command Protocol required, please refer to the documentation here: "
+    "https://developer.tesla.com/docs/fleet-api#2023-10-09-rest-api-vehicle-commands-endpoint-"
+    "deprecation-warning"
+)
+PRECONDITION_ERROR = (
+    "Account or app not registered in this region; register the partner account first"
+)
+CHARGING_COMMANDS = frozenset(
+    {
+        "charge_start",
+        "charge_stop",
+        "set_charge_limit",
+        "charge_max_range",
+        "charge_standard",
+        "set_charging_amps",
+        "charge_port_door_open",
+        "charge_port_door_close",
+        "set_scheduled_charging",
+    }
+)
+REGION_PREFIXES = {"": "na", "/eu": "eu"}
+
+
+class ApiError(Exception):
+    """An error answer in the Fleet API envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        description: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """``error`` goes to the body's ``error`` field."""
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.description = description
+        self.headers = dict(headers or {})
+
+    def response(self) -> web.Response:
+        """The JSON error response."""
+        return web.json_response(
+            {
+                "response": None,
+                "error": self.error,
+                "error_description": self.description,
+            },
+            status=self.status,
+            headers=self.headers,
+        )
+
+
+def envelope(response: Any, **extra: Any) -> web.Response:
+    """``{"response": ...}``."""
+    return web.json_response({"response": response, **extra})
+
+
+def served_region(request: web.Request) -> str:
+    """Region of the base URL the request came in on."""
+    return "eu" if request.path.startswith("/eu/") else "na"
+
+
+def authenticate(
+    request: web.Request, *, region_check: bool = True
+) -> tuple[Account, TokenRecord]:
+    """Bearer token -> account (401/412/421 otherwise)."""
+    world = request.app[WORLD]
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    try:
+        record = world.tokens.check_access(token.strip())
+    except TokenError as err:
+        message = (
+            "token expired (401)"
+            if err.reason == "token expired"
+            else "invalid bearer token"
+        )
+        raise ApiError(
+            401,
+            message,
+            err.reason,
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
+    account = world.accounts[record.account_id]
+    if not account.registered:
+        raise ApiError(412, PRECONDITION_ERROR)
+    if region_check and account.region != served_region(request):
+        raise ApiError(
+            421,
+            f"user out of region, use base URL: {world.region_base_url(account.region)}",
+        )
+    return account, record
+
+
+def _vehicle(request: web.Request, account: Account) -> Vehicle:
+    world = request.app[WORLD]
+    car = world.find_vehicle(account, request.match_info["vehicle_id"])
+    if car is None:
+        raise ApiError(404, "not_found", "vehicle not found")
+    return car
+
+
+def _rate_limit(world: World, car: Vehicle, category: str) -> dict[str, str]:
+    limit, remaining, retry = world.rate_limits.hit(car.vin, category, world.now())
+    headers = {
+        "RateLimit-Limit": str(limit),
+        "RateLimit-Remaining": str(remaining),
+        "RateLimit-Reset": str(retry or 60),
+    }
+    if retry:
+        headers["Retry-After"] = str(retry)
+        raise ApiError(
+            429, f"rate limit exceeded: retry in {retry} seconds", headers=headers
+        )
+    return headers
+
+
+def _require_scope(record: TokenRecord, *scopes: str) -> None:
+    if not any(s in record.scopes for s in scopes):
+        raise ApiError(403, "Unauthorized missing scopes", " ".join(scopes))
+
+
+def _require_online(car: Vehicle) -> None:
+    if not car.is_online:
+        raise ApiError(408, ASLEEP_ERROR)
+
+
+async def users_region(request: web.Request) -> web.Response:
+    """GET /api/1/users/region."""
+    world = request.app[WORLD]
+    account, _ = authenticate(request, region_check=False)
+    return envelope(
+        {
+            "region": account.region,
+            "fleet_api_base_url": world.region_base_url(account.region),
+        }
+    )
+
+
+async def users_me(request: web.Request) -> web.Response:
+    """GET /api/1/users/me."""
+    account, _ = authenticate(request)
+    return envelope(
+        {
+            "email": account.email,
+            "full_name": account.full_name,
+            "profile_image_url": None,
+            "vault_uuid": account.id,
+        }
+    )
+
+
+async def vehicles(request: web.Request) -> web.Response:
+    """GET /api/1/vehicles (sleep-state check; never wakes a car)."""
+    world = request.app[WORLD]
+    account, _ = authenticate(request)
+    cars = [summary(car) for car in world.vehicles_of(account)]
+    pagination = {
+        "previous": None,
+        "next": None,
+        "current": 1,
+        "per_page": max(len(cars), 1),
+        "count": len(cars),
+        "pages": 1,
+    }
+    return envelope(cars, pagination=pagination, count=len(cars))
+
+
+async def vehicle(request: web.Request) -> web.Response:
+    """GET /api/1/vehicles/{id} (sleep-state check; never wakes the car)."""
+    account, _ = authenticate(request)
+    return envelope(summary(_vehicle(request, account)))
+
+
+async def get_vehicle_data(request: web.Request) -> web.Response:
+    """GET /api/1/vehicles/{id}/vehicle_data?endpoints=a;b (408 when not online)."""
+    world = request.app[WORLD]
+    account, record = authenticate(request)
+    car = _vehicle(request, account)
+    _require_scope(record, "vehicle_device_data")
+    headers = _rate_limit(world, car, "data")
+    _require_online(car)
+    now = world.now()
+    car.touch_data(now)
+    data = vehicle_data(
+        car,
+        now,
+        parse_endpoints(request.query.get("endpoints")),
+        location_allowed="vehicle_location" in record.scopes,
+    )
+    response = envelope(data)
+    response.headers.update(headers)
+    return response
+
+
+async def wake_up(request: web.Request) -> web.Response:
+    """POST /api/1/vehicles/{id}/wake_up: the car comes online a few seconds later."""
+    world = request.app[WORLD]
+    account, _ = authenticate(request)
+    car = _vehicle(request, account)
+    headers = _rate_limit(world, car, "wake")
+    car.wake_up(world.now(), world.rng)
+    response = envelope(summary(car))
+    response.headers.update(headers)
+    return response
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    if request.content_type == "application/x-www-form-urlencoded":
+        form = await request.post()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        params = json.loads(raw)
+    except ValueError:
+        raise ApiError(400, "invalid_json", "the body is not JSON") from None
+    if not isinstance(params, dict):
+        raise ApiError(400, "invalid_json", "the body must be a JSON object")
+    return params
+
+
+async def command(request: web.Request) -> web.Response:
+    """POST /api/1/vehicles/{id}/command/{name}."""
+    world = request.app[WORLD]
+    account, record = authenticate(request)
+    car = _vehicle(request, account)
+    name = request.match_info["command"]
+    if car.requires_command_signing:
+        raise ApiError(403, SIGNING_ERROR)
+    if name in CHARGING_COMMANDS:
+        _require_scope(record, "vehicle_cmds", "vehicle_charging_cmds")
+    else:
+        _require_scope(record, "vehicle_cmds")
+    params = await _params(request)
+    headers = _rate_limit(world, car, "command")
+    _require_online(car)
+    try:
+        result, reason = car.command(name, params, world.now())
+    except CommandError as err:
+        raise ApiError(400, "invalid_command", str(err)) from None
+    response = envelope({"result": result, "reason": reason})
+    response.headers.update(headers)
+    return response
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the Fleet API under every region prefix."""
+    for prefix in REGION_PREFIXES:
+        base = f"{prefix}/api/1"
+        app.router.add_get(f"{base}/users/region", users_region)
+        app.router.add_get(f"{base}/users/me", users_me)
+        app.router.add_get(f"{base}/vehicles", vehicles)
+        app.router.add_get(f"{base}/vehicles/{{vehicle_id}}", vehicle)
+        app.router.add_get(
+            f"{base}/vehicles/{{vehicle_id}}/vehicle_data", get_vehicle_data
+        )
+        app.router.add_post(f"{base}/vehicles/{{vehicle_id}}/wake_up", wake_up)
+        app.router.add_post(
+            f"{base}/vehicles/{{vehicle_id}}/command/{{command}}", command
+        )

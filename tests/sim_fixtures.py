@@ -1,0 +1,92 @@
+"""Pytest fixtures that run ``tesla_sim`` on 127.0.0.1 (imported by tests/conftest.py)."""
+
+import base64
+from collections.abc import AsyncIterator
+import hashlib
+import html
+import json
+import re
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tesla_sim import SimServer, World
+
+
+@pytest.fixture
+async def sim(socket_enabled: None) -> AsyncIterator[SimServer]:
+    """The simulator (seed 1, real clock, no latency) on a free loopback port."""
+    async with SimServer(
+        seed=1, virtual_clock=False, latency=0.0, host="127.0.0.1", port=0
+    ) as server:
+        yield server
+
+
+@pytest.fixture
+def sim_world(sim: SimServer) -> World:
+    """The running simulator's world (accounts, vehicles, meter, faults, clock)."""
+    return sim.world
+
+
+@pytest.fixture
+async def sim_virtual(socket_enabled: None) -> AsyncIterator[SimServer]:
+    """The simulator on a virtual clock (advance with ``sim.world.advance(seconds)``)."""
+    async with SimServer(
+        seed=1, virtual_clock=True, latency=0.0, host="127.0.0.1", port=0
+    ) as server:
+        yield server
+
+
+# -- helpers for tests that talk raw HTTP to the simulator ---------------------------------
+
+HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+REDIRECT_URI = "https://auth.tesla.com/void/callback"
+
+
+def browser_session() -> aiohttp.ClientSession:
+    """A client session that keeps cookies from 127.0.0.1 (like a browser would)."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """The hidden inputs of an HTML page."""
+    return {name: html.unescape(value) for name, value in HIDDEN_INPUT.findall(page)}
+
+
+def pkce_pair(seed: str = "verifier") -> tuple[str, str]:
+    """A (code_verifier, S256 code_challenge) pair."""
+    verifier = (seed * 8)[:64]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return verifier, challenge.rstrip(b"=").decode()
+
+
+def authorize_params(challenge: str, login_hint: str | None = None) -> dict[str, str]:
+    """Query of GET /oauth2/v3/authorize as a headless client sends it."""
+    params = {
+        "client_id": "ownerapi",
+        "redirect_uri": REDIRECT_URI,
+        "response_type": "code",
+        "scope": "openid email offline_access vehicle_device_data vehicle_location "
+        "vehicle_cmds vehicle_charging_cmds",
+        "state": "state-123",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    if login_hint is not None:
+        params["login_hint"] = login_hint
+    return params
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Authorization header."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The (unverified) payload of a JWT."""
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return claims
