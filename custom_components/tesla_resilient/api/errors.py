@@ -1,0 +1,122 @@
+"""Exceptions raised by the Tesla cloud client.
+
+Every exception derives from :class:`TeslaError`. Messages are safe to log: they never
+contain a token, password, passcode, cookie or VIN.
+"""
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import MfaFactor
+
+DEFAULT_RETRY_AFTER = 60.0
+"""Seconds to wait after a 429 that carries no usable ``Retry-After`` header."""
+
+
+class TeslaError(Exception):
+    """Base class of everything the Tesla cloud client raises."""
+
+
+class CloudUnavailable(TeslaError):
+    """Tesla's cloud cannot be reached or failed: 5xx, 540, timeouts, connection errors."""
+
+
+class MalformedResponse(CloudUnavailable):
+    """A response body is not JSON or not the expected envelope."""
+
+
+class VehicleAsleep(TeslaError):
+    """HTTP 408: the vehicle is asleep or offline. Not a failure."""
+
+
+class RateLimited(TeslaError):
+    """HTTP 429: too many requests; wait at least ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float = DEFAULT_RETRY_AFTER) -> None:
+        """Store how long to wait before the next request."""
+        super().__init__(f"Rate limited by Tesla, retry after {retry_after:g} s")
+        self.retry_after = retry_after
+
+    @classmethod
+    def from_header(cls, retry_after: str | None) -> RateLimited:
+        """Build from a ``Retry-After`` header in seconds (default 60 when absent or bad)."""
+        try:
+            seconds = (
+                float(retry_after) if retry_after is not None else DEFAULT_RETRY_AFTER
+            )
+        except ValueError:
+            seconds = DEFAULT_RETRY_AFTER
+        if not math.isfinite(seconds):
+            seconds = DEFAULT_RETRY_AFTER
+        return cls(max(seconds, 0.0))
+
+
+class AuthFailed(TeslaError):
+    """The tokens are no longer accepted: 401 after a refresh, or refresh refused."""
+
+
+class Forbidden(TeslaError):
+    """HTTP 403: missing scope, not the owner, or a similar permission problem."""
+
+
+class CommandProtocolRequired(Forbidden):
+    """HTTP 403: the vehicle only accepts commands signed with the vehicle command protocol."""
+
+
+class VehicleNotFound(TeslaError):
+    """HTTP 404: no such vehicle on this account."""
+
+
+class PreconditionFailed(TeslaError):
+    """HTTP 412: the account or application is not registered in this region."""
+
+
+class CommandFailed(TeslaError):
+    """The vehicle refused a command (HTTP 200 with ``result: false``)."""
+
+    def __init__(self, reason: str) -> None:
+        """Store Tesla's reason string, e.g. ``"already_set"`` or ``"not_charging"``."""
+        super().__init__(f"Command failed: {reason}")
+        self.reason = reason
+
+
+class SignInError(TeslaError):
+    """Base class of the errors of the password and two-factor sign-in."""
+
+
+class InvalidCredentials(SignInError):
+    """Wrong email address or password."""
+
+
+class AccountLocked(SignInError):
+    """The account is locked, usually after too many wrong passwords."""
+
+
+class MfaRequired(SignInError):
+    """The account needs a second factor; ``factors`` lists the choices."""
+
+    def __init__(self, factors: list[MfaFactor]) -> None:
+        """Store the factors the user may choose from."""
+        super().__init__("Two-factor authentication required")
+        self.factors = factors
+
+
+class InvalidPasscode(SignInError):
+    """The passcode is wrong (or not six digits); the same sign-in may retry."""
+
+
+class PasscodeReused(SignInError):
+    """The passcode was already used; wait for the next one."""
+
+
+class TooManyAttempts(SignInError):
+    """Too many wrong passcodes; the sign-in must start again later."""
+
+
+class LoginExpired(SignInError):
+    """The sign-in transaction expired or is unknown; start again."""
+
+
+class CaptchaRequired(SignInError):
+    """Tesla demands a captcha; use the browser sign-in instead."""

@@ -1,0 +1,373 @@
+"""Typed, tolerant models of Tesla API payloads.
+
+Tesla's payloads are not typed stably (a number may be an int one day and a float the
+next, many fields are ``null`` in normal states, some carry the sentinel ``"<invalid>"``).
+Parsing here never trusts a type: it keeps what it finds and the typed getters answer
+``None`` when a value is missing or of the wrong type.
+"""
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+import json
+import logging
+import math
+from typing import Any, Self
+
+from .errors import MalformedResponse
+
+_LOGGER = logging.getLogger(__name__)
+
+ALL_ENDPOINTS: tuple[str, ...] = (
+    "charge_state",
+    "climate_state",
+    "closures_state",
+    "drive_state",
+    "gui_settings",
+    "location_data",
+    "vehicle_config",
+    "vehicle_state",
+)
+"""Every value the ``endpoints`` query of ``vehicle_data`` accepts."""
+
+INVALID_SENTINEL = "<invalid>"
+"""Tesla's marker for a value the car cannot currently report; stored as ``None``."""
+
+_SECRET_KEYS = frozenset({"tokens", "backseat_token"})
+"""Top-level ``vehicle_data`` keys holding credentials; never kept."""
+
+_SHIFT_STATES = frozenset({"P", "D", "R", "N"})
+_CHARGING_STATES = frozenset({"Charging", "Starting"})
+_TIMESTAMP_KEYS = tuple(
+    f"{section}_timestamp"
+    for section in (
+        "charge_state",
+        "climate_state",
+        "closures_state",
+        "drive_state",
+        "gui_settings",
+        "vehicle_config",
+        "vehicle_state",
+    )
+)
+
+
+def _as_float(value: Any) -> float | None:
+    """Return ``value`` as a finite float when it is a JSON number, else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        result = float(value)
+    except OverflowError:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def _as_str(value: Any) -> str | None:
+    """Return ``value`` when it is a non-empty string, else ``None``."""
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """OAuth tokens of one Tesla account."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_at: float
+    """Epoch seconds at which the access token expires."""
+
+    def account_id(self) -> str | None:
+        """Return the ``sub`` claim of the access token (a JWT, not verified), if any."""
+        parts = self.access_token.split(".")
+        if len(parts) != 3:
+            return None
+        payload = parts[1] + "=" * (-len(parts[1]) % 4)
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(payload))
+        except ValueError:  # also binascii.Error and UnicodeDecodeError
+            return None
+        return _as_str(claims.get("sub")) if isinstance(claims, dict) else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict, the inverse of :meth:`from_dict`."""
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": self.expires_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Rebuild tokens saved with :meth:`as_dict`; raise ``ValueError`` when invalid."""
+        fields: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+        access = _as_str(fields.get("access_token"))
+        refresh = _as_str(fields.get("refresh_token"))
+        expires_at = _as_float(fields.get("expires_at"))
+        if access is None or refresh is None or expires_at is None:
+            raise ValueError("Stored tokens are incomplete")
+        return cls(access, refresh, expires_at)
+
+    @classmethod
+    def from_token_response(cls, body: Any, now: float) -> Self:
+        """Parse the body of ``POST /oauth2/v3/token``; raise MalformedResponse when invalid."""
+        if not isinstance(body, Mapping):
+            raise MalformedResponse("Token response is not a JSON object")
+        access = _as_str(body.get("access_token"))
+        refresh = _as_str(body.get("refresh_token"))
+        expires_in = _as_float(body.get("expires_in"))
+        if access is None or refresh is None or expires_in is None or expires_in < 0:
+            raise MalformedResponse("Token response lacks a token or its lifetime")
+        return cls(access, refresh, now + expires_in)
+
+
+@dataclass(frozen=True, slots=True)
+class MfaFactor:
+    """A second factor registered on the account (an authenticator app)."""
+
+    id: str
+    name: str
+    factor_type: str
+
+    @classmethod
+    def from_api(cls, item: Any) -> Self | None:
+        """Parse an item of the factors list; ``None`` when it has no id."""
+        if (
+            not isinstance(item, Mapping)
+            or (factor_id := _as_str(item.get("id"))) is None
+        ):
+            return None
+        return cls(
+            id=factor_id,
+            name=_as_str(item.get("name")) or factor_id,
+            factor_type=_as_str(item.get("factorType")) or "token:software",
+        )
+
+
+class VehicleState(StrEnum):
+    """Sleep state of a vehicle as the cloud reports it."""
+
+    ONLINE = "online"
+    ASLEEP = "asleep"
+    OFFLINE = "offline"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, value: Any) -> VehicleState:
+        """Map Tesla's state string; anything unexpected is ``UNKNOWN``."""
+        if isinstance(value, str) and value in cls:
+            return cls(value)
+        return cls.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleSummary:
+    """An item of ``GET /api/1/vehicles`` or the body of ``GET /api/1/vehicles/{id}``."""
+
+    id: str
+    vin: str = field(repr=False)
+    display_name: str | None
+    state: VehicleState
+    in_service: bool
+
+    @classmethod
+    def from_api(cls, item: Any) -> Self:
+        """Parse one vehicle; raise MalformedResponse when not a mapping or without an id."""
+        if not isinstance(item, Mapping):
+            raise MalformedResponse("Vehicle is not a JSON object")
+        vehicle_id = _as_str(item.get("id_s"))
+        if vehicle_id is None:
+            raw_id = item.get("id")
+            if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+                vehicle_id = str(raw_id)
+            else:
+                raise MalformedResponse("Vehicle has no id")
+        return cls(
+            id=vehicle_id,
+            vin=_as_str(item.get("vin")) or "",
+            display_name=_as_str(item.get("display_name")),
+            state=VehicleState.parse(item.get("state")),
+            in_service=item.get("in_service") is True,
+        )
+
+    @classmethod
+    def list_from_api(cls, payload: Any) -> list[Self]:
+        """Parse ``GET /api/1/vehicles``; items without an id are skipped.
+
+        Raise MalformedResponse when ``payload`` is not a list.
+        """
+        if not isinstance(payload, list):
+            raise MalformedResponse("Vehicle list is not a JSON array")
+        vehicles = []
+        for item in payload:
+            try:
+                vehicles.append(cls.from_api(item))
+            except MalformedResponse:
+                _LOGGER.debug("Skipping a vehicle list item without an id")
+        return vehicles
+
+
+def _flatten(payload: Mapping[Any, Any], prefix: str, out: dict[str, Any]) -> None:
+    """Copy ``payload`` into ``out`` with nested mapping keys joined by ``_``."""
+    for raw_key, value in payload.items():
+        key = f"{prefix}{raw_key}"
+        if isinstance(value, Mapping):
+            _flatten(value, f"{key}_", out)
+        elif isinstance(value, str) and value == INVALID_SENTINEL:
+            out[key] = None
+        else:
+            out[key] = value
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleData:
+    """A ``vehicle_data`` response, flattened.
+
+    Keys are the payload's paths joined with ``_``: ``charge_state_battery_level``,
+    ``vehicle_state_software_update_status``, ``drive_state_latitude``... Lists are kept
+    as values, ``"<invalid>"`` is stored as ``None``, credentials are dropped.
+    """
+
+    values: Mapping[str, Any]
+
+    @classmethod
+    def from_api(cls, payload: Any) -> Self:
+        """Flatten a ``vehicle_data`` response; raise MalformedResponse unless a mapping."""
+        if not isinstance(payload, Mapping):
+            raise MalformedResponse("Vehicle data is not a JSON object")
+        values: dict[str, Any] = {}
+        _flatten(
+            {k: v for k, v in payload.items() if k not in _SECRET_KEYS}, "", values
+        )
+        return cls(values)
+
+    def merged_onto(self, older: VehicleData) -> VehicleData:
+        """Return ``older`` updated with these values (for partial endpoint selections)."""
+        return VehicleData({**older.values, **self.values})
+
+    def get(self, key: str) -> Any:
+        """Return the raw value of ``key`` or ``None``."""
+        return self.values.get(key)
+
+    def get_float(self, key: str) -> float | None:
+        """Return a number as float; ``None`` when missing, not finite or not a number."""
+        return _as_float(self.values.get(key))
+
+    def get_int(self, key: str) -> int | None:
+        """Return an integer (an integral float counts); ``None`` otherwise."""
+        value = self.values.get(key)
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return None
+
+    def get_bool(self, key: str) -> bool | None:
+        """Return a boolean; ``None`` when missing or not a boolean."""
+        value = self.values.get(key)
+        return value if isinstance(value, bool) else None
+
+    def get_str(self, key: str) -> str | None:
+        """Return a string; ``None`` when missing, empty or not a string."""
+        return _as_str(self.values.get(key))
+
+    @property
+    def state(self) -> VehicleState:
+        """Sleep state reported with the data."""
+        return VehicleState.parse(self.values.get("state"))
+
+    @property
+    def shift_state(self) -> str | None:
+        """Gear: ``"P"``, ``"D"``, ``"R"``, ``"N"`` or ``None`` (parked cars often report null)."""
+        value = self.get_str("drive_state_shift_state")
+        return value if value in _SHIFT_STATES else None
+
+    @property
+    def speed(self) -> float | None:
+        """Speed in mph, ``None`` when parked."""
+        return self.get_float("drive_state_speed")
+
+    @property
+    def charging_state(self) -> str | None:
+        """Tesla's charging state: ``Disconnected``, ``Stopped``, ``Charging``, ``Complete``..."""
+        return self.get_str("charge_state_charging_state")
+
+    @property
+    def is_charging(self) -> bool:
+        """Whether the car is charging or starting to."""
+        return self.charging_state in _CHARGING_STATES
+
+    @property
+    def is_climate_on(self) -> bool:
+        """Whether climate control is running."""
+        return self.get_bool("climate_state_is_climate_on") is True
+
+    @property
+    def is_user_present(self) -> bool:
+        """Whether someone is in the car."""
+        return self.get_bool("vehicle_state_is_user_present") is True
+
+    @property
+    def locked(self) -> bool | None:
+        """Whether the doors are locked."""
+        return self.get_bool("vehicle_state_locked")
+
+    @property
+    def latitude(self) -> float | None:
+        """Latitude (only when ``location_data`` was requested)."""
+        return self.get_float("drive_state_latitude")
+
+    @property
+    def longitude(self) -> float | None:
+        """Longitude (only when ``location_data`` was requested)."""
+        return self.get_float("drive_state_longitude")
+
+    @property
+    def gps_as_of(self) -> float | None:
+        """Epoch seconds of the GPS fix."""
+        return self.get_float("drive_state_gps_as_of")
+
+    @property
+    def timestamp(self) -> float | None:
+        """Epoch seconds of the newest section timestamp (Tesla sends milliseconds)."""
+        stamps = [s for k in _TIMESTAMP_KEYS if (s := self.get_float(k)) is not None]
+        return max(stamps) / 1000 if stamps else None
+
+    @property
+    def is_driving(self) -> bool:
+        """Whether the car is in gear or moving."""
+        speed = self.speed
+        return self.shift_state in {"D", "R", "N"} or (speed is not None and speed > 0)
+
+    @property
+    def software_version(self) -> str | None:
+        """Installed firmware, e.g. ``"2023.44.30.8"`` (the build hash is dropped)."""
+        version = self.get_str("vehicle_state_car_version")
+        return version.split()[0] if version and version.strip() else None
+
+    @property
+    def model(self) -> str | None:
+        """Model code from ``vehicle_config.car_type``, e.g. ``"model3"``."""
+        return self.get_str("vehicle_config_car_type")
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """The account's Fleet API region (``GET /api/1/users/region``)."""
+
+    region: str
+    fleet_api_base_url: str
+
+    @classmethod
+    def from_api(cls, payload: Any) -> Self:
+        """Parse the region response; raise MalformedResponse when incomplete."""
+        if not isinstance(payload, Mapping):
+            raise MalformedResponse("Region is not a JSON object")
+        region = _as_str(payload.get("region"))
+        base_url = _as_str(payload.get("fleet_api_base_url"))
+        if region is None or base_url is None:
+            raise MalformedResponse("Region response lacks region or base URL")
+        return cls(region, base_url.rstrip("/"))

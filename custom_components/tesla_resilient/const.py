@@ -1,0 +1,39 @@
+"""Constants shared by the Tesla Resilient integration."""
+
+from enum import StrEnum
+import logging
+from typing import Final
+
+DOMAIN: Final = "tesla_resilient"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry data keys (written by the config flow, read by the runtime).
+CONF_AUTH_METHOD: Final = "auth_method"
+CONF_TOKEN: Final = "token"  # noqa: S105  # {access_token, refresh_token, expires_at}
+CONF_CLIENT_ID: Final = "client_id"
+CONF_AUTH_BASE_URL: Final = "auth_base_url"
+CONF_API_BASE_URL: Final = "api_base_url"
+CONF_REGION: Final = "region"
+
+# Options keys.
+CONF_OTP_SECRET: Final = "otp_secret"  # noqa: S105
+CONF_OTP_ACTIONS: Final = "otp_actions"
+
+
+class AuthMethod(StrEnum):
+    """How the entry signed in."""
+
+    PASSWORD = "password"  # noqa: S105
+    BROWSER = "browser"
+    REFRESH_TOKEN = "refresh_token"  # noqa: S105
+
+
+class ProtectedAction(StrEnum):
+    """Sensitive actions that can require an authenticator code."""
+
+    UNLOCK = "unlock"
+    OPEN_FRUNK = "open_frunk"
+    OPEN_TRUNK = "open_trunk"
+    OPEN_CHARGE_PORT = "open_charge_port"
+    REMOTE_START = "remote_start"
+    DISABLE_SENTRY = "disable_sentry"

@@ -1,0 +1,478 @@
+"""Tests of the tolerant payload models of the Tesla cloud client."""
+
+import base64
+import json
+import math
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
+
+from custom_components.tesla_resilient.api import (
+    ALL_ENDPOINTS,
+    MalformedResponse,
+    MfaFactor,
+    Region,
+    Tokens,
+    VehicleData,
+    VehicleState,
+    VehicleSummary,
+)
+
+# The autouse Home Assistant fixtures are function scoped; they do not affect these
+# pure functions, so Hypothesis may reuse them across examples.
+PROPERTY = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12)
+    | st.just("<invalid>")
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+# Field names the accessors read, so the fuzzer hits them with every type.
+FIELDS = (
+    "battery_level",
+    "charging_state",
+    "is_climate_on",
+    "is_user_present",
+    "locked",
+    "latitude",
+    "longitude",
+    "gps_as_of",
+    "shift_state",
+    "speed",
+    "timestamp",
+    "car_version",
+    "car_type",
+)
+SECTIONS = (*ALL_ENDPOINTS, "state", "in_service", "id_s", "vin", "tokens")
+SECTION_VALUES = JSON_VALUES | st.dictionaries(
+    st.sampled_from(FIELDS), JSON_SCALARS | JSON_VALUES, max_size=8
+)
+VEHICLE_PAYLOADS = (
+    st.dictionaries(st.sampled_from(SECTIONS), SECTION_VALUES) | JSON_VALUES
+)
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    def part(value: dict[str, Any]) -> str:
+        raw = json.dumps(value).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none'})}.{part(claims)}.signature"
+
+
+REAL_PAYLOAD: dict[str, Any] = {
+    "id": 1492931337156000,
+    "vehicle_id": 1234,
+    "vin": "5YJ3E7EB0KF000000",
+    "id_s": "1492931337156000",
+    "state": "online",
+    "in_service": False,
+    "tokens": ["secret-1", "secret-2"],
+    "backseat_token": None,
+    "charge_state": {
+        "battery_level": 77,
+        "charge_energy_added": 0,
+        "charge_port_color": "<invalid>",
+        "charger_phases": None,
+        "charging_state": "Charging",
+        "timestamp": 1705707520649,
+    },
+    "climate_state": {
+        "is_climate_on": True,
+        "inside_temp": 29.8,
+        "timestamp": 1705707520000,
+    },
+    "drive_state": {
+        "gps_as_of": 1701129612,
+        "heading": 185,
+        "latitude": 52.5,
+        "longitude": 13.4,
+        "shift_state": None,
+        "speed": None,
+        "timestamp": 1705707520649,
+    },
+    "vehicle_config": {"car_type": "model3", "rear_seat_heaters": 1},
+    "vehicle_state": {
+        "car_version": "2023.44.30.8 06f534d46010",
+        "df": 0,
+        "is_user_present": False,
+        "locked": True,
+        "media_state": {"remote_control_enabled": True},
+        "software_update": {"status": "available", "version": "2024.12.0.0"},
+        "timestamp": 1705707521649,
+    },
+}
+
+
+def test_vehicle_data_flattens_a_real_payload() -> None:
+    """Nested keys are joined with "_", sentinels become None, secrets are dropped."""
+    data = VehicleData.from_api(REAL_PAYLOAD)
+    assert data.get("charge_state_battery_level") == 77
+    assert data.get("vehicle_state_software_update_status") == "available"
+    assert data.get("vehicle_state_media_state_remote_control_enabled") is True
+    assert "charge_state_charge_port_color" in data.values
+    assert data.get("charge_state_charge_port_color") is None
+    assert "tokens" not in data.values
+    assert "backseat_token" not in data.values
+    assert data.state is VehicleState.ONLINE
+    assert data.charging_state == "Charging"
+    assert data.is_charging is True
+    assert data.is_climate_on is True
+    assert data.is_user_present is False
+    assert data.locked is True
+    assert data.latitude == 52.5
+    assert data.longitude == 13.4
+    assert data.gps_as_of == 1701129612.0
+    assert data.timestamp == 1705707521.649
+    assert data.shift_state is None
+    assert data.speed is None
+    assert data.is_driving is False
+    assert data.software_version == "2023.44.30.8"
+    assert data.model == "model3"
+
+
+def test_vehicle_data_getters_are_typed() -> None:
+    """Getters convert only what fits and answer None for the wrong type."""
+    data = VehicleData.from_api(
+        {
+            "a": 3,
+            "b": 2.5,
+            "c": True,
+            "d": "text",
+            "e": 4.0,
+            "f": float("inf"),
+            "g": "",
+            "h": [1, 2],
+        }
+    )
+    assert data.get_float("a") == 3.0
+    assert isinstance(data.get_float("a"), float)
+    assert data.get_float("c") is None
+    assert data.get_float("d") is None
+    assert data.get_float("f") is None
+    assert data.get_float("missing") is None
+    assert VehicleData.from_api({"huge": 10**400}).get_float("huge") is None
+    assert data.get_int("a") == 3
+    assert data.get_int("e") == 4
+    assert data.get_int("b") is None
+    assert data.get_int("c") is None
+    assert data.get_int("d") is None
+    assert data.get_bool("c") is True
+    assert data.get_bool("a") is None
+    assert data.get_str("d") == "text"
+    assert data.get_str("g") is None
+    assert data.get_str("a") is None
+    assert data.get("h") == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("drive_state", "shift", "driving"),
+    [
+        ({"shift_state": "D", "speed": 30}, "D", True),
+        ({"shift_state": "R", "speed": None}, "R", True),
+        ({"shift_state": "N"}, "N", True),
+        ({"shift_state": "P", "speed": 0}, "P", False),
+        ({"shift_state": None, "speed": 5}, None, True),
+        ({"shift_state": "X", "speed": 0.0}, None, False),
+        ({"shift_state": ["D"]}, None, False),
+        ({}, None, False),
+    ],
+)
+def test_vehicle_data_driving(
+    drive_state: dict[str, Any], shift: str | None, driving: bool
+) -> None:
+    """Driving means in gear (D/R/N) or moving."""
+    data = VehicleData.from_api({"drive_state": drive_state})
+    assert data.shift_state == shift
+    assert data.is_driving is driving
+
+
+def test_vehicle_data_accessors_when_empty() -> None:
+    """Missing values give None or False, and an unknown state is UNKNOWN."""
+    data = VehicleData.from_api(
+        {"state": "parked", "vehicle_state": {"car_version": "  "}}
+    )
+    assert data.state is VehicleState.UNKNOWN
+    assert data.software_version is None
+    assert data.timestamp is None
+    assert data.locked is None
+    assert data.is_charging is False
+    assert data.is_climate_on is False
+    assert data.model is None
+
+
+def test_merged_onto_keeps_older_values_for_absent_keys() -> None:
+    """A partial selection updates what it carries and keeps everything else."""
+    older = VehicleData.from_api(REAL_PAYLOAD)
+    newer = VehicleData.from_api(
+        {
+            "state": "online",
+            "drive_state": {"speed": 40, "shift_state": "D", "latitude": None},
+        }
+    )
+    merged = newer.merged_onto(older)
+    assert merged.speed == 40.0
+    assert merged.is_driving is True
+    assert merged.latitude is None
+    assert merged.longitude == 13.4
+    assert merged.get("charge_state_battery_level") == 77
+    assert older.speed is None
+
+
+def test_vehicle_data_requires_a_mapping() -> None:
+    """Anything but a JSON object is a malformed response."""
+    payloads: list[Any] = [None, [], "x", 3]
+    for payload in payloads:
+        with pytest.raises(MalformedResponse):
+            VehicleData.from_api(payload)
+
+
+def test_vehicle_summary() -> None:
+    """id_s is preferred, the numeric id is a fallback, unknown states are UNKNOWN."""
+    summary = VehicleSummary.from_api(
+        {
+            "id": 99,
+            "id_s": "1492931337156000",
+            "vin": "5YJ3E7EB0KF000000",
+            "display_name": "Red",
+            "state": "asleep",
+            "in_service": True,
+        }
+    )
+    assert summary.id == "1492931337156000"
+    assert summary.vin == "5YJ3E7EB0KF000000"
+    assert summary.display_name == "Red"
+    assert summary.state is VehicleState.ASLEEP
+    assert summary.in_service is True
+    assert "5YJ3E7EB0KF000000" not in repr(summary)
+    fallback = VehicleSummary.from_api(
+        {"id": 42, "state": "waking", "display_name": None}
+    )
+    assert fallback.id == "42"
+    assert fallback.vin == ""
+    assert fallback.display_name is None
+    assert fallback.state is VehicleState.UNKNOWN
+    assert fallback.in_service is False
+
+
+def test_vehicle_list() -> None:
+    """Items without an id are skipped; anything but a list is malformed."""
+    vehicles = VehicleSummary.list_from_api(
+        [{"id_s": "1", "state": "online"}, {"vin": "no id"}, "junk", {"id": 2}]
+    )
+    assert [v.id for v in vehicles] == ["1", "2"]
+    assert VehicleSummary.list_from_api([]) == []
+    payloads: list[Any] = [None, {}, "[]"]
+    for payload in payloads:
+        with pytest.raises(MalformedResponse):
+            VehicleSummary.list_from_api(payload)
+
+
+@pytest.mark.parametrize(
+    "item", [None, [], {"id": True}, {"id": "7"}, {"vin": "X"}, {"id_s": ""}]
+)
+def test_vehicle_summary_without_id(item: Any) -> None:
+    """A vehicle without a usable id is malformed."""
+    with pytest.raises(MalformedResponse):
+        VehicleSummary.from_api(item)
+
+
+def test_tokens_from_token_response_and_round_trip() -> None:
+    """expires_in is relative to the injected now; as_dict/from_dict round-trip."""
+    access = _jwt({"sub": "account-1", "exp": 1})
+    tokens = Tokens.from_token_response(
+        {
+            "access_token": access,
+            "refresh_token": "r1",
+            "expires_in": 28800,
+            "id_token": "x",
+        },
+        now=1000.0,
+    )
+    assert tokens.expires_at == 29800.0
+    assert tokens.account_id() == "account-1"
+    assert Tokens.from_dict(tokens.as_dict()) == tokens
+    assert access not in repr(tokens)
+    assert "r1" not in repr(tokens)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        {},
+        {"access_token": "a", "refresh_token": "r"},
+        {"access_token": "a", "refresh_token": "r", "expires_in": "60"},
+        {"access_token": "a", "refresh_token": "r", "expires_in": -1},
+        {"access_token": "a", "refresh_token": "r", "expires_in": True},
+        {"access_token": "", "refresh_token": "r", "expires_in": 60},
+        {"access_token": "a", "refresh_token": None, "expires_in": 60},
+    ],
+)
+def test_tokens_from_bad_token_response(body: Any) -> None:
+    """Incomplete token responses are malformed."""
+    with pytest.raises(MalformedResponse):
+        Tokens.from_token_response(body, now=0.0)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        None,
+        ["a", "r", 1.0],
+        {"access_token": "a", "refresh_token": "r"},
+        {"access_token": "a", "refresh_token": 1, "expires_at": 5},
+    ],
+)
+def test_tokens_from_bad_dict(data: Any) -> None:
+    """Corrupt stored tokens raise ValueError."""
+    with pytest.raises(ValueError, match="incomplete"):
+        Tokens.from_dict(data)
+
+
+@pytest.mark.parametrize(
+    "access_token",
+    [
+        "opaque",
+        "a.b",
+        "a.!!!.c",
+        "a." + base64.urlsafe_b64encode(b"\xff\xfe").decode() + ".c",
+        "a." + base64.urlsafe_b64encode(b"[1]").decode() + ".c",
+        _jwt({"sub": 5}),
+        _jwt({"iss": "x"}),
+    ],
+)
+def test_tokens_account_id_tolerates_any_token(access_token: str) -> None:
+    """A token that is not a JWT with a string sub has no account id."""
+    assert Tokens(access_token, "r", 0.0).account_id() is None
+
+
+def test_mfa_factor_and_region() -> None:
+    """Factors need an id; regions need both fields."""
+    factor = MfaFactor.from_api(
+        {"id": "f1", "name": "Phone", "factorType": "token:software"}
+    )
+    assert factor == MfaFactor("f1", "Phone", "token:software")
+    assert MfaFactor.from_api({"id": "f2"}) == MfaFactor("f2", "f2", "token:software")
+    assert MfaFactor.from_api({"name": "no id"}) is None
+    assert MfaFactor.from_api("f3") is None
+    region = Region.from_api(
+        {"region": "eu", "fleet_api_base_url": "https://eu.example/"}
+    )
+    assert region == Region("eu", "https://eu.example")
+    for bad in (None, {"region": "eu"}, {"fleet_api_base_url": "https://x"}):
+        with pytest.raises(MalformedResponse):
+            Region.from_api(bad)
+
+
+def _check_accessors(data: VehicleData) -> None:
+    """Every accessor returns its declared type."""
+    assert isinstance(data.state, VehicleState)
+    assert data.shift_state in {None, "P", "D", "R", "N"}
+    for number in (
+        data.speed,
+        data.latitude,
+        data.longitude,
+        data.gps_as_of,
+        data.timestamp,
+    ):
+        assert number is None or (isinstance(number, float) and math.isfinite(number))
+    for text in (data.charging_state, data.software_version, data.model):
+        assert text is None or isinstance(text, str)
+    for flag in (
+        data.is_charging,
+        data.is_climate_on,
+        data.is_user_present,
+        data.is_driving,
+    ):
+        assert isinstance(flag, bool)
+    assert data.locked is None or isinstance(data.locked, bool)
+    for key in list(data.values)[:10]:
+        assert data.get_float(key) is None or isinstance(data.get_float(key), float)
+        assert data.get_int(key) is None or type(data.get_int(key)) is int
+        assert data.get_bool(key) is None or isinstance(data.get_bool(key), bool)
+        assert data.get_str(key) is None or isinstance(data.get_str(key), str)
+        assert data.get(key) != "<invalid>"
+
+
+@PROPERTY
+@given(payload=VEHICLE_PAYLOADS)
+def test_vehicle_data_never_raises_anything_else(payload: Any) -> None:
+    """Arbitrary JSON either parses or raises MalformedResponse; accessors never raise."""
+    try:
+        data = VehicleData.from_api(payload)
+    except MalformedResponse:
+        assert not isinstance(payload, dict)
+        return
+    _check_accessors(data)
+    _check_accessors(data.merged_onto(VehicleData.from_api(REAL_PAYLOAD)))
+
+
+@PROPERTY
+@given(
+    item=st.dictionaries(
+        st.sampled_from(("id", "id_s", "vin", "display_name", "state", "in_service")),
+        JSON_VALUES,
+    )
+    | JSON_VALUES
+)
+def test_vehicle_summary_never_raises_anything_else(item: Any) -> None:
+    """Arbitrary JSON either parses or raises MalformedResponse."""
+    try:
+        summary = VehicleSummary.from_api(item)
+    except MalformedResponse:
+        return
+    assert summary.id
+    assert isinstance(summary.state, VehicleState)
+    assert isinstance(summary.in_service, bool)
+
+
+@PROPERTY
+@given(payload=st.lists(JSON_VALUES, max_size=5) | JSON_VALUES)
+def test_vehicle_list_never_raises_anything_else(payload: Any) -> None:
+    """Arbitrary JSON either parses to summaries or raises MalformedResponse."""
+    try:
+        vehicles = VehicleSummary.list_from_api(payload)
+    except MalformedResponse:
+        assert not isinstance(payload, list)
+        return
+    assert all(isinstance(v, VehicleSummary) and v.id for v in vehicles)
+
+
+@PROPERTY
+@given(
+    body=st.dictionaries(
+        st.sampled_from(("access_token", "refresh_token", "expires_in", "token_type")),
+        JSON_VALUES,
+    )
+    | JSON_VALUES,
+    now=st.floats(min_value=0, max_value=4e9),
+)
+def test_tokens_never_raise_anything_else(body: Any, now: float) -> None:
+    """Arbitrary JSON either parses or raises MalformedResponse; account_id never raises."""
+    try:
+        tokens = Tokens.from_token_response(body, now)
+    except MalformedResponse:
+        return
+    assert tokens.expires_at >= now
+    account = tokens.account_id()
+    assert account is None or isinstance(account, str)
