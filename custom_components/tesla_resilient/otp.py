@@ -1,0 +1,229 @@
+"""Authenticator codes (TOTP) guarding sensitive vehicle actions.
+
+Pure policy: no Home Assistant imports, no I/O; time comes from an injected clock.
+The secret and the codes are never logged and never put into an exception message.
+"""
+
+import math
+import re
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+import pyotp
+
+from .const import CONF_OTP_ACTIONS, CONF_OTP_SECRET, ProtectedAction
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Mapping
+
+ISSUER: Final = "Tesla Resilient"
+INTERVAL: Final = 30
+"""Seconds per TOTP step (the authenticator apps' default)."""
+VALID_WINDOW: Final = 1
+"""Steps accepted before and after the current one (clock drift, slow typing)."""
+MAX_FAILURES: Final = 5
+"""Wrong codes in a row after which an action is refused for a while."""
+LOCKOUT_SECONDS: Final = 300.0
+
+CODE_PATTERN: Final = re.compile(r"[0-9]{6}")
+DEFAULT_PROTECTED_ACTIONS: Final = (
+    ProtectedAction.UNLOCK,
+    ProtectedAction.OPEN_FRUNK,
+    ProtectedAction.OPEN_TRUNK,
+    ProtectedAction.REMOTE_START,
+)
+
+
+class OtpError(Exception):
+    """An action was refused because of its authenticator code.
+
+    ``translation_key`` and ``translation_placeholders`` name the translated message
+    (``exceptions`` in strings.json) to show the user.
+    """
+
+    translation_key: str = "otp_code_invalid"
+
+    def __init__(self, action: ProtectedAction, message: str) -> None:
+        """Remember which action was refused."""
+        super().__init__(message)
+        self.action = action
+
+    @property
+    def translation_placeholders(self) -> dict[str, str]:
+        """Values for the placeholders of the translated message."""
+        return {}
+
+
+class OtpCodeRequired(OtpError):
+    """The action is protected and no code was given."""
+
+    translation_key = "otp_code_required"
+
+    def __init__(self, action: ProtectedAction) -> None:
+        """Build the error for ``action``."""
+        super().__init__(action, f"An authenticator code is required for {action}")
+
+
+class OtpCodeInvalid(OtpError):
+    """The code is not six digits or not the authenticator's current code."""
+
+    translation_key = "otp_code_invalid"
+
+    def __init__(self, action: ProtectedAction) -> None:
+        """Build the error for ``action``."""
+        super().__init__(action, f"Wrong authenticator code for {action}")
+
+
+class OtpCodeReused(OtpError):
+    """The code was already used; the next one must be awaited."""
+
+    translation_key = "otp_code_reused"
+
+    def __init__(self, action: ProtectedAction) -> None:
+        """Build the error for ``action``."""
+        super().__init__(action, f"Authenticator code already used ({action})")
+
+
+class OtpLockedOut(OtpError):
+    """Too many wrong codes: the action is refused until ``until`` (epoch seconds)."""
+
+    translation_key = "otp_locked_out"
+
+    def __init__(self, action: ProtectedAction, until: float, now: float) -> None:
+        """Build the error for ``action``, refused until ``until``."""
+        super().__init__(action, f"Too many wrong authenticator codes for {action}")
+        self.until = until
+        self.minutes = max(1, math.ceil((until - now) / 60))
+
+    @property
+    def translation_placeholders(self) -> dict[str, str]:
+        """Values for the placeholders of the translated message."""
+        return {"minutes": str(self.minutes)}
+
+
+def new_secret() -> str:
+    """Return a new random base32 TOTP secret (160 bits)."""
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, account: str) -> str:
+    """Return the ``otpauth://`` URI an authenticator app scans for ``secret``."""
+    return pyotp.TOTP(secret, interval=INTERVAL).provisioning_uri(
+        name=account, issuer_name=ISSUER
+    )
+
+
+def normalize_code(code: str | None) -> str | None:
+    """Return the code without spaces, or ``None`` when nothing was entered."""
+    if code is None:
+        return None
+    cleaned = "".join(code.split())
+    return cleaned or None
+
+
+def _matching_step(totp: pyotp.TOTP, code: str, now: float) -> int | None:
+    """Return the time step within the window whose code is ``code``, else ``None``."""
+    if not CODE_PATTERN.fullmatch(code):
+        return None
+    current = int(now // INTERVAL)
+    for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
+        step = current + offset
+        if step >= 0 and pyotp.utils.strings_equal(code, totp.generate_otp(step)):
+            return step
+    return None
+
+
+def code_is_valid(secret: str, code: str | None, now: float) -> bool:
+    """Whether ``code`` is the code of ``secret`` at ``now`` (±1 step)."""
+    cleaned = normalize_code(code)
+    if cleaned is None:
+        return False
+    return (
+        _matching_step(pyotp.TOTP(secret, interval=INTERVAL), cleaned, now) is not None
+    )
+
+
+class TotpGuard:
+    """Check authenticator codes for the protected actions of one config entry.
+
+    A code is accepted within ±1 time step; a code, once accepted, is refused again
+    for as long as it could still be valid; ``MAX_FAILURES`` wrong codes in a row lock
+    that action out for ``LOCKOUT_SECONDS``.
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        actions: Collection[ProtectedAction],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Protect ``actions`` with the TOTP ``secret``; read the time from ``clock``."""
+        self._totp = pyotp.TOTP(secret, interval=INTERVAL)
+        self._actions = frozenset(ProtectedAction(action) for action in actions)
+        self._clock = clock
+        self._used_steps: set[int] = set()
+        self._failures: dict[ProtectedAction, int] = {}
+        self._locked_until: dict[ProtectedAction, float] = {}
+
+    def __repr__(self) -> str:
+        """Describe the guard without its secret."""
+        actions = ", ".join(sorted(self._actions))
+        return f"TotpGuard(actions=[{actions}])"
+
+    @property
+    def actions(self) -> frozenset[ProtectedAction]:
+        """The protected actions."""
+        return self._actions
+
+    def is_protected(self, action: ProtectedAction) -> bool:
+        """Whether ``action`` needs a code."""
+        return action in self._actions
+
+    def locked_until(self, action: ProtectedAction) -> float | None:
+        """Epoch seconds until which ``action`` is locked out, if it is now."""
+        until = self._locked_until.get(action)
+        if until is None or until <= self._clock():
+            return None
+        return until
+
+    def verify(self, action: ProtectedAction, code: str | None) -> None:
+        """Return when ``action`` may run with ``code``; raise an OtpError otherwise."""
+        if action not in self._actions:
+            return
+        now = self._clock()
+        if (until := self.locked_until(action)) is not None:
+            raise OtpLockedOut(action, until, now)
+        self._locked_until.pop(action, None)
+        cleaned = normalize_code(code)
+        if cleaned is None:
+            raise OtpCodeRequired(action)
+        step = _matching_step(self._totp, cleaned, now)
+        if step is None:
+            failures = self._failures.get(action, 0) + 1
+            if failures >= MAX_FAILURES:
+                self._failures.pop(action, None)
+                self._locked_until[action] = now + LOCKOUT_SECONDS
+            else:
+                self._failures[action] = failures
+            raise OtpCodeInvalid(action)
+        current = int(now // INTERVAL)
+        # Steps older than the window can never match again: forget them.
+        self._used_steps = {s for s in self._used_steps if s >= current - VALID_WINDOW}
+        if step in self._used_steps:
+            raise OtpCodeReused(action)
+        self._used_steps.add(step)
+        self._failures.pop(action, None)
+
+    @classmethod
+    def from_options(
+        cls, options: Mapping[str, Any], clock: Callable[[], float] = time.time
+    ) -> TotpGuard | None:
+        """Build the guard from config entry options; ``None`` when protection is off."""
+        secret = options.get(CONF_OTP_SECRET)
+        raw_actions = options.get(CONF_OTP_ACTIONS) or ()
+        if not isinstance(secret, str) or not secret:
+            return None
+        actions = [ProtectedAction(a) for a in raw_actions if a in ProtectedAction]
+        if not actions:
+            return None
+        return cls(secret, actions, clock)

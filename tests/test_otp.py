@@ -1,0 +1,256 @@
+"""Tests of the authenticator-code guard (pure, virtual time)."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pyotp
+import pytest
+
+from custom_components.tesla_resilient.const import (
+    CONF_OTP_ACTIONS,
+    CONF_OTP_SECRET,
+    ProtectedAction,
+)
+from custom_components.tesla_resilient.otp import (
+    DEFAULT_PROTECTED_ACTIONS,
+    LOCKOUT_SECONDS,
+    MAX_FAILURES,
+    OtpCodeInvalid,
+    OtpCodeRequired,
+    OtpCodeReused,
+    OtpError,
+    OtpLockedOut,
+    TotpGuard,
+    code_is_valid,
+    new_secret,
+    normalize_code,
+    provisioning_uri,
+)
+
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+START = 1_800_000_000.0  # a multiple of 30: the start of a time step
+
+
+class FakeClock:
+    """Virtual epoch seconds."""
+
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def code_at(when: float) -> str:
+    return pyotp.TOTP(SECRET).at(int(when))
+
+
+def wrong_code(when: float) -> str:
+    """A six-digit code that matches no step of the ±1 window at ``when``."""
+    valid = {code_at(when + offset * 30) for offset in (-1, 0, 1)}
+    return next(c for c in (f"{n:06d}" for n in range(1_000_000)) if c not in valid)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def guard(clock: FakeClock) -> TotpGuard:
+    return TotpGuard(
+        SECRET, [ProtectedAction.UNLOCK, ProtectedAction.OPEN_TRUNK], clock
+    )
+
+
+def test_unprotected_action_needs_no_code(guard: TotpGuard) -> None:
+    assert not guard.is_protected(ProtectedAction.OPEN_FRUNK)
+    guard.verify(ProtectedAction.OPEN_FRUNK, None)
+    guard.verify(ProtectedAction.OPEN_FRUNK, "not a code")
+
+
+def test_missing_code_is_refused(guard: TotpGuard) -> None:
+    assert guard.is_protected(ProtectedAction.UNLOCK)
+    for missing in (None, "", "   "):
+        with pytest.raises(OtpCodeRequired) as err:
+            guard.verify(ProtectedAction.UNLOCK, missing)
+        assert err.value.translation_key == "otp_code_required"
+        assert err.value.translation_placeholders == {}
+        assert err.value.action is ProtectedAction.UNLOCK
+
+
+def test_current_code_accepted_and_spaces_ignored(guard: TotpGuard) -> None:
+    code = code_at(START)
+    guard.verify(ProtectedAction.UNLOCK, f" {code[:3]} {code[3:]} ")
+
+
+@pytest.mark.parametrize("offset", [-30, 30])
+def test_neighbouring_steps_accepted(
+    guard: TotpGuard, clock: FakeClock, offset: int
+) -> None:
+    guard.verify(ProtectedAction.UNLOCK, code_at(START + offset))
+
+
+@pytest.mark.parametrize("offset", [-60, 60])
+def test_codes_outside_the_window_refused(
+    guard: TotpGuard, clock: FakeClock, offset: int
+) -> None:
+    code = code_at(START + offset)
+    assert code not in {code_at(START - 30), code_at(START), code_at(START + 30)}
+    with pytest.raises(OtpCodeInvalid) as err:
+        guard.verify(ProtectedAction.UNLOCK, code)
+    assert err.value.translation_key == "otp_code_invalid"
+
+
+def test_leading_zero_code_kept_as_string(clock: FakeClock) -> None:
+    totp = pyotp.TOTP(SECRET)
+    step = next(s for s in range(10_000) if totp.generate_otp(s).startswith("0"))
+    clock.now = step * 30.0
+    guard = TotpGuard(SECRET, [ProtectedAction.UNLOCK], clock)
+    code = totp.generate_otp(step)
+    with pytest.raises(OtpCodeInvalid):
+        guard.verify(ProtectedAction.UNLOCK, str(int(code)))  # zero dropped: wrong
+    guard.verify(ProtectedAction.UNLOCK, code)
+
+
+@pytest.mark.parametrize("bad", ["12345", "1234567", "abcdef", "12 34 5x"])
+def test_malformed_codes_refused(guard: TotpGuard, bad: str) -> None:
+    with pytest.raises(OtpCodeInvalid):
+        guard.verify(ProtectedAction.UNLOCK, bad)
+
+
+def test_code_cannot_be_replayed_within_its_window(
+    guard: TotpGuard, clock: FakeClock
+) -> None:
+    code = code_at(START)
+    guard.verify(ProtectedAction.UNLOCK, code)
+    with pytest.raises(OtpCodeReused) as err:
+        guard.verify(ProtectedAction.UNLOCK, code)
+    assert err.value.translation_key == "otp_code_reused"
+    # Nor for another protected action, nor a step later while still in the window.
+    clock.now = START + 30
+    with pytest.raises(OtpCodeReused):
+        guard.verify(ProtectedAction.OPEN_TRUNK, code)
+    # The next code works.
+    guard.verify(ProtectedAction.OPEN_TRUNK, code_at(START + 30))
+    # Once outside the window, the old code is simply wrong.
+    clock.now = START + 90
+    with pytest.raises(OtpCodeInvalid):
+        guard.verify(ProtectedAction.UNLOCK, code)
+
+
+def test_lockout_after_five_wrong_codes(guard: TotpGuard, clock: FakeClock) -> None:
+    assert MAX_FAILURES == 5
+    assert LOCKOUT_SECONDS == 300
+    bad = wrong_code(START)
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(OtpCodeInvalid):
+            guard.verify(ProtectedAction.UNLOCK, bad)
+    assert guard.locked_until(ProtectedAction.UNLOCK) == START + 300
+    # Even the right code is refused while locked out; other actions are not locked.
+    with pytest.raises(OtpLockedOut) as err:
+        guard.verify(ProtectedAction.UNLOCK, code_at(START))
+    assert err.value.translation_key == "otp_locked_out"
+    assert err.value.until == START + 300
+    assert err.value.translation_placeholders == {"minutes": "5"}
+    assert guard.locked_until(ProtectedAction.OPEN_TRUNK) is None
+    guard.verify(ProtectedAction.OPEN_TRUNK, code_at(START))
+    # A missing code is refused as locked out too, with the remaining minutes.
+    clock.now = START + 241
+    with pytest.raises(OtpLockedOut) as err:
+        guard.verify(ProtectedAction.UNLOCK, None)
+    assert err.value.translation_placeholders == {"minutes": "1"}
+    # After five minutes the action works again with a fresh code.
+    clock.now = START + 300
+    assert guard.locked_until(ProtectedAction.UNLOCK) is None
+    guard.verify(ProtectedAction.UNLOCK, code_at(clock.now))
+
+
+def test_success_resets_the_failure_count(guard: TotpGuard, clock: FakeClock) -> None:
+    bad = wrong_code(START)
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(OtpCodeInvalid):
+            guard.verify(ProtectedAction.UNLOCK, bad)
+    guard.verify(ProtectedAction.UNLOCK, code_at(START))
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(OtpCodeInvalid):
+            guard.verify(ProtectedAction.UNLOCK, bad)
+    assert guard.locked_until(ProtectedAction.UNLOCK) is None
+
+
+def test_missing_code_does_not_count_as_failure(guard: TotpGuard) -> None:
+    for _ in range(MAX_FAILURES + 2):
+        with pytest.raises(OtpCodeRequired):
+            guard.verify(ProtectedAction.UNLOCK, None)
+    assert guard.locked_until(ProtectedAction.UNLOCK) is None
+
+
+def test_errors_share_a_base_and_hide_the_code(guard: TotpGuard) -> None:
+    code = code_at(START)
+    guard.verify(ProtectedAction.UNLOCK, code)
+    with pytest.raises(OtpError) as err:
+        guard.verify(ProtectedAction.UNLOCK, code)
+    assert code not in str(err.value)
+    assert SECRET not in repr(guard)
+    assert repr(guard) == "TotpGuard(actions=[open_trunk, unlock])"
+
+
+def test_from_options() -> None:
+    clock = FakeClock()
+    assert TotpGuard.from_options({}) is None
+    assert (
+        TotpGuard.from_options({CONF_OTP_SECRET: "", CONF_OTP_ACTIONS: ["unlock"]})
+        is None
+    )
+    assert (
+        TotpGuard.from_options({CONF_OTP_SECRET: SECRET, CONF_OTP_ACTIONS: []}) is None
+    )
+    assert (
+        TotpGuard.from_options(
+            {CONF_OTP_SECRET: SECRET, CONF_OTP_ACTIONS: ["nonsense"]}
+        )
+        is None
+    )
+    guard = TotpGuard.from_options(
+        {
+            CONF_OTP_SECRET: SECRET,
+            CONF_OTP_ACTIONS: ["unlock", "nonsense", "open_frunk"],
+        },
+        clock,
+    )
+    assert guard is not None
+    assert guard.actions == {ProtectedAction.UNLOCK, ProtectedAction.OPEN_FRUNK}
+    with pytest.raises(OtpCodeRequired):
+        guard.verify(ProtectedAction.OPEN_FRUNK, None)
+    guard.verify(ProtectedAction.OPEN_FRUNK, code_at(START))  # uses the injected clock
+
+
+def test_secret_uri_and_code_check() -> None:
+    secret = new_secret()
+    assert len(secret) == 32
+    assert secret != new_secret()
+    uri = provisioning_uri(secret, "owner@example.com")
+    parts = urlsplit(uri)
+    assert parts.scheme == "otpauth"
+    assert parts.netloc == "totp"
+    query = parse_qs(parts.query)
+    assert query["secret"] == [secret]
+    assert query["issuer"] == ["Tesla Resilient"]
+    assert "owner%40example.com" in parts.path or "owner@example.com" in parts.path
+    now = START
+    code = pyotp.TOTP(secret).at(int(now))
+    assert code_is_valid(secret, code, now)
+    assert code_is_valid(secret, code, now + 30)
+    assert not code_is_valid(secret, code, now + 90)
+    assert not code_is_valid(secret, None, now)
+    assert not code_is_valid(secret, "12345", now)
+    assert normalize_code(" 12 34 56 ") == "123456"
+    assert normalize_code(None) is None
+
+
+def test_default_protected_actions() -> None:
+    assert set(DEFAULT_PROTECTED_ACTIONS) == {
+        ProtectedAction.UNLOCK,
+        ProtectedAction.OPEN_FRUNK,
+        ProtectedAction.OPEN_TRUNK,
+        ProtectedAction.REMOTE_START,
+    }
