@@ -1,0 +1,319 @@
+"""The Tesla Resilient integration: Tesla cars that stay useful when Tesla's cloud fails.
+
+Set-up builds the account's cloud client, its :class:`CloudHealth` and last-known-state
+store, the vehicle list and one coordinator per vehicle. When the cloud cannot be reached
+at start-up but the store knows the vehicles, the entry sets up from the store (entities
+show their last known values, data source ``cache``) and the cloud is retried in the
+background; without stored data set-up is retried later by Home Assistant.
+"""
+
+import asyncio
+from collections.abc import Callable
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.typing import ConfigType
+
+from .api import (
+    DEFAULT_API_BASE,
+    DEFAULT_AUTH_BASE,
+    DEFAULT_CLIENT_ID,
+    AuthFailed,
+    CloudUnavailable,
+    RateLimited,
+    TeslaAuth,
+    TeslaError,
+    TeslaFleetClient,
+    TokenManager,
+    Tokens,
+    VehicleSummary,
+)
+from .const import (
+    CONF_API_BASE_URL,
+    CONF_AUTH_BASE_URL,
+    CONF_CLIENT_ID,
+    CONF_TOKEN,
+    DOMAIN,
+    LOGGER,
+)
+from .coordinator import (
+    AccountCoordinator,
+    TeslaResilientConfigEntry,
+    TeslaResilientData,
+    VehicleCoordinator,
+    signal_new_vehicle,
+)
+from .helpers import wall_clock
+from .otp import TotpGuard
+from .resilience import CloudHealth, LastKnownStore
+from .services import async_setup_services
+from .snapshot import VehicleSnapshot
+
+PLATFORMS: list[Platform] = [
+    Platform.LOCK,
+    Platform.DEVICE_TRACKER,
+    Platform.SENSOR,
+    Platform.BINARY_SENSOR,
+    Platform.CLIMATE,
+    Platform.COVER,
+    Platform.SWITCH,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.BUTTON,
+    Platform.UPDATE,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions (they work on any loaded entry's vehicles)."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: TeslaResilientConfigEntry
+) -> bool:
+    """Set up one Tesla account."""
+    session = async_get_clientsession(hass)
+    try:
+        tokens = Tokens.from_dict(entry.data[CONF_TOKEN])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
+
+    auth = TeslaAuth(
+        session,
+        auth_base=entry.data.get(CONF_AUTH_BASE_URL) or DEFAULT_AUTH_BASE,
+        client_id=entry.data.get(CONF_CLIENT_ID) or DEFAULT_CLIENT_ID,
+        clock=wall_clock,
+    )
+
+    async def persist_tokens(new: Tokens) -> None:
+        # Single-use refresh tokens: written to the entry before they are used.
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_TOKEN: new.as_dict()}
+        )
+
+    async def persist_base_url(base_url: str) -> None:
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_API_BASE_URL: base_url}
+        )
+
+    token_manager = TokenManager(
+        auth, tokens, on_new_tokens=persist_tokens, clock=wall_clock
+    )
+    client = TeslaFleetClient(
+        session,
+        token_manager,
+        base_url=entry.data.get(CONF_API_BASE_URL) or DEFAULT_API_BASE,
+        on_base_url_change=persist_base_url,
+    )
+    health = CloudHealth(clock=wall_clock)
+    store = LastKnownStore(hass, entry.entry_id)
+    stored = await store.async_load()
+
+    from_store = False
+    try:
+        summaries = {summary.id: summary for summary in await client.vehicles()}
+    except AuthFailed as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
+    except (CloudUnavailable, RateLimited) as err:
+        health.record_failure(err)
+        if not stored:
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN, translation_key="setup_cloud_unreachable"
+            ) from err
+        # Logged at info once the cloud health sees an outage (not twice).
+        LOGGER.debug(
+            "Tesla cloud unreachable at start-up; showing the last known state of %d vehicle(s)",
+            len(stored),
+        )
+        from_store = True
+        summaries = {
+            snapshot.vehicle_id: _summary_from(snapshot) for snapshot in stored.values()
+        }
+    except TeslaError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_failed",
+            translation_placeholders={"error": type(err).__name__},
+        ) from err
+    else:
+        health.record_success()
+        for vehicle_id in set(stored) - set(summaries):
+            store.remove(vehicle_id)
+
+    vehicles: dict[str, VehicleCoordinator] = {}
+    account = AccountCoordinator(
+        hass,
+        entry,
+        client=client,
+        health=health,
+        vehicles=vehicles,
+        initial=summaries,
+    )
+    for summary in summaries.values():
+        cached = stored.get(summary.id)
+        vehicles[summary.id] = VehicleCoordinator(
+            hass,
+            entry,
+            client=client,
+            account=account,
+            store=store,
+            snapshot=(
+                cached.as_cache()
+                if cached is not None
+                else VehicleSnapshot.initial(
+                    summary.id, summary.vin, summary.display_name
+                )
+            ),
+        )
+    entry.runtime_data = TeslaResilientData(
+        client=client,
+        tokens=token_manager,
+        health=health,
+        store=store,
+        account=account,
+        vehicles=vehicles,
+        guard=TotpGuard.from_options(entry.options, wall_clock),
+    )
+
+    if from_store:
+        for vehicle in vehicles.values():
+            vehicle.async_retry_later()
+        account.async_retry_later()
+    else:
+        _async_remove_stale_devices(hass, entry, summaries)
+        await asyncio.gather(
+            *(
+                vehicle.async_config_entry_first_refresh()
+                for vehicle in vehicles.values()
+            )
+        )
+
+    entry.async_on_unload(account.async_add_listener(_sync_vehicles(hass, entry)))
+    options = dict(entry.options)
+
+    async def options_updated(
+        hass: HomeAssistant, entry: TeslaResilientConfigEntry
+    ) -> None:
+        nonlocal options
+        if dict(entry.options) != options:
+            options = dict(entry.options)
+            entry.runtime_data.guard = TotpGuard.from_options(entry.options, wall_clock)
+
+    entry.async_on_unload(entry.add_update_listener(options_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(
+    hass: HomeAssistant, entry: TeslaResilientConfigEntry
+) -> bool:
+    """Unload an account; the last known state is written to disk first."""
+    unload_ok = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unload_ok:
+        await entry.runtime_data.store.async_flush()
+        ir.async_delete_issue(hass, DOMAIN, entry.runtime_data.account.issue_id)
+    return unload_ok
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: TeslaResilientConfigEntry
+) -> None:
+    """Delete the account's saved last known state with the entry."""
+    await LastKnownStore(hass, entry.entry_id).async_remove()
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: TeslaResilientConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Allow removing a vehicle's device only when it is no longer on the account."""
+    vins = {summary.vin for summary in entry.runtime_data.account.data.values()}
+    return not any(
+        domain == DOMAIN and identifier in vins
+        for domain, identifier in device.identifiers
+    )
+
+
+def _summary_from(snapshot: VehicleSnapshot) -> VehicleSummary:
+    """The vehicle list entry of a vehicle known only from the store."""
+    return VehicleSummary(
+        id=snapshot.vehicle_id,
+        vin=snapshot.vin,
+        display_name=snapshot.display_name,
+        state=snapshot.state,
+        in_service=False,
+    )
+
+
+@callback
+def _async_remove_stale_devices(
+    hass: HomeAssistant,
+    entry: TeslaResilientConfigEntry,
+    summaries: dict[str, VehicleSummary],
+) -> None:
+    """Detach this entry from the devices of vehicles no longer on the account."""
+    registry = dr.async_get(hass)
+    vins = {summary.vin for summary in summaries.values()}
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if not any(
+            domain == DOMAIN and identifier in vins
+            for domain, identifier in device.identifiers
+        ):
+            registry.async_update_device(
+                device.id, remove_config_entry_id=entry.entry_id
+            )
+
+
+def _sync_vehicles(
+    hass: HomeAssistant, entry: TeslaResilientConfigEntry
+) -> Callable[[], None]:
+    """Return the listener that follows vehicles added to or removed from the account."""
+
+    @callback
+    def sync() -> None:
+        data = entry.runtime_data
+        summaries = data.account.data
+        for vehicle_id in [v for v in data.vehicles if v not in summaries]:
+            vehicle = data.vehicles.pop(vehicle_id)
+            LOGGER.info("A vehicle was removed from the Tesla account")
+            data.store.remove(vehicle_id)
+            entry.async_create_background_task(
+                hass, vehicle.async_shutdown(), name=f"{DOMAIN} remove vehicle"
+            )
+            _async_remove_stale_devices(hass, entry, summaries)
+        for vehicle_id, summary in summaries.items():
+            if vehicle_id in data.vehicles:
+                continue
+            LOGGER.info("A vehicle was added to the Tesla account")
+            vehicle = VehicleCoordinator(
+                hass,
+                entry,
+                client=data.client,
+                account=data.account,
+                store=data.store,
+                snapshot=VehicleSnapshot.initial(
+                    summary.id, summary.vin, summary.display_name
+                ),
+            )
+            data.vehicles[vehicle_id] = vehicle
+            async_dispatcher_send(hass, signal_new_vehicle(entry.entry_id), vehicle)
+            entry.async_create_background_task(
+                hass, vehicle.async_refresh(), name=f"{DOMAIN} new vehicle"
+            )
+
+    return sync

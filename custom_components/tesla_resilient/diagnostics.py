@@ -1,0 +1,118 @@
+"""Diagnostics download: cloud health, polling state and each vehicle's snapshot.
+
+Tokens, the authenticator secret, VINs, ids, names, the email address and every
+coordinate (position, native position, navigation destination) are redacted.
+"""
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
+from .polling import next_poll
+
+TO_REDACT = {
+    "token",
+    "access_token",
+    "refresh_token",
+    "otp_secret",
+    "tokens",
+    "backseat_token",
+    "vin",
+    "id",
+    "id_s",
+    "user_id",
+    "vehicle_id",
+    "display_name",
+    "vehicle_name",
+    "email",
+    "title",
+    "unique_id",
+    "latitude",
+    "longitude",
+}
+"""Keys redacted wherever they appear (nested dicts included)."""
+
+_SENSITIVE_PARTS = (
+    "latitude",
+    "longitude",
+    "active_route_destination",
+    "vin",
+    "display_name",
+    "vehicle_name",
+    "token",
+)
+"""Flattened ``vehicle_data`` keys containing one of these are redacted."""
+_SENSITIVE_KEYS = frozenset({"id", "id_s", "user_id", "vehicle_id"})
+
+
+def _redact_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Redact the identifying and location keys of flattened vehicle data."""
+    return {
+        key: (
+            REDACTED
+            if key in _SENSITIVE_KEYS or any(part in key for part in _SENSITIVE_PARTS)
+            else value
+        )
+        for key, value in sorted(values.items())
+    }
+
+
+def _vehicle_diagnostics(vehicle: VehicleCoordinator) -> dict[str, Any]:
+    snapshot = vehicle.snapshot.to_dict()
+    values = snapshot.pop("data")
+    snapshot = async_redact_data(snapshot, TO_REDACT)
+    snapshot["data"] = None if values is None else _redact_values(values)
+    decision = next_poll(
+        vehicle.snapshot, vehicle.memory, vehicle.clock(), vehicle.settings
+    )
+    interval = vehicle.update_interval
+    return {
+        "snapshot": snapshot,
+        "cloud_connected": vehicle.cloud_connected,
+        "data_source": str(vehicle.data_source),
+        "polling": {
+            "update_interval": None if interval is None else interval.total_seconds(),
+            "endpoints": sorted(vehicle.endpoints),
+            "memory": asdict(vehicle.memory),
+            "next": {
+                "action": str(decision.action),
+                "delay": decision.delay,
+                "reason": decision.reason,
+            },
+            "settings": asdict(vehicle.settings),
+        },
+    }
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: TeslaResilientConfigEntry
+) -> dict[str, Any]:
+    """Return the diagnostics of one account."""
+    data = entry.runtime_data
+    account_interval = data.account.update_interval
+    return {
+        "entry": {
+            "title": REDACTED,
+            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": async_redact_data(dict(entry.options), TO_REDACT),
+        },
+        "health": data.health.as_dict(),
+        "account": {
+            "vehicles": len(data.account.data),
+            "update_interval": (
+                None if account_interval is None else account_interval.total_seconds()
+            ),
+            "last_update_success": data.account.last_update_success,
+        },
+        "protected_actions": (
+            sorted(str(action) for action in data.guard.actions)
+            if data.guard is not None
+            else []
+        ),
+        "vehicles": [
+            _vehicle_diagnostics(vehicle) for vehicle in data.vehicles.values()
+        ],
+    }

@@ -1,0 +1,186 @@
+"""Base entity of every Tesla Resilient vehicle entity.
+
+Entities read only the coordinator's :class:`VehicleSnapshot`. They stay available
+whenever a snapshot with data exists, whether it came from the cloud or from the
+last-known-state store: during a cloud outage they keep their last known values and say
+so through :meth:`TeslaVehicleEntity.freshness_attributes` and the diagnostic entities.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+from homeassistant.util import dt as dt_util
+
+from .api import VehicleData
+from .const import DOMAIN, ProtectedAction
+from .coordinator import (
+    TeslaResilientConfigEntry,
+    VehicleCoordinator,
+    signal_new_vehicle,
+)
+from .helpers import check_code
+
+MANUFACTURER = "Tesla"
+MODEL_NAMES: dict[str, str] = {
+    "models": "Model S",
+    "models2": "Model S",
+    "model3": "Model 3",
+    "modelx": "Model X",
+    "modely": "Model Y",
+    "cybertruck": "Cybertruck",
+}
+"""``vehicle_config.car_type`` codes and the model names shown on the device."""
+
+
+def model_name(car_type: str | None) -> str | None:
+    """Return the marketing name of a ``car_type`` code (unknown codes pass through)."""
+    if car_type is None:
+        return None
+    return MODEL_NAMES.get(car_type.lower(), car_type)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeslaEntityDescription(EntityDescription):
+    """An entity description that names the ``vehicle_data`` endpoints it reads.
+
+    Platform descriptions inherit from it next to the platform's own description,
+    e.g. ``class TeslaSensorEntityDescription(SensorEntityDescription,
+    TeslaEntityDescription)``. ``endpoints`` are registered with the coordinator while
+    the entity is enabled and added, so only what enabled entities need is requested.
+    """
+
+    endpoints: tuple[str, ...] = ()
+
+
+def vehicle_device_info(coordinator: VehicleCoordinator) -> DeviceInfo:
+    """Return the device of a vehicle (one device per VIN)."""
+    snapshot = coordinator.snapshot
+    data = snapshot.data
+    model = model_name(data.model if data is not None else None)
+    return DeviceInfo(
+        identifiers={(DOMAIN, coordinator.vin)},
+        manufacturer=MANUFACTURER,
+        model=model,
+        name=snapshot.display_name or model or MANUFACTURER,
+        serial_number=coordinator.vin,
+        sw_version=data.software_version if data is not None else None,
+    )
+
+
+class TeslaVehicleEntity(CoordinatorEntity[VehicleCoordinator]):
+    """An entity of one vehicle, reading the coordinator's snapshot."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self, coordinator: VehicleCoordinator, description: EntityDescription
+    ) -> None:
+        """Create the entity described by ``description`` for ``coordinator``'s vehicle."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._attr_unique_id = f"{coordinator.vin}-{description.key}"
+        self._attr_device_info = vehicle_device_info(coordinator)
+        self._endpoints: tuple[str, ...] = (
+            description.endpoints
+            if isinstance(description, TeslaEntityDescription)
+            else ()
+        )
+
+    @property
+    def data(self) -> VehicleData | None:
+        """The vehicle's last known data (from the cloud or the store), if any."""
+        return self.coordinator.snapshot.data
+
+    @property
+    def available(self) -> bool:
+        """Available whenever data exists, from the cloud or the last-known store."""
+        return self.coordinator.data is not None and self.data is not None
+
+    async def async_added_to_hass(self) -> None:
+        """Register the endpoints this entity reads while it exists."""
+        await super().async_added_to_hass()
+        if self._endpoints:
+            self.async_on_remove(
+                self.coordinator.register_endpoints(self, self._endpoints)
+            )
+
+    def freshness_attributes(self) -> dict[str, Any]:
+        """Where the values come from and how old they are."""
+        snapshot = self.coordinator.snapshot
+        as_of = (
+            dt_util.utc_from_timestamp(snapshot.fetched_at).isoformat()
+            if snapshot.fetched_at is not None
+            else None
+        )
+        return {"data_source": str(snapshot.source), "data_as_of": as_of}
+
+    async def async_command(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        optimistic: Mapping[str, Any] | None = None,
+        protected: ProtectedAction | None = None,
+        code: str | None = None,
+    ) -> None:
+        """Check the authenticator code (when protected), then send the command."""
+        check_code(self.coordinator.config_entry.runtime_data.guard, protected, code)
+        await self.coordinator.async_command(name, params, optimistic=optimistic)
+
+
+def async_add_vehicle_entities(
+    entry: TeslaResilientConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[VehicleCoordinator], Iterable[Entity]],
+) -> None:
+    """Add the entities ``build`` makes for every vehicle, now and later.
+
+    Vehicles with data (from the cloud or the store) get their entities at once; a
+    vehicle without any data yet (asleep, nothing stored) gets them with its first data;
+    vehicles added to the account later get them when they appear.
+    """
+
+    @callback
+    def add_vehicle(coordinator: VehicleCoordinator) -> None:
+        if coordinator.snapshot.data is not None:
+            async_add_entities(build(coordinator))
+            return
+
+        @callback
+        def on_update() -> None:
+            if coordinator.snapshot.data is not None and not remove_listener.done:
+                remove_listener()
+                add_vehicle(coordinator)
+
+        remove_listener = _Once(coordinator.async_add_listener(on_update))
+        entry.async_on_unload(remove_listener)
+
+    for coordinator in list(entry.runtime_data.vehicles.values()):
+        add_vehicle(coordinator)
+    entry.async_on_unload(
+        async_dispatcher_connect(
+            entry.runtime_data.account.hass,
+            signal_new_vehicle(entry.entry_id),
+            add_vehicle,
+        )
+    )
+
+
+class _Once:
+    """A listener removal that runs at most once (on first data or on unload)."""
+
+    def __init__(self, remove: Callable[[], None]) -> None:
+        self._remove = remove
+        self.done = False
+
+    def __call__(self) -> None:
+        if not self.done:
+            self.done = True
+            self._remove()

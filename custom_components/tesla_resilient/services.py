@@ -1,0 +1,170 @@
+"""Actions where an entity does not fit: navigation, schedules, wake-up and refresh.
+
+Every action targets a vehicle device of this integration (``device_id``) and goes
+through the vehicle's coordinator, so it wakes a sleeping car, fails fast during a cloud
+outage and answers with translated errors like the entities' commands.
+"""
+
+from datetime import time as dt_time
+import time
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+import probatio as vol
+
+from .const import DOMAIN
+from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
+
+SERVICE_NAVIGATION_REQUEST = "navigation_request"
+SERVICE_SET_SCHEDULED_CHARGING = "set_scheduled_charging"
+SERVICE_SET_SCHEDULED_DEPARTURE = "set_scheduled_departure"
+SERVICE_WAKE_UP = "wake_up"
+SERVICE_REFRESH = "refresh"
+
+ATTR_DESTINATION = "destination"
+ATTR_ENABLE = "enable"
+ATTR_TIME = "time"
+ATTR_DEPARTURE_TIME = "departure_time"
+ATTR_PRECONDITIONING = "preconditioning_enabled"
+ATTR_PRECONDITIONING_WEEKDAYS = "preconditioning_weekdays_only"
+ATTR_OFF_PEAK = "off_peak_charging_enabled"
+ATTR_OFF_PEAK_WEEKDAYS = "off_peak_charging_weekdays_only"
+ATTR_END_OFF_PEAK = "end_off_peak_time"
+
+DEVICE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+NAVIGATION_SCHEMA = DEVICE_SCHEMA.extend(
+    {vol.Required(ATTR_DESTINATION): vol.All(cv.string, vol.Strip, vol.Length(1, 500))}
+)
+SCHEDULED_CHARGING_SCHEMA = DEVICE_SCHEMA.extend(
+    {vol.Required(ATTR_ENABLE): cv.boolean, vol.Optional(ATTR_TIME): cv.time}
+)
+SCHEDULED_DEPARTURE_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        vol.Required(ATTR_ENABLE): cv.boolean,
+        vol.Optional(ATTR_DEPARTURE_TIME): cv.time,
+        vol.Optional(ATTR_PRECONDITIONING): cv.boolean,
+        vol.Optional(ATTR_PRECONDITIONING_WEEKDAYS): cv.boolean,
+        vol.Optional(ATTR_OFF_PEAK): cv.boolean,
+        vol.Optional(ATTR_OFF_PEAK_WEEKDAYS): cv.boolean,
+        vol.Optional(ATTR_END_OFF_PEAK): cv.time,
+    }
+)
+
+
+def _minutes(value: dt_time) -> int:
+    """Minutes after midnight, the unit Tesla's schedules use."""
+    return value.hour * 60 + value.minute
+
+
+def _vehicle(hass: HomeAssistant, call: ServiceCall) -> VehicleCoordinator:
+    """Return the coordinator of the vehicle device the call targets."""
+    device_id: str = call.data[ATTR_DEVICE_ID]
+    device = dr.async_get(hass).async_get(device_id)
+    vin = (
+        next(
+            (ident for domain, ident in device.identifiers if domain == DOMAIN),
+            None,
+        )
+        if device is not None
+        else None
+    )
+    if device is None or vin is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_device",
+            translation_placeholders={"device_id": device_id},
+        )
+    entry: TeslaResilientConfigEntry | None = (
+        hass.config_entries.async_get_entry(device.config_entry_id)
+        if device.config_entry_id is not None
+        else None
+    )
+    if entry is not None and entry.domain == DOMAIN:
+        if entry.state is not ConfigEntryState.LOADED:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="entry_not_loaded",
+                translation_placeholders={"entry": entry.title},
+            )
+        for vehicle in entry.runtime_data.vehicles.values():
+            if vehicle.vin == vin:
+                return vehicle
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="invalid_device",
+        translation_placeholders={"device_id": device_id},
+    )
+
+
+async def _navigation_request(call: ServiceCall) -> None:
+    vehicle = _vehicle(call.hass, call)
+    destination: str = call.data[ATTR_DESTINATION]
+    await vehicle.async_command(
+        "navigation_request",
+        {
+            "type": "share_ext_content_raw",
+            "locale": call.hass.config.language,
+            "timestamp_ms": str(int(time.time() * 1000)),
+            "value": {"android.intent.extra.TEXT": destination},
+        },
+    )
+
+
+async def _set_scheduled_charging(call: ServiceCall) -> None:
+    vehicle = _vehicle(call.hass, call)
+    params: dict[str, Any] = {"enable": call.data[ATTR_ENABLE]}
+    if (start := call.data.get(ATTR_TIME)) is not None:
+        params["time"] = _minutes(start)
+    await vehicle.async_command("set_scheduled_charging", params)
+
+
+async def _set_scheduled_departure(call: ServiceCall) -> None:
+    vehicle = _vehicle(call.hass, call)
+    params: dict[str, Any] = {"enable": call.data[ATTR_ENABLE]}
+    if (departure := call.data.get(ATTR_DEPARTURE_TIME)) is not None:
+        params["departure_time"] = _minutes(departure)
+    if (end := call.data.get(ATTR_END_OFF_PEAK)) is not None:
+        params["end_off_peak_time"] = _minutes(end)
+    for key in (
+        ATTR_PRECONDITIONING,
+        ATTR_PRECONDITIONING_WEEKDAYS,
+        ATTR_OFF_PEAK,
+        ATTR_OFF_PEAK_WEEKDAYS,
+    ):
+        if key in call.data:
+            params[key] = call.data[key]
+    await vehicle.async_command("set_scheduled_departure", params)
+
+
+async def _wake_up(call: ServiceCall) -> None:
+    await _vehicle(call.hass, call).async_wake()
+
+
+async def _refresh(call: ServiceCall) -> None:
+    await _vehicle(call.hass, call).async_refresh_now()
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN, SERVICE_NAVIGATION_REQUEST, _navigation_request, NAVIGATION_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SET_SCHEDULED_CHARGING,
+        _set_scheduled_charging,
+        SCHEDULED_CHARGING_SCHEMA,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SET_SCHEDULED_DEPARTURE,
+        _set_scheduled_departure,
+        SCHEDULED_DEPARTURE_SCHEMA,
+    )
+    hass.services.async_register(DOMAIN, SERVICE_WAKE_UP, _wake_up, DEVICE_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_REFRESH, _refresh, DEVICE_SCHEMA)
