@@ -1,0 +1,253 @@
+"""Binary sensors of a Tesla vehicle: doors, windows, charging, presence, warnings.
+
+``cloud_connection`` is about the integration rather than the car: it turns off while
+Tesla's cloud is in an outage, when every other entity shows its last known value.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import VehicleData
+from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
+from .entity import (
+    TeslaEntityDescription,
+    TeslaVehicleEntity,
+    async_add_vehicle_entities,
+)
+
+PARALLEL_UPDATES = 0
+
+CHARGE_STATE = ("charge_state",)
+CLIMATE_STATE = ("climate_state",)
+VEHICLE_STATE = ("vehicle_state",)
+
+UPDATE_PENDING = frozenset(
+    {"available", "downloading", "downloading_wifi_wait", "scheduled", "installing"}
+)
+"""``software_update.status`` values that mean a newer version is on its way."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeslaBinarySensorEntityDescription(
+    BinarySensorEntityDescription, TeslaEntityDescription
+):
+    """A binary sensor of the vehicle (``coordinator_fn`` for the connection)."""
+
+    value_fn: Callable[[VehicleData], bool | None] = lambda _: None
+    coordinator_fn: Callable[[VehicleCoordinator], bool] | None = None
+    exists_fn: Callable[[VehicleData], bool] = lambda _: True
+
+
+def _flag(key: str) -> Callable[[VehicleData], bool | None]:
+    """A boolean field."""
+    return lambda data: data.get_bool(key)
+
+
+def _open(key: str) -> Callable[[VehicleData], bool | None]:
+    """A door, trunk or window: an integer, 0 when closed."""
+
+    def value(data: VehicleData) -> bool | None:
+        number = data.get_int(key)
+        return None if number is None else number != 0
+
+    return value
+
+
+def _when_reported(
+    key: str, value_fn: Callable[[VehicleData], bool]
+) -> Callable[[VehicleData], bool | None]:
+    """``value_fn`` when the car reported ``key`` (``null`` included), else ``None``."""
+    return lambda data: value_fn(data) if key in data.values else None
+
+
+_cable = _when_reported(
+    "charge_state_conn_charge_cable",
+    # "<invalid>" (stored as None) when no cable is plugged in
+    lambda data: data.get_str("charge_state_conn_charge_cable") is not None,
+)
+
+
+def _charging(data: VehicleData) -> bool | None:
+    return None if data.charging_state is None else data.is_charging
+
+
+def _dashcam(data: VehicleData) -> bool | None:
+    state = data.get_str("vehicle_state_dashcam_state")
+    return None if state is None else state == "Recording"
+
+
+_update_available = _when_reported(
+    "vehicle_state_software_update_status",
+    lambda data: data.get_str("vehicle_state_software_update_status") in UPDATE_PENDING,
+)
+
+
+def _door(key: str) -> TeslaBinarySensorEntityDescription:
+    return TeslaBinarySensorEntityDescription(
+        key=key,
+        endpoints=VEHICLE_STATE,
+        device_class=BinarySensorDeviceClass.DOOR,
+        value_fn=_open(key),
+    )
+
+
+def _window(key: str) -> TeslaBinarySensorEntityDescription:
+    return TeslaBinarySensorEntityDescription(
+        key=key,
+        endpoints=VEHICLE_STATE,
+        device_class=BinarySensorDeviceClass.WINDOW,
+        value_fn=_open(key),
+    )
+
+
+def _tpms_warning(key: str) -> TeslaBinarySensorEntityDescription:
+    return TeslaBinarySensorEntityDescription(
+        key=key,
+        endpoints=VEHICLE_STATE,
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_flag(key),
+    )
+
+
+BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
+    TeslaBinarySensorEntityDescription(
+        key="cloud_connection",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        coordinator_fn=lambda coordinator: coordinator.cloud_connected,
+    ),
+    # -- charging ------------------------------------------------------------------------
+    TeslaBinarySensorEntityDescription(
+        key="charge_state_conn_charge_cable",
+        endpoints=CHARGE_STATE,
+        device_class=BinarySensorDeviceClass.PLUG,
+        value_fn=_cable,
+    ),
+    TeslaBinarySensorEntityDescription(
+        key="charge_state_charging_state",
+        endpoints=CHARGE_STATE,
+        device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
+        value_fn=_charging,
+    ),
+    TeslaBinarySensorEntityDescription(
+        key="charge_state_scheduled_charging_pending",
+        endpoints=CHARGE_STATE,
+        value_fn=_flag("charge_state_scheduled_charging_pending"),
+    ),
+    # -- closures ------------------------------------------------------------------------
+    *(_door(f"vehicle_state_{door}") for door in ("df", "dr", "pf", "pr")),
+    *(_window(f"vehicle_state_{window}_window") for window in ("fd", "fp", "rd", "rp")),
+    TeslaBinarySensorEntityDescription(
+        key="vehicle_state_ft",
+        endpoints=VEHICLE_STATE,
+        device_class=BinarySensorDeviceClass.OPENING,
+        value_fn=_open("vehicle_state_ft"),
+    ),
+    TeslaBinarySensorEntityDescription(
+        key="vehicle_state_rt",
+        endpoints=VEHICLE_STATE,
+        device_class=BinarySensorDeviceClass.OPENING,
+        value_fn=_open("vehicle_state_rt"),
+    ),
+    # -- people and guarding -------------------------------------------------------------
+    TeslaBinarySensorEntityDescription(
+        key="vehicle_state_is_user_present",
+        endpoints=VEHICLE_STATE,
+        device_class=BinarySensorDeviceClass.OCCUPANCY,
+        value_fn=_flag("vehicle_state_is_user_present"),
+    ),
+    TeslaBinarySensorEntityDescription(
+        key="vehicle_state_sentry_mode",
+        endpoints=VEHICLE_STATE,
+        value_fn=_flag("vehicle_state_sentry_mode"),
+        exists_fn=lambda data: (
+            data.get_bool("vehicle_state_sentry_mode_available") is not False
+        ),
+    ),
+    TeslaBinarySensorEntityDescription(
+        key="vehicle_state_dashcam_state",
+        endpoints=VEHICLE_STATE,
+        device_class=BinarySensorDeviceClass.RUNNING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_dashcam,
+    ),
+    # -- climate and battery -------------------------------------------------------------
+    TeslaBinarySensorEntityDescription(
+        key="climate_state_is_preconditioning",
+        endpoints=CLIMATE_STATE,
+        device_class=BinarySensorDeviceClass.RUNNING,
+        value_fn=_flag("climate_state_is_preconditioning"),
+    ),
+    TeslaBinarySensorEntityDescription(
+        key="climate_state_battery_heater",
+        endpoints=CLIMATE_STATE,
+        device_class=BinarySensorDeviceClass.HEAT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_flag("climate_state_battery_heater"),
+    ),
+    # -- software and tyres --------------------------------------------------------------
+    TeslaBinarySensorEntityDescription(
+        key="vehicle_state_software_update_status",
+        endpoints=VEHICLE_STATE,
+        device_class=BinarySensorDeviceClass.UPDATE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_update_available,
+    ),
+    *(
+        _tpms_warning(f"vehicle_state_tpms_{level}_warning_{corner}")
+        for level in ("soft", "hard")
+        for corner in ("fl", "fr", "rl", "rr")
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TeslaResilientConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the binary sensors of every vehicle of the entry."""
+
+    def build(coordinator: VehicleCoordinator) -> list[TeslaBinarySensorEntity]:
+        data = coordinator.snapshot.data or VehicleData({})
+        return [
+            TeslaBinarySensorEntity(coordinator, description)
+            for description in BINARY_SENSORS
+            if description.exists_fn(data)
+        ]
+
+    async_add_vehicle_entities(entry, async_add_entities, build)
+
+
+class TeslaBinarySensorEntity(TeslaVehicleEntity, BinarySensorEntity):
+    """A binary sensor reading the vehicle's snapshot."""
+
+    entity_description: TeslaBinarySensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: VehicleCoordinator,
+        description: TeslaBinarySensorEntityDescription,
+    ) -> None:
+        """Create the binary sensor ``description`` of ``coordinator``'s vehicle."""
+        super().__init__(coordinator, description)
+        self._attr_translation_key = description.translation_key or description.key
+
+    @property
+    def is_on(self) -> bool | None:
+        """The sensor's state."""
+        description = self.entity_description
+        if description.coordinator_fn is not None:
+            return description.coordinator_fn(self.coordinator)
+        return description.value_fn(self.data or VehicleData({}))

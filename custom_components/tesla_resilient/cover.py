@@ -1,0 +1,261 @@
+"""Covers of a Tesla vehicle: frunk, trunk, charge port door, windows and sunroof.
+
+Opening the frunk, the trunk or the charge port can be protected by an authenticator
+code (options). Cover services carry no code, so a protected opening is refused here
+with a translated error unless the caller passes ``code`` (the integration's own
+services may do so).
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from homeassistant.components.cover import (
+    CoverDeviceClass,
+    CoverEntity,
+    CoverEntityDescription,
+    CoverEntityFeature,
+)
+from homeassistant.const import ATTR_CODE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import VehicleData
+from .const import ProtectedAction
+from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
+from .entity import (
+    TeslaEntityDescription,
+    TeslaVehicleEntity,
+    async_add_vehicle_entities,
+)
+
+PARALLEL_UPDATES = 1
+
+WINDOWS = tuple(f"vehicle_state_{w}_window" for w in ("fd", "fp", "rd", "rp"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CoverCommand:
+    """A command that opens or closes a cover, and what the car shows after it."""
+
+    name: str
+    params_fn: Callable[[VehicleData], Mapping[str, Any]] = lambda _: {}
+    optimistic: Mapping[str, Any] = field(default_factory=dict)
+    protected: ProtectedAction | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeslaCoverEntityDescription(CoverEntityDescription, TeslaEntityDescription):
+    """A cover of the vehicle: how to read it, open it and (maybe) close it."""
+
+    is_closed_fn: Callable[[VehicleData], bool | None]
+    open_command: CoverCommand
+    close_command: CoverCommand | None = None
+    close_fn: Callable[[VehicleData], bool] = lambda _: True
+    """Whether the car can close this cover (a manual trunk cannot)."""
+    toggles: bool = False
+    """The command toggles (``actuate_trunk``): never send it towards the current state."""
+    exists_fn: Callable[[VehicleData], bool] = lambda _: True
+
+
+def _closed(key: str) -> Callable[[VehicleData], bool | None]:
+    """A door or trunk: an integer, 0 when closed."""
+
+    def value(data: VehicleData) -> bool | None:
+        number = data.get_int(key)
+        return None if number is None else number == 0
+
+    return value
+
+
+def _windows_closed(data: VehicleData) -> bool | None:
+    states = [data.get_int(key) for key in WINDOWS]
+    return None if None in states else not any(states)
+
+
+def _port_closed(data: VehicleData) -> bool | None:
+    is_open = data.get_bool("charge_state_charge_port_door_open")
+    return None if is_open is None else not is_open
+
+
+def _sunroof_closed(data: VehicleData) -> bool | None:
+    state = data.get_str("vehicle_state_sun_roof_state")
+    return None if state is None else state == "closed"
+
+
+def _position(command: str) -> Callable[[VehicleData], Mapping[str, Any]]:
+    """Window commands carry the car's position (the API wants the user nearby)."""
+
+    def params(data: VehicleData) -> Mapping[str, Any]:
+        latitude, longitude = data.latitude, data.longitude
+        known = latitude is not None and longitude is not None
+        return {
+            "command": command,
+            **({"lat": latitude, "lon": longitude} if known else {}),
+        }
+
+    return params
+
+
+def _trunk(which: str) -> Callable[[VehicleData], Mapping[str, Any]]:
+    return lambda _: {"which_trunk": which}
+
+
+COVERS: tuple[TeslaCoverEntityDescription, ...] = (
+    TeslaCoverEntityDescription(
+        key="vehicle_state_ft",
+        endpoints=("vehicle_state",),
+        device_class=CoverDeviceClass.DOOR,
+        is_closed_fn=_closed("vehicle_state_ft"),
+        open_command=CoverCommand(
+            name="actuate_trunk",
+            params_fn=_trunk("front"),
+            optimistic={"vehicle_state_ft": 1},
+            protected=ProtectedAction.OPEN_FRUNK,
+        ),
+        toggles=True,
+        exists_fn=lambda data: (
+            data.get_bool("vehicle_config_can_actuate_trunks") is not False
+        ),
+    ),
+    TeslaCoverEntityDescription(
+        key="vehicle_state_rt",
+        endpoints=("vehicle_state",),
+        device_class=CoverDeviceClass.DOOR,
+        is_closed_fn=_closed("vehicle_state_rt"),
+        open_command=CoverCommand(
+            name="actuate_trunk",
+            params_fn=_trunk("rear"),
+            optimistic={"vehicle_state_rt": 1},
+            protected=ProtectedAction.OPEN_TRUNK,
+        ),
+        close_command=CoverCommand(
+            name="actuate_trunk",
+            params_fn=_trunk("rear"),
+            optimistic={"vehicle_state_rt": 0},
+        ),
+        close_fn=lambda data: data.get_bool("vehicle_config_plg") is True,
+        toggles=True,
+        exists_fn=lambda data: (
+            data.get_bool("vehicle_config_can_actuate_trunks") is not False
+        ),
+    ),
+    TeslaCoverEntityDescription(
+        key="charge_state_charge_port_door_open",
+        endpoints=("charge_state",),
+        device_class=CoverDeviceClass.DOOR,
+        is_closed_fn=_port_closed,
+        open_command=CoverCommand(
+            name="charge_port_door_open",
+            optimistic={"charge_state_charge_port_door_open": True},
+            protected=ProtectedAction.OPEN_CHARGE_PORT,
+        ),
+        close_command=CoverCommand(
+            name="charge_port_door_close",
+            optimistic={"charge_state_charge_port_door_open": False},
+        ),
+        exists_fn=lambda data: (
+            data.get_bool("vehicle_config_motorized_charge_port") is not False
+        ),
+    ),
+    TeslaCoverEntityDescription(
+        key="windows",
+        endpoints=("vehicle_state", "drive_state", "location_data"),
+        device_class=CoverDeviceClass.WINDOW,
+        is_closed_fn=_windows_closed,
+        open_command=CoverCommand(
+            name="window_control",
+            params_fn=_position("vent"),
+            optimistic=dict.fromkeys(WINDOWS, 1),
+        ),
+        close_command=CoverCommand(
+            name="window_control",
+            params_fn=_position("close"),
+            optimistic=dict.fromkeys(WINDOWS, 0),
+        ),
+    ),
+    TeslaCoverEntityDescription(
+        key="vehicle_state_sun_roof_state",
+        endpoints=("vehicle_state",),
+        device_class=CoverDeviceClass.WINDOW,
+        is_closed_fn=_sunroof_closed,
+        open_command=CoverCommand(
+            name="sun_roof_control",
+            params_fn=lambda _: {"state": "vent"},
+            optimistic={"vehicle_state_sun_roof_state": "vent"},
+        ),
+        close_command=CoverCommand(
+            name="sun_roof_control",
+            params_fn=lambda _: {"state": "close"},
+            optimistic={"vehicle_state_sun_roof_state": "closed"},
+        ),
+        exists_fn=lambda data: (
+            data.get_bool("vehicle_config_sun_roof_installed") is True
+        ),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TeslaResilientConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the covers of every vehicle of the entry."""
+
+    def build(coordinator: VehicleCoordinator) -> list[TeslaCoverEntity]:
+        data = coordinator.snapshot.data or VehicleData({})
+        return [
+            TeslaCoverEntity(coordinator, description, data)
+            for description in COVERS
+            if description.exists_fn(data)
+        ]
+
+    async_add_vehicle_entities(entry, async_add_entities, build)
+
+
+class TeslaCoverEntity(TeslaVehicleEntity, CoverEntity):
+    """A cover of the vehicle."""
+
+    entity_description: TeslaCoverEntityDescription
+
+    def __init__(
+        self,
+        coordinator: VehicleCoordinator,
+        description: TeslaCoverEntityDescription,
+        data: VehicleData,
+    ) -> None:
+        """Create the cover ``description`` of ``coordinator``'s vehicle."""
+        super().__init__(coordinator, description)
+        self._attr_translation_key = description.translation_key or description.key
+        features = CoverEntityFeature.OPEN
+        if description.close_command is not None and description.close_fn(data):
+            features |= CoverEntityFeature.CLOSE
+        self._attr_supported_features = features
+
+    @property
+    def is_closed(self) -> bool | None:
+        """Whether the car reports the cover closed."""
+        return self.entity_description.is_closed_fn(self.data or VehicleData({}))
+
+    async def async_open_cover(self, **kwargs: Any) -> None:
+        """Open (vent) the cover."""
+        description = self.entity_description
+        if not (description.toggles and self.is_closed is False):
+            await self._run(description.open_command, kwargs.get(ATTR_CODE))
+
+    async def async_close_cover(self, **kwargs: Any) -> None:
+        """Close the cover."""
+        description = self.entity_description
+        command = description.close_command
+        if command is not None and not (description.toggles and self.is_closed):
+            await self._run(command, kwargs.get(ATTR_CODE))
+
+    async def _run(self, command: CoverCommand, code: str | None) -> None:
+        await self.async_command(
+            command.name,
+            command.params_fn(self.data or VehicleData({})),
+            optimistic=command.optimistic,
+            protected=command.protected,
+            code=code,
+        )

@@ -1,0 +1,133 @@
+"""Where a Tesla vehicle is, and where its navigation is taking it.
+
+Location needs the ``location_data`` endpoint (firmware 2023.38+ leaves coordinates out
+unless it is asked for); the coordinator requests it only while a tracker is enabled.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.device_tracker.entity import (
+    TrackerEntity,
+    TrackerEntityDescription,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import VehicleData
+from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
+from .entity import (
+    TeslaEntityDescription,
+    TeslaVehicleEntity,
+    async_add_vehicle_entities,
+)
+
+PARALLEL_UPDATES = 0
+
+LOCATION_ENDPOINTS = ("drive_state", "location_data")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeslaTrackerEntityDescription(TrackerEntityDescription, TeslaEntityDescription):
+    """A position of the vehicle: ``position_fn`` gives (latitude, longitude)."""
+
+    position_fn: Callable[[VehicleData], tuple[float | None, float | None]]
+    attributes_fn: Callable[[VehicleData], dict[str, Any]]
+
+
+def _location(data: VehicleData) -> tuple[float | None, float | None]:
+    return data.latitude, data.longitude
+
+
+def _location_attributes(data: VehicleData) -> dict[str, Any]:
+    return {
+        "heading": data.get_float("drive_state_heading"),
+        "speed": data.speed or 0.0,
+    }
+
+
+def _route(data: VehicleData) -> tuple[float | None, float | None]:
+    """The destination, only while a route is active."""
+    if data.get_str("drive_state_active_route_destination") is None:
+        return None, None
+    return (
+        data.get_float("drive_state_active_route_latitude"),
+        data.get_float("drive_state_active_route_longitude"),
+    )
+
+
+def _route_attributes(data: VehicleData) -> dict[str, Any]:
+    return {
+        "destination": data.get_str("drive_state_active_route_destination"),
+        "miles_to_arrival": data.get_float("drive_state_active_route_miles_to_arrival"),
+        "minutes_to_arrival": data.get_float(
+            "drive_state_active_route_minutes_to_arrival"
+        ),
+    }
+
+
+TRACKERS: tuple[TeslaTrackerEntityDescription, ...] = (
+    TeslaTrackerEntityDescription(
+        key="location",
+        endpoints=LOCATION_ENDPOINTS,
+        position_fn=_location,
+        attributes_fn=_location_attributes,
+    ),
+    TeslaTrackerEntityDescription(
+        key="route",
+        endpoints=LOCATION_ENDPOINTS,
+        position_fn=_route,
+        attributes_fn=_route_attributes,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TeslaResilientConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the trackers of every vehicle of the entry."""
+
+    def build(coordinator: VehicleCoordinator) -> list[TeslaTrackerEntity]:
+        return [
+            TeslaTrackerEntity(coordinator, description) for description in TRACKERS
+        ]
+
+    async_add_vehicle_entities(entry, async_add_entities, build)
+
+
+class TeslaTrackerEntity(TeslaVehicleEntity, TrackerEntity):
+    """A GPS position of the vehicle."""
+
+    entity_description: TeslaTrackerEntityDescription
+
+    def __init__(
+        self,
+        coordinator: VehicleCoordinator,
+        description: TeslaTrackerEntityDescription,
+    ) -> None:
+        """Create the tracker ``description`` of ``coordinator``'s vehicle."""
+        super().__init__(coordinator, description)
+        self._attr_translation_key = description.translation_key or description.key
+
+    @property
+    def _position(self) -> tuple[float | None, float | None]:
+        return self.entity_description.position_fn(self.data or VehicleData({}))
+
+    @property
+    def latitude(self) -> float | None:
+        """Latitude of the position."""
+        return self._position[0]
+
+    @property
+    def longitude(self) -> float | None:
+        """Longitude of the position."""
+        return self._position[1]
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Heading and speed (or the route), and how fresh the position is."""
+        attributes = self.entity_description.attributes_fn(self.data or VehicleData({}))
+        return {**attributes, **self.freshness_attributes()}

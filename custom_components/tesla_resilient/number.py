@@ -1,0 +1,136 @@
+"""Numbers of a Tesla vehicle: the charge limit and the charging current.
+
+Their ranges come from the car (``charge_limit_soc_min``/``max``,
+``charge_current_request_max``) and fall back to safe defaults before it reports them.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
+from homeassistant.const import PERCENTAGE, UnitOfElectricCurrent
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import VehicleData
+from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
+from .entity import (
+    TeslaEntityDescription,
+    TeslaVehicleEntity,
+    async_add_vehicle_entities,
+)
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeslaNumberEntityDescription(NumberEntityDescription, TeslaEntityDescription):
+    """A setting of the vehicle sent with ``command`` as ``{param: value}``."""
+
+    command: str
+    param: str
+    min_key: str | None = None
+    max_key: str | None = None
+    exists_fn: Callable[[VehicleData], bool] = lambda _: True
+
+
+NUMBERS: tuple[TeslaNumberEntityDescription, ...] = (
+    TeslaNumberEntityDescription(
+        key="charge_state_charge_limit_soc",
+        endpoints=("charge_state",),
+        command="set_charge_limit",
+        param="percent",
+        device_class=NumberDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        native_min_value=50,
+        native_max_value=100,
+        native_step=1,
+        min_key="charge_state_charge_limit_soc_min",
+        max_key="charge_state_charge_limit_soc_max",
+        mode=NumberMode.SLIDER,
+    ),
+    TeslaNumberEntityDescription(
+        key="charge_state_charge_current_request",
+        endpoints=("charge_state",),
+        command="set_charging_amps",
+        param="charging_amps",
+        device_class=NumberDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        native_min_value=0,
+        native_max_value=32,
+        native_step=1,
+        max_key="charge_state_charge_current_request_max",
+        mode=NumberMode.BOX,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TeslaResilientConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the numbers of every vehicle of the entry."""
+
+    def build(coordinator: VehicleCoordinator) -> list[TeslaNumberEntity]:
+        data = coordinator.snapshot.data or VehicleData({})
+        return [
+            TeslaNumberEntity(coordinator, description)
+            for description in NUMBERS
+            if description.exists_fn(data)
+        ]
+
+    async_add_vehicle_entities(entry, async_add_entities, build)
+
+
+class TeslaNumberEntity(TeslaVehicleEntity, NumberEntity):
+    """A numeric setting of the vehicle."""
+
+    entity_description: TeslaNumberEntityDescription
+
+    def __init__(
+        self,
+        coordinator: VehicleCoordinator,
+        description: TeslaNumberEntityDescription,
+    ) -> None:
+        """Create the number ``description`` of ``coordinator``'s vehicle."""
+        super().__init__(coordinator, description)
+        self._attr_translation_key = description.translation_key or description.key
+
+    def _limit(self, key: str | None, default: float) -> float:
+        if key is None:
+            return default
+        value = (self.data or VehicleData({})).get_float(key)
+        return default if value is None else value
+
+    @property
+    def native_value(self) -> float | None:
+        """The car's current setting."""
+        return (self.data or VehicleData({})).get_float(self.entity_description.key)
+
+    @property
+    def native_min_value(self) -> float:
+        """The lowest value the car accepts."""
+        description = self.entity_description
+        return self._limit(description.min_key, description.native_min_value or 0)
+
+    @property
+    def native_max_value(self) -> float:
+        """The highest value the car accepts."""
+        description = self.entity_description
+        return self._limit(description.max_key, description.native_max_value or 100)
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Send the new setting (a whole number)."""
+        number = round(value)
+        description = self.entity_description
+        await self.async_command(
+            description.command,
+            {description.param: number},
+            optimistic={description.key: number},
+        )

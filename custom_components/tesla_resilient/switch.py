@@ -1,0 +1,207 @@
+"""Switches of a Tesla vehicle: sentry mode, charging, valet mode, heaters, defrost.
+
+Turning sentry mode off can be protected by an authenticator code (options); switch
+services carry no code, so the integration's own services pass it as ``code``.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import ATTR_CODE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import VehicleData
+from .const import ProtectedAction
+from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
+from .entity import (
+    TeslaEntityDescription,
+    TeslaVehicleEntity,
+    async_add_vehicle_entities,
+)
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwitchCommand:
+    """A command that turns a switch on or off, and what the car shows after it."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    optimistic: Mapping[str, Any] = field(default_factory=dict)
+    protected: ProtectedAction | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeslaSwitchEntityDescription(SwitchEntityDescription, TeslaEntityDescription):
+    """A switch of the vehicle."""
+
+    is_on_fn: Callable[[VehicleData], bool | None]
+    on_command: SwitchCommand
+    off_command: SwitchCommand
+    exists_fn: Callable[[VehicleData], bool] = lambda _: True
+
+
+def _flag(key: str) -> Callable[[VehicleData], bool | None]:
+    return lambda data: data.get_bool(key)
+
+
+def _charging(data: VehicleData) -> bool | None:
+    return None if data.charging_state is None else data.is_charging
+
+
+def _defrost(data: VehicleData) -> bool | None:
+    mode = data.get_int("climate_state_defrost_mode")
+    return None if mode is None else mode != 0
+
+
+def _has(key: str) -> Callable[[VehicleData], bool]:
+    """The car reports ``key`` (the feature exists)."""
+    return lambda data: data.get(key) is not None
+
+
+SWITCHES: tuple[TeslaSwitchEntityDescription, ...] = (
+    TeslaSwitchEntityDescription(
+        key="vehicle_state_sentry_mode",
+        endpoints=("vehicle_state",),
+        is_on_fn=_flag("vehicle_state_sentry_mode"),
+        on_command=SwitchCommand(
+            name="set_sentry_mode",
+            params={"on": True},
+            optimistic={"vehicle_state_sentry_mode": True},
+        ),
+        off_command=SwitchCommand(
+            name="set_sentry_mode",
+            params={"on": False},
+            optimistic={"vehicle_state_sentry_mode": False},
+            protected=ProtectedAction.DISABLE_SENTRY,
+        ),
+        exists_fn=lambda data: (
+            data.get_bool("vehicle_state_sentry_mode_available") is not False
+        ),
+    ),
+    TeslaSwitchEntityDescription(
+        key="charge_state_charge_enable_request",
+        endpoints=("charge_state",),
+        is_on_fn=_charging,
+        on_command=SwitchCommand(
+            name="charge_start",
+            optimistic={"charge_state_charging_state": "Starting"},
+        ),
+        off_command=SwitchCommand(
+            name="charge_stop",
+            optimistic={"charge_state_charging_state": "Stopped"},
+        ),
+    ),
+    TeslaSwitchEntityDescription(
+        key="vehicle_state_valet_mode",
+        endpoints=("vehicle_state",),
+        is_on_fn=_flag("vehicle_state_valet_mode"),
+        on_command=SwitchCommand(
+            name="set_valet_mode",
+            params={"on": True},
+            optimistic={"vehicle_state_valet_mode": True},
+        ),
+        off_command=SwitchCommand(
+            name="set_valet_mode",
+            params={"on": False},
+            optimistic={"vehicle_state_valet_mode": False},
+        ),
+    ),
+    TeslaSwitchEntityDescription(
+        key="climate_state_steering_wheel_heater",
+        endpoints=("climate_state",),
+        is_on_fn=_flag("climate_state_steering_wheel_heater"),
+        on_command=SwitchCommand(
+            name="remote_steering_wheel_heater_request",
+            params={"on": True},
+            optimistic={"climate_state_steering_wheel_heater": True},
+        ),
+        off_command=SwitchCommand(
+            name="remote_steering_wheel_heater_request",
+            params={"on": False},
+            optimistic={"climate_state_steering_wheel_heater": False},
+        ),
+        exists_fn=_has("climate_state_steering_wheel_heater"),
+    ),
+    TeslaSwitchEntityDescription(
+        key="climate_state_defrost_mode",
+        endpoints=("climate_state",),
+        is_on_fn=_defrost,
+        on_command=SwitchCommand(
+            name="set_preconditioning_max",
+            params={"on": True},
+            optimistic={
+                "climate_state_defrost_mode": 2,
+                "climate_state_is_front_defroster_on": True,
+                "climate_state_is_climate_on": True,
+            },
+        ),
+        off_command=SwitchCommand(
+            name="set_preconditioning_max",
+            params={"on": False},
+            optimistic={
+                "climate_state_defrost_mode": 0,
+                "climate_state_is_front_defroster_on": False,
+            },
+        ),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TeslaResilientConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the switches of every vehicle of the entry."""
+
+    def build(coordinator: VehicleCoordinator) -> list[TeslaSwitchEntity]:
+        data = coordinator.snapshot.data or VehicleData({})
+        return [
+            TeslaSwitchEntity(coordinator, description)
+            for description in SWITCHES
+            if description.exists_fn(data)
+        ]
+
+    async_add_vehicle_entities(entry, async_add_entities, build)
+
+
+class TeslaSwitchEntity(TeslaVehicleEntity, SwitchEntity):
+    """A switch of the vehicle."""
+
+    entity_description: TeslaSwitchEntityDescription
+
+    def __init__(
+        self,
+        coordinator: VehicleCoordinator,
+        description: TeslaSwitchEntityDescription,
+    ) -> None:
+        """Create the switch ``description`` of ``coordinator``'s vehicle."""
+        super().__init__(coordinator, description)
+        self._attr_translation_key = description.translation_key or description.key
+
+    @property
+    def is_on(self) -> bool | None:
+        """Whether the car reports the switch on."""
+        return self.entity_description.is_on_fn(self.data or VehicleData({}))
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Turn on."""
+        await self._run(self.entity_description.on_command, kwargs.get(ATTR_CODE))
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Turn off (with the authenticator code when that is protected)."""
+        await self._run(self.entity_description.off_command, kwargs.get(ATTR_CODE))
+
+    async def _run(self, command: SwitchCommand, code: str | None) -> None:
+        await self.async_command(
+            command.name,
+            command.params,
+            optimistic=command.optimistic,
+            protected=command.protected,
+            code=code,
+        )

@@ -1,0 +1,136 @@
+"""The software update of a Tesla vehicle.
+
+Installed version: ``car_version`` without its build hash. Latest version: the offered
+update while it is available, scheduled, downloading or installing. Installing
+schedules the update to start at once; progress comes from ``install_perc``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.update import (
+    UpdateEntity,
+    UpdateEntityDescription,
+    UpdateEntityFeature,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import VehicleData
+from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
+from .entity import (
+    TeslaEntityDescription,
+    TeslaVehicleEntity,
+    async_add_vehicle_entities,
+)
+
+PARALLEL_UPDATES = 1
+
+STATUS_KEY = "vehicle_state_software_update_status"
+INSTALLABLE = frozenset({"available", "downloaded"})
+"""Statuses in which ``schedule_software_update`` is accepted."""
+OFFERED = INSTALLABLE | {
+    "scheduled",
+    "downloading",
+    "downloading_wifi_wait",
+    "installing",
+}
+"""Statuses in which a newer version is on its way."""
+INSTALLING = "installing"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeslaUpdateEntityDescription(UpdateEntityDescription, TeslaEntityDescription):
+    """The vehicle's software update."""
+
+    exists_fn: Callable[[VehicleData], bool] = lambda _: True
+
+
+SOFTWARE_UPDATE = TeslaUpdateEntityDescription(
+    key=STATUS_KEY, endpoints=("vehicle_state",)
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TeslaResilientConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the software update of every vehicle of the entry."""
+
+    def build(coordinator: VehicleCoordinator) -> list[TeslaUpdateEntity]:
+        data = coordinator.snapshot.data or VehicleData({})
+        return [
+            TeslaUpdateEntity(coordinator, description)
+            for description in (SOFTWARE_UPDATE,)
+            if description.exists_fn(data)
+        ]
+
+    async_add_vehicle_entities(entry, async_add_entities, build)
+
+
+class TeslaUpdateEntity(TeslaVehicleEntity, UpdateEntity):
+    """The software update of the vehicle."""
+
+    entity_description: TeslaUpdateEntityDescription
+
+    def __init__(
+        self,
+        coordinator: VehicleCoordinator,
+        description: TeslaUpdateEntityDescription,
+    ) -> None:
+        """Create the software update of ``coordinator``'s vehicle."""
+        super().__init__(coordinator, description)
+        self._attr_translation_key = description.translation_key or description.key
+
+    @property
+    def _data(self) -> VehicleData:
+        return self.data or VehicleData({})
+
+    @property
+    def _status(self) -> str | None:
+        return self._data.get_str(STATUS_KEY)
+
+    @property
+    def supported_features(self) -> UpdateEntityFeature:
+        """Installable only while the car offers an update not yet scheduled."""
+        if self._status in INSTALLABLE:
+            return UpdateEntityFeature.INSTALL | UpdateEntityFeature.PROGRESS
+        return UpdateEntityFeature.PROGRESS
+
+    @property
+    def installed_version(self) -> str | None:
+        """The firmware the car runs (without the build hash)."""
+        return self._data.software_version
+
+    @property
+    def latest_version(self) -> str | None:
+        """The offered firmware, or the installed one when none is offered."""
+        offered = (
+            self._data.get_str("vehicle_state_software_update_version") or ""
+        ).strip()
+        if self._status in OFFERED and offered:
+            return offered
+        return self.installed_version
+
+    @property
+    def in_progress(self) -> bool:
+        """Whether the update is installing."""
+        return self._status == INSTALLING
+
+    @property
+    def update_percentage(self) -> int | None:
+        """Installation progress in percent."""
+        percent = self._data.get_int("vehicle_state_software_update_install_perc")
+        return percent if self.in_progress else None
+
+    async def async_install(
+        self, version: str | None, backup: bool, **kwargs: Any
+    ) -> None:
+        """Start installing the offered update now."""
+        await self.async_command(
+            "schedule_software_update",
+            {"offset_sec": 0},
+            optimistic={STATUS_KEY: INSTALLING},
+        )

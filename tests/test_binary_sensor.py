@@ -1,0 +1,89 @@
+"""Binary sensors against the simulator: closures, charging, presence, connection."""
+
+from homeassistant.const import STATE_OFF, STATE_ON, Platform
+from homeassistant.core import HomeAssistant
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from tesla_sim import SimServer
+from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.platform_helpers import (
+    entity_id,
+    refresh,
+    setup_account,
+    sim_car,
+    snapshot_platform,
+    start_outage,
+    state_of,
+)
+
+
+@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+async def test_entities(
+    hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
+) -> None:
+    """The binary sensors of each car configuration (TPMS warnings disabled)."""
+    entry = await setup_account(hass, sim, email)
+    await snapshot_platform(hass, entry, Platform.BINARY_SENSOR, snapshot)
+
+
+async def test_states_follow_the_car(hass: HomeAssistant, sim: SimServer) -> None:
+    """Doors, windows, trunks, cable, charging, presence and sentry follow the car."""
+    entry = await setup_account(hass, sim, TOTP_EMAIL)
+    car = sim_car(sim, "Stella")
+
+    def sensor(key: str) -> str:
+        return state_of(hass, entity_id(hass, Platform.BINARY_SENSOR, car, key)).state
+
+    keys = (
+        "vehicle_state_df",
+        "vehicle_state_rp_window",
+        "vehicle_state_ft",
+        "vehicle_state_rt",
+        "charge_state_conn_charge_cable",
+        "charge_state_charging_state",
+        "vehicle_state_is_user_present",
+        "vehicle_state_sentry_mode",
+        "vehicle_state_dashcam_state",
+        "climate_state_is_preconditioning",
+    )
+    assert {key: sensor(key) for key in keys} == dict.fromkeys(keys, STATE_OFF)
+    assert sensor("vehicle_state_software_update_status") == STATE_ON
+    assert sensor("cloud_connection") == STATE_ON
+
+    car.doors["df"] = 1
+    car.doors["ft"] = 1
+    car.doors["rt"] = 1
+    car.windows["rp_window"] = 1
+    car.sentry_mode = True
+    car.set_activity("charge", sim.world.now())
+    await refresh(hass, entry)
+    assert {key: sensor(key) for key in keys} == {
+        **dict.fromkeys(keys, STATE_ON),
+        "vehicle_state_is_user_present": STATE_OFF,
+        "climate_state_is_preconditioning": STATE_OFF,
+    }
+
+    car = sim_car(sim, "Stella")
+    car.set_activity("park", sim.world.now())  # unplugs
+    car.set_activity("climate", sim.world.now())
+    car.scheduled_charging_enabled = True
+    car.update_status = ""
+    await refresh(hass, entry)
+    assert sensor("climate_state_is_preconditioning") == STATE_ON
+    assert sensor("charge_state_conn_charge_cable") == STATE_OFF
+    assert sensor("charge_state_scheduled_charging_pending") == STATE_ON
+    assert sensor("vehicle_state_software_update_status") == STATE_OFF
+
+
+async def test_cloud_connection(hass: HomeAssistant, sim: SimServer) -> None:
+    """Off during an outage, while the other sensors keep their last known state."""
+    entry = await setup_account(hass, sim, NO_MFA_EMAIL)
+    car = sim_car(sim, "Sparky")
+    connection = entity_id(hass, Platform.BINARY_SENSOR, car, "cloud_connection")
+    door = entity_id(hass, Platform.BINARY_SENSOR, car, "vehicle_state_df")
+    assert state_of(hass, connection).state == STATE_ON
+
+    await start_outage(hass, sim, entry)
+    assert state_of(hass, connection).state == STATE_OFF
+    assert state_of(hass, door).state == STATE_OFF

@@ -1,0 +1,79 @@
+"""Numbers against the simulator: charge limit and charging current."""
+
+from homeassistant.components.number import (
+    ATTR_MAX,
+    ATTR_MIN,
+    ATTR_VALUE,
+    DOMAIN as NUMBER_DOMAIN,
+    SERVICE_SET_VALUE,
+)
+from homeassistant.const import ATTR_ENTITY_ID, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from tesla_sim import SimServer
+from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.platform_helpers import (
+    entity_id,
+    setup_account,
+    sim_car,
+    snapshot_platform,
+    state_of,
+)
+
+LIMIT = "charge_state_charge_limit_soc"
+AMPS = "charge_state_charge_current_request"
+
+
+@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+async def test_entities(
+    hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
+) -> None:
+    """Charge limit and charging current per car, ranges from the car."""
+    entry = await setup_account(hass, sim, email)
+    await snapshot_platform(hass, entry, Platform.NUMBER, snapshot)
+
+
+async def _set(hass: HomeAssistant, entity: str, value: float) -> None:
+    await hass.services.async_call(
+        NUMBER_DOMAIN,
+        SERVICE_SET_VALUE,
+        {ATTR_ENTITY_ID: entity, ATTR_VALUE: value},
+        blocking=True,
+    )
+
+
+async def test_set_values(hass: HomeAssistant, sim: SimServer) -> None:
+    """Setting a number changes the car; the range is the car's."""
+    await setup_account(hass, sim, TOTP_EMAIL)
+    car = sim_car(sim, "Stella")
+    limit = entity_id(hass, Platform.NUMBER, car, LIMIT)
+    amps = entity_id(hass, Platform.NUMBER, car, AMPS)
+    assert state_of(hass, limit).attributes[ATTR_MIN] == 50
+    assert state_of(hass, limit).attributes[ATTR_MAX] == 100
+    assert state_of(hass, amps).attributes[ATTR_MIN] == 0
+    assert state_of(hass, amps).attributes[ATTR_MAX] == 48
+
+    await _set(hass, limit, 90)
+    assert sim_car(sim, "Stella").charge_limit == 90
+    assert float(state_of(hass, limit).state) == 90
+    await _set(hass, amps, 24)
+    assert sim_car(sim, "Stella").charge_current_request == 24
+    assert float(state_of(hass, amps).state) == 24
+
+    # Yara takes at most 32 A.
+    yara_amps = entity_id(hass, Platform.NUMBER, sim_car(sim, "Yara"), AMPS)
+    assert state_of(hass, yara_amps).attributes[ATTR_MAX] == 32
+
+
+async def test_refused(hass: HomeAssistant, sim: SimServer) -> None:
+    """The car's refusal is shown and the value is left as it was."""
+    await setup_account(hass, sim, NO_MFA_EMAIL)
+    car = sim_car(sim, "Sparky")
+    limit = entity_id(hass, Platform.NUMBER, car, LIMIT)
+    with pytest.raises(HomeAssistantError) as err:
+        await _set(hass, limit, car.charge_limit)
+    assert err.value.translation_placeholders == {"reason": "already_set"}
+    assert float(state_of(hass, limit).state) == car.charge_limit

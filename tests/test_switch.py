@@ -1,0 +1,119 @@
+"""Switches against the simulator: sentry, charging, valet, steering heater, defrost."""
+
+from homeassistant.components.switch import (
+    DOMAIN as SWITCH_DOMAIN,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+)
+from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.tesla_resilient.const import ProtectedAction
+from tesla_sim import SimServer
+from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.platform_helpers import (
+    commands_sent,
+    entity_id,
+    otp_options,
+    refresh,
+    setup_account,
+    sim_car,
+    snapshot_platform,
+    state_of,
+)
+
+
+@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+async def test_entities(
+    hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
+) -> None:
+    """The switches of each car configuration."""
+    entry = await setup_account(hass, sim, email)
+    await snapshot_platform(hass, entry, Platform.SWITCH, snapshot)
+
+
+async def _switch(hass: HomeAssistant, entity: str, on: bool) -> None:
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_ON if on else SERVICE_TURN_OFF,
+        {ATTR_ENTITY_ID: entity},
+        blocking=True,
+    )
+
+
+async def test_switch_commands(hass: HomeAssistant, sim: SimServer) -> None:
+    """Each switch changes the car both ways and shows the new state at once."""
+    entry = await setup_account(hass, sim, NO_MFA_EMAIL)
+    car = sim_car(sim, "Sparky")
+
+    def switch(key: str) -> str:
+        return entity_id(hass, Platform.SWITCH, car, key)
+
+    checks = {
+        "vehicle_state_sentry_mode": lambda: sim_car(sim, "Sparky").sentry_mode,
+        "vehicle_state_valet_mode": lambda: sim_car(sim, "Sparky").valet_mode,
+        "climate_state_defrost_mode": lambda: sim_car(sim, "Sparky").defrost,
+    }
+    for key, in_car in checks.items():
+        await _switch(hass, switch(key), True)
+        assert in_car() is True, key
+        assert state_of(hass, switch(key)).state == STATE_ON
+        await _switch(hass, switch(key), False)
+        assert in_car() is False, key
+        assert state_of(hass, switch(key)).state == STATE_OFF
+
+    # The steering wheel heater needs the climate on (defrost turned it on).
+    sim_car(sim, "Sparky").set_activity("park", sim.world.now())
+    await refresh(hass, entry)
+    wheel = switch("climate_state_steering_wheel_heater")
+    with pytest.raises(HomeAssistantError) as err:
+        await _switch(hass, wheel, True)
+    assert err.value.translation_key == "command_failed"
+    sim_car(sim, "Sparky").set_activity("climate", sim.world.now())
+    await refresh(hass, entry)
+    await _switch(hass, wheel, True)
+    assert sim_car(sim, "Sparky").steering_wheel_heater is True
+    assert state_of(hass, wheel).state == STATE_ON
+    await _switch(hass, wheel, False)
+    assert sim_car(sim, "Sparky").steering_wheel_heater is False
+
+
+async def test_charging_switch(hass: HomeAssistant, sim: SimServer) -> None:
+    """Stop and start charging."""
+    entry = await setup_account(hass, sim, TOTP_EMAIL)
+    car = sim_car(sim, "Yara")
+    charging = entity_id(
+        hass, Platform.SWITCH, car, "charge_state_charge_enable_request"
+    )
+    with pytest.raises(HomeAssistantError) as err:  # no cable
+        await _switch(hass, charging, True)
+    assert err.value.translation_placeholders == {"reason": "disconnected"}
+
+    car.set_activity("charge", sim.world.now())
+    await refresh(hass, entry)
+    assert state_of(hass, charging).state == STATE_ON
+    await _switch(hass, charging, False)
+    assert sim_car(sim, "Yara").charging_state == "Stopped"
+    assert state_of(hass, charging).state == STATE_OFF
+    await _switch(hass, charging, True)
+    assert sim_car(sim, "Yara").charging_state == "Charging"
+    assert state_of(hass, charging).state == STATE_ON
+
+
+async def test_disable_sentry_protected(hass: HomeAssistant, sim: SimServer) -> None:
+    """With disabling sentry protected, turning it off is refused; on still works."""
+    await setup_account(
+        hass, sim, NO_MFA_EMAIL, options=otp_options(ProtectedAction.DISABLE_SENTRY)
+    )
+    car = sim_car(sim, "Sparky")
+    sentry = entity_id(hass, Platform.SWITCH, car, "vehicle_state_sentry_mode")
+    await _switch(hass, sentry, True)
+    assert sim_car(sim, "Sparky").sentry_mode is True
+    sent = commands_sent(sim)
+    with pytest.raises(ServiceValidationError):
+        await _switch(hass, sentry, False)
+    assert commands_sent(sim) == sent
+    assert sim_car(sim, "Sparky").sentry_mode is True
