@@ -1,0 +1,126 @@
+"""Shared plumbing: a simulator, a signed-in API client, virtual time, JSON output."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+import json
+from typing import Any
+
+import aiohttp
+
+from custom_components.tesla_resilient.api import (
+    TeslaAuth,
+    TeslaFleetClient,
+    TokenManager,
+    Tokens,
+    VehicleSummary,
+)
+from tesla_sim import SimServer
+
+DAY_START = datetime(2025, 6, 2, tzinfo=UTC).timestamp()
+"""Midnight (UTC) of the simulated day: a fixed date keeps runs reproducible."""
+ACCOUNT_EMAIL = "nomfa@example.com"
+"""The simulator's account without MFA (one Model 3, or N with ``vehicles_per_account``)."""
+SECONDS_PER_MONTH_FACTOR = 30
+"""A month is 30 standard days."""
+
+
+@dataclass(slots=True)
+class SimSession:
+    """A running simulator with a signed-in Fleet API client on one account."""
+
+    sim: SimServer
+    session: aiohttp.ClientSession
+    client: TeslaFleetClient
+    tokens: TokenManager
+    vehicles: list[VehicleSummary]
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The simulator's clock (virtual or real)."""
+        return self.sim.world.now
+
+    async def control(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> Any:
+        """Call the simulator's control API (``/__sim__/...``) and return its JSON."""
+        async with self.session.request(
+            method, f"{self.sim.url}/__sim__/{path}", json=body
+        ) as resp:
+            resp.raise_for_status()
+            return await resp.json()
+
+    async def advance_to(self, when: float) -> float:
+        """Move the virtual clock forward to ``when`` (never backwards)."""
+        now = self.clock()
+        if when > now:
+            return float(
+                (await self.control("POST", "clock", {"advance": when - now}))["now"]
+            )
+        return now
+
+    async def script(self, vin: str, activity: str) -> None:
+        """Script what the car does (``park``, ``drive``, ``charge``, ``climate``...)."""
+        await self.control("POST", f"vehicles/{vin}", {"activity": activity})
+
+    async def meter(self) -> dict[str, Any]:
+        """The simulator's meter (``GET /__sim__/meter``)."""
+        result: dict[str, Any] = await self.control("GET", "meter")
+        return result
+
+    async def reset_meter(self) -> None:
+        """Forget what the meter counted so far (sign-in, set-up)."""
+        await self.control("POST", "meter/reset")
+
+
+async def _no_persist(_tokens: Tokens) -> None:
+    """Benchmarks keep tokens in memory only."""
+
+
+@asynccontextmanager
+async def sim_session(
+    *,
+    virtual_clock: bool = True,
+    start_time: float | None = DAY_START,
+    latency: float = 0.0,
+    **world_options: Any,
+) -> AsyncIterator[SimSession]:
+    """Start a simulator, sign in to its no-MFA account with the real client."""
+    if virtual_clock and start_time is not None:
+        world_options["start_time"] = start_time
+    async with (
+        SimServer(
+            seed=1, virtual_clock=virtual_clock, latency=latency, **world_options
+        ) as sim,
+        aiohttp.ClientSession() as session,
+    ):
+        auth = TeslaAuth(session, auth_base=sim.url, clock=sim.world.now)
+        password = _password(sim, ACCOUNT_EMAIL)
+        tokens = await auth.login(ACCOUNT_EMAIL, password)
+        if not isinstance(tokens, Tokens):  # pragma: no cover - the account has no MFA
+            raise TypeError("the benchmark account unexpectedly asks for MFA")
+        manager = TokenManager(
+            auth, tokens, on_new_tokens=_no_persist, clock=sim.world.now
+        )
+        client = TeslaFleetClient(session, manager, base_url=sim.url)
+        vehicles = await client.vehicles()
+        yield SimSession(sim, session, client, manager, vehicles)
+
+
+def _password(sim: SimServer, email: str) -> str:
+    account = sim.world.account_by_email(email)
+    if account is None:  # pragma: no cover - part of the seeded world
+        raise KeyError(email)
+    return account.password
+
+
+def hhmm(seconds: float) -> str:
+    """``HH:MM`` of a time of day given in seconds since midnight."""
+    minutes = round(seconds / 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def dump(result: Any) -> str:
+    """Stable, readable JSON."""
+    return json.dumps(result, indent=2, sort_keys=False)

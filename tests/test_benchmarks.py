@@ -1,0 +1,107 @@
+"""Smoke tests of the benchmarks (scripts/bench) on tiny configurations.
+
+Each benchmark runs for real against tesla_sim (a shortened day, a 2-vehicle scale run);
+the tests check the JSON shape and invariants that hold whatever the timings are. No
+timing is asserted.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import day, outage, scale
+from benchmarks.__main__ import main as bench_main
+from benchmarks.plot import plot_timeline
+from benchmarks.policies import POLICIES
+
+POLICY_KEYS = {
+    "requests",
+    "requests_total",
+    "usd_per_day",
+    "usd_per_month",
+    "usd_per_month_checks_free",
+    "wakes_caused",
+    "awake_minutes_caused",
+    "max_location_age_driving_s",
+    "max_location_age_by_drive_s",
+    "max_lock_age_s",
+    "max_lock_age_wall_s",
+}
+
+
+@pytest.fixture
+async def morning_runs(socket_enabled: None) -> list[day.DayRun]:
+    """Every policy through 00:00-08:30 (night charge, sleep, commands, morning drive)."""
+    return await day.run_all(tuple(POLICIES), hours=8.5)
+
+
+async def test_day_report_shape_and_invariants(
+    morning_runs: list[day.DayRun], tmp_path: Path
+) -> None:
+    """Every policy reports every figure; the meter's counts add up; ours never wakes."""
+    doc = day.report(morning_runs, hours=8.5)
+    json.dumps(doc)  # serialisable
+    assert set(doc["policies"]) == set(POLICIES)
+    for name, result in doc["policies"].items():
+        assert set(result) >= POLICY_KEYS, name
+        assert set(result["requests"]) == {"data", "check", "command", "wake", "auth"}
+        assert result["requests"]["command"] == 2, name  # the unlock and the lock
+        assert result["usd_per_month"] >= result["usd_per_month_checks_free"] >= 0
+        assert result["max_location_age_driving_s"] is not None
+    ours = doc["policies"]["ours"]
+    assert ours["wakes_caused"] == 0
+    assert len(ours["max_location_age_by_drive_s"]) == 1  # the morning drive
+    assert doc["targets"]["wakes_caused"]["met"] is True
+    fixed = doc["policies"]["fixed_60s"]
+    # one vehicle_data a minute, whatever the car does
+    assert fixed["requests"]["data"] == pytest.approx(8.5 * 60, abs=2)
+    assert fixed["requests"]["check"] == 0
+    assert fixed["max_location_age_driving_s"] <= 60
+    # polling every minute keeps the car from ever falling asleep
+    assert fixed["awake_minutes_caused"] > ours["awake_minutes_caused"]
+    assert doc["policies"]["list60_data660"]["requests"]["check"] >= 8.5 * 60 - 1
+    png = plot_timeline(morning_runs, tmp_path / "timeline.png", hours=8.5)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_day_cli_prints_json(
+    socket_enabled: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``bench day --json`` prints the report; an unknown benchmark is a usage error."""
+    assert bench_main(["day", "--json", "--hours", "1", "--policy", "ours"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert list(doc["policies"]) == ["ours", "ours_ha"]
+    # the same policy through Home Assistant: the coordinator polled too
+    assert doc["policies"]["ours_ha"]["requests_total"] > 0
+    assert bench_main(["nonsense"]) == 2
+
+
+async def test_outage_through_home_assistant(socket_enabled: None) -> None:
+    """The seed outage up to 08:30: the cloud answers 503 only, entities come back."""
+    result = await outage.run_outage(hours=8.5)
+    json.dumps(result)
+    assert result["requests_during_outage"] > 0
+    assert set(result["requests_during_outage_by_status"]) == {"503"}
+    assert result["entities_compared"] > 0
+    assert isinstance(result["restored_after_restart"], bool)
+    assert result["unavailable_entity_seconds"] >= 0
+    assert result["recovery_seconds"] is not None
+    assert [c["command"] for c in result["commands"]] == ["door_unlock", "door_lock"]
+    # 07:25 is inside the outage: the unlock is refused, not queued
+    assert result["commands"][0]["result"] != "ok"
+
+
+async def test_scale_two_vehicles(socket_enabled: None) -> None:
+    """A tiny scale run: one timed set-up each of 1 and 2 vehicles, no latency."""
+    doc = await scale.run_scale((1, 2), runs=1, latency_ms=0, cpu_rounds=1)
+    json.dumps(doc)
+    assert set(doc["vehicles"]) == {"1", "2"}
+    one, two = doc["vehicles"]["1"], doc["vehicles"]["2"]
+    assert one["loaded"] and two["loaded"]
+    assert two["entities"] == 2 * one["entities"] > 0
+    for res in (one, two):
+        assert res["setup_s_median"] > 0
+        assert res["peak_traced_mib"] > 0
+        assert res["cpu_ms_per_update_per_vehicle"] > 0
+    assert "target" not in doc  # only judged at 50 vehicles
