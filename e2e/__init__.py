@@ -1,0 +1,1 @@
+"""End-to-end test and development environment: tesla_sim and Home Assistant as processes."""
