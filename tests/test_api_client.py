@@ -111,6 +111,20 @@ async def test_vehicles_and_vehicle(harness: Harness) -> None:
     assert single == vehicles[0]
 
 
+async def test_me(harness: Harness) -> None:
+    """The account summary names the signed-in account."""
+    client = await harness.client()
+    owner = harness.sim.world.account_by_email(NOMFA)
+    assert owner is not None
+    account = await client.me()
+    assert account.email == NOMFA
+    assert account.full_name == owner.full_name
+    await harness.fault("outage", paths=["/api/1/users/me"])
+    with pytest.raises(CloudUnavailable):
+        await client.me()
+    assert await client.vehicles()
+
+
 async def test_vehicle_data_selects_endpoints(harness: Harness) -> None:
     """Only the requested endpoints come back; location needs location_data."""
     client = await harness.client()

@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.tesla_resilient.api import (
     ALL_ENDPOINTS,
+    Account,
     MalformedResponse,
     MfaFactor,
     Region,
@@ -222,18 +223,133 @@ def test_merged_onto_keeps_older_values_for_absent_keys() -> None:
     """A partial selection updates what it carries and keeps everything else."""
     older = VehicleData.from_api(REAL_PAYLOAD)
     newer = VehicleData.from_api(
+        {"state": "asleep", "charge_state": {"battery_level": 78}}
+    )
+    merged = newer.merged_onto(older)
+    assert merged.state is VehicleState.ASLEEP
+    assert merged.get("charge_state_battery_level") == 78
+    assert merged.latitude == 52.5
+    assert merged.is_climate_on is True
+    assert merged.software_version == "2023.44.30.8"
+    assert merged.get("vin") == "5YJ3E7EB0KF000000"
+    assert older.get("charge_state_battery_level") == 77
+
+
+def test_merged_onto_replaces_a_fetched_section() -> None:
+    """Keys the car stopped sending in a fetched section are gone (a route ended)."""
+    older = VehicleData.from_api(
         {
             "state": "online",
-            "drive_state": {"speed": 40, "shift_state": "D", "latitude": None},
+            "drive_state": {
+                **REAL_PAYLOAD["drive_state"],
+                "active_route_destination": "Work",
+                "active_route_latitude": 37.4,
+                "active_route_longitude": -122.1,
+                "active_route_miles_to_arrival": 3.2,
+            },
+            "charge_state": REAL_PAYLOAD["charge_state"],
+        }
+    )
+    newer = VehicleData.from_api(
+        {
+            "state": "online",
+            "drive_state": {
+                "speed": 40,
+                "shift_state": "D",
+                "latitude": 52.6,
+                "longitude": None,
+            },
         }
     )
     merged = newer.merged_onto(older)
     assert merged.speed == 40.0
     assert merged.is_driving is True
-    assert merged.latitude is None
-    assert merged.longitude == 13.4
+    assert merged.latitude == 52.6
+    assert "drive_state_longitude" in merged.values
+    assert merged.longitude is None
+    for gone in (
+        "drive_state_active_route_destination",
+        "drive_state_active_route_latitude",
+        "drive_state_active_route_longitude",
+        "drive_state_active_route_miles_to_arrival",
+        "drive_state_heading",
+        "drive_state_gps_as_of",
+        "drive_state_timestamp",
+    ):
+        assert gone not in merged.values
     assert merged.get("charge_state_battery_level") == 77
-    assert older.speed is None
+    assert merged.sections == {"state", "drive_state", "charge_state"}
+    assert older.get("drive_state_active_route_destination") == "Work"
+
+
+def test_merged_onto_keeps_the_location_when_none_was_fetched() -> None:
+    """Without location_data the car leaves coordinates out: they stay known."""
+    older = VehicleData.from_api(
+        {
+            "drive_state": {
+                **REAL_PAYLOAD["drive_state"],
+                "native_latitude": 52.5,
+                "native_longitude": 13.4,
+                "native_location_supported": 1,
+                "native_type": "wgs",
+                "active_route_destination": "Work",
+                "active_route_latitude": 37.4,
+                "active_route_longitude": -122.1,
+            }
+        }
+    )
+    newer = VehicleData.from_api({"drive_state": {"speed": None, "power": 2}})
+    merged = newer.merged_onto(older)
+    assert merged.get_int("drive_state_power") == 2
+    assert "drive_state_shift_state" not in merged.values
+    assert "drive_state_active_route_destination" not in merged.values
+    for kept in (
+        "latitude",
+        "longitude",
+        "native_latitude",
+        "native_longitude",
+        "native_location_supported",
+        "native_type",
+        "heading",
+        "gps_as_of",
+        "active_route_latitude",
+        "active_route_longitude",
+    ):
+        key = f"drive_state_{kept}"
+        assert merged.get(key) == older.get(key)
+        assert key in merged.values
+
+
+def test_merged_onto_edge_sections() -> None:
+    """Scalars replace only themselves; a null section keeps the older mapping."""
+    older = VehicleData.from_api(
+        {"id": 1, "id_s": "1", "drive_state": {"power": 3}, "gui_settings": None}
+    )
+    newer = VehicleData.from_api(
+        {"id": 2, "drive_state": None, "gui_settings": {"gui_24_hour_time": True}}
+    )
+    merged = newer.merged_onto(older)
+    assert merged.values == {
+        "id": 2,
+        "id_s": "1",
+        "drive_state": None,
+        "drive_state_power": 3,
+        "gui_settings_gui_24_hour_time": True,
+    }
+
+
+def test_hand_built_values_only_overlay() -> None:
+    """Values built by hand (optimistic updates, restored snapshots) carry no section."""
+    older = VehicleData.from_api(REAL_PAYLOAD)
+    update = VehicleData({"charge_state_battery_level": 80})
+    assert update.sections == frozenset()
+    merged = update.merged_onto(older)
+    assert merged.get("charge_state_battery_level") == 80
+    assert merged.get("charge_state_charging_state") == "Charging"
+    assert merged == VehicleData({**older.values, "charge_state_battery_level": 80})
+    restored = VehicleData(dict(merged.values))
+    assert restored == merged
+    assert VehicleData.from_api(REAL_PAYLOAD).merged_onto(restored) == older
 
 
 def test_vehicle_data_requires_a_mapping() -> None:
@@ -384,6 +500,45 @@ def test_mfa_factor_and_region() -> None:
             Region.from_api(bad)
 
 
+def test_account() -> None:
+    """The account summary keeps the email and name it finds, and hides them."""
+    account = Account.from_api(
+        {
+            "email": " owner@example.com ",
+            "full_name": "Ada Owner",
+            "profile_image_url": None,
+            "vault_uuid": "b6a0",
+        }
+    )
+    assert account == Account("owner@example.com", "Ada Owner")
+    assert "owner@example.com" not in repr(account)
+    assert "Ada" not in repr(account)
+    assert Account.from_api({}) == Account(None, None)
+    assert Account.from_api({"email": "  ", "full_name": 7}) == Account(None, None)
+    for bad in (None, [], "owner@example.com"):
+        with pytest.raises(MalformedResponse):
+            Account.from_api(bad)
+
+
+@PROPERTY
+@given(
+    payload=JSON_VALUES
+    | st.dictionaries(st.sampled_from(("email", "full_name", "x")), JSON_VALUES)
+)
+def test_account_never_raises_anything_else(payload: Any) -> None:
+    """Arbitrary JSON is an account with optional text fields, or MalformedResponse."""
+    try:
+        account = Account.from_api(payload)
+    except MalformedResponse:
+        assert not isinstance(payload, dict)
+        return
+    assert account.email is None or (
+        isinstance(account.email, str) and account.email == account.email.strip()
+    )
+    assert account.email is None or account.email == payload["email"].strip()
+    assert account.full_name is None or account.full_name == payload["full_name"]
+
+
 def _check_accessors(data: VehicleData) -> None:
     """Every accessor returns its declared type."""
     assert isinstance(data.state, VehicleState)
@@ -425,6 +580,57 @@ def test_vehicle_data_never_raises_anything_else(payload: Any) -> None:
         return
     _check_accessors(data)
     _check_accessors(data.merged_onto(VehicleData.from_api(REAL_PAYLOAD)))
+
+
+MERGE_PAYLOADS = st.dictionaries(
+    st.sampled_from(SECTIONS),
+    SECTION_VALUES
+    | st.dictionaries(
+        st.sampled_from((*FIELDS, "active_route_latitude", "heading")), JSON_SCALARS
+    ),
+)
+
+
+def _section_keys(payload: dict[str, Any], section: str) -> set[str]:
+    """The flattened keys one top-level section of ``payload`` gives on its own."""
+    return set(VehicleData.from_api({section: payload[section]}).values)
+
+
+@PROPERTY
+@given(older_payload=MERGE_PAYLOADS, newer_payload=MERGE_PAYLOADS)
+def test_merged_onto_replaces_exactly_the_fetched_sections(
+    older_payload: dict[str, Any], newer_payload: dict[str, Any]
+) -> None:
+    """Newer values win, fetched sections replace, other sections and location stay."""
+    older = VehicleData.from_api(older_payload)
+    newer = VehicleData.from_api(newer_payload)
+    merged = newer.merged_onto(older)
+    for key, value in newer.values.items():
+        assert merged.values[key] is value
+    assert set(merged.values) <= set(older.values) | set(newer.values)
+    carries_location = any(
+        f"drive_state_{name}" in newer.values
+        for name in ("latitude", "longitude", "gps_as_of", "heading")
+    ) or ("drive_state_active_route_latitude" in newer.values)
+    for section in older_payload.keys() - {"tokens"}:
+        keys = _section_keys(older_payload, section)
+        fetched_whole = section in newer_payload and isinstance(
+            newer_payload[section], dict
+        )
+        for key in keys - set(newer.values):
+            location = key in {
+                "drive_state_latitude",
+                "drive_state_longitude",
+                "drive_state_gps_as_of",
+                "drive_state_heading",
+                "drive_state_active_route_latitude",
+            }
+            if fetched_whole and (carries_location or not location):
+                assert key not in merged.values
+            else:
+                assert merged.values[key] is older.values[key]
+    assert newer.merged_onto(newer) == newer
+    assert newer.merged_onto(VehicleData({})) == newer
 
 
 @PROPERTY

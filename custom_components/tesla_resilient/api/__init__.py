@@ -52,6 +52,7 @@ from .errors import (
 )
 from .models import (
     ALL_ENDPOINTS,
+    Account,
     MfaFactor,
     Region,
     Tokens,
@@ -69,6 +70,7 @@ __all__ = [
     "SCOPES",
     "USER_AGENT",
     "VERSION",
+    "Account",
     "AccountLocked",
     "AuthFailed",
     "CaptchaRequired",

@@ -23,7 +23,7 @@ from .errors import (
     VehicleAsleep,
     VehicleNotFound,
 )
-from .models import ALL_ENDPOINTS, Region, VehicleData, VehicleSummary
+from .models import ALL_ENDPOINTS, Account, Region, VehicleData, VehicleSummary
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,6 +66,10 @@ class TeslaFleetClient:
     async def region(self) -> Region:
         """Return the account's region and Fleet API base URL."""
         return Region.from_api(await self._call("GET", _REGION_PATH))
+
+    async def me(self) -> Account:
+        """Return the signed-in account (its email and name)."""
+        return Account.from_api(await self._call("GET", "/api/1/users/me"))
 
     async def vehicles(self) -> list[VehicleSummary]:
         """List the account's vehicles with their sleep state (does not wake them)."""

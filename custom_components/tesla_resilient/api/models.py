@@ -53,6 +53,24 @@ _TIMESTAMP_KEYS = tuple(
 )
 
 
+_LOCATION_KEYS = frozenset(
+    f"drive_state_{name}"
+    for name in (
+        "latitude",
+        "longitude",
+        "native_latitude",
+        "native_longitude",
+        "native_location_supported",
+        "native_type",
+        "heading",
+        "gps_as_of",
+        "active_route_latitude",
+        "active_route_longitude",
+    )
+)
+"""Keys of ``drive_state`` the car sends only when ``location_data`` is requested."""
+
+
 def _as_float(value: Any) -> float | None:
     """Return ``value`` as a finite float when it is a JSON number, else ``None``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -230,21 +248,50 @@ class VehicleData:
     """
 
     values: Mapping[str, Any]
+    sections: frozenset[str] = field(default=frozenset(), compare=False)
+    """Top-level keys of the payload (``charge_state``, ``drive_state``, ``state``...).
+
+    A section listed here was fetched whole: :meth:`merged_onto` replaces the older
+    values of that section instead of overlaying them. Empty for values built by hand
+    (an optimistic update, a snapshot restored from disk), which only overlay. Not
+    compared: two ``VehicleData`` with the same values are equal.
+    """
 
     @classmethod
     def from_api(cls, payload: Any) -> Self:
         """Flatten a ``vehicle_data`` response; raise MalformedResponse unless a mapping."""
         if not isinstance(payload, Mapping):
             raise MalformedResponse("Vehicle data is not a JSON object")
+        kept = {k: v for k, v in payload.items() if k not in _SECRET_KEYS}
         values: dict[str, Any] = {}
-        _flatten(
-            {k: v for k, v in payload.items() if k not in _SECRET_KEYS}, "", values
-        )
-        return cls(values)
+        _flatten(kept, "", values)
+        return cls(values, frozenset(f"{k}" for k in kept))
 
     def merged_onto(self, older: VehicleData) -> VehicleData:
-        """Return ``older`` updated with these values (for partial endpoint selections)."""
-        return VehicleData({**older.values, **self.values})
+        """Return ``older`` updated with these values (for partial endpoint selections).
+
+        A section these values carry replaces the older values of that section, so keys
+        the car stopped sending (an ended navigation route) disappear; sections absent
+        from a partial endpoint selection keep their older values. Location keys are
+        kept from ``older`` when these values carry none (``location_data`` was not
+        requested, so the car left them out rather than clearing them).
+        """
+        values = self.values
+        sections = self.sections
+        carries_location = not _LOCATION_KEYS.isdisjoint(values)
+        # A section whose name is itself a key was a scalar, the others were mappings
+        # (their keys start with the section's name and "_").
+        prefixes = tuple(f"{s}_" for s in sections if s not in values)
+
+        def replaced(key: str) -> bool:
+            if key in sections:
+                return True
+            if not key.startswith(prefixes):
+                return False
+            return carries_location or key not in _LOCATION_KEYS
+
+        kept = {k: v for k, v in older.values.items() if not replaced(k)}
+        return VehicleData({**kept, **values}, older.sections | self.sections)
 
     def get(self, key: str) -> Any:
         """Return the raw value of ``key`` or ``None``."""
@@ -371,3 +418,22 @@ class Region:
         if region is None or base_url is None:
             raise MalformedResponse("Region response lacks region or base URL")
         return cls(region, base_url.rstrip("/"))
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The signed-in Tesla account (``GET /api/1/users/me``).
+
+    Every field is optional: Tesla may leave any of them out or null.
+    """
+
+    email: str | None = field(repr=False)
+    full_name: str | None = field(repr=False)
+
+    @classmethod
+    def from_api(cls, payload: Any) -> Self:
+        """Parse the account summary; raise MalformedResponse unless a mapping."""
+        if not isinstance(payload, Mapping):
+            raise MalformedResponse("Account is not a JSON object")
+        email = (_as_str(payload.get("email")) or "").strip()
+        return cls(email=email or None, full_name=_as_str(payload.get("full_name")))
