@@ -24,6 +24,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.setup import async_setup_component
 import pyotp
 import pytest
@@ -614,6 +615,52 @@ async def test_browser_sign_in(
     assert_entry_data(data, sim, "browser", secrets=("app-secret",))
     assert data[CONF_CLIENT_ID] == CLIENT_ID
     assert result["result"].unique_id == account(sim, MULTI).id
+
+
+async def test_browser_sign_in_with_another_implementation(
+    hass: HomeAssistant,
+    sim: SimServer,
+    credentials: None,
+    hass_client_no_auth: ClientSessionGenerator,
+    current_request_with_host: None,
+) -> None:
+    """An OAuth2 implementation registered by someone else is used as it is.
+
+    Home Assistant offers every implementation registered for the domain (e.g. by
+    another integration); picking one that is not Tesla's own keeps its URLs, client
+    and parameters (no PKCE copy bound to the chosen server).
+    """
+    other = config_entry_oauth2_flow.LocalOAuth2Implementation(
+        hass,
+        "other_app",
+        "other-client",
+        "other-secret",
+        f"{sim.url}/oauth2/v3/authorize",
+        f"{sim.url}/oauth2/v3/token",
+    )
+    config_entry_oauth2_flow.async_register_implementation(hass, DOMAIN, other)
+    result = await choose(hass, await start(hass), "browser")
+    result = await configure(hass, result, servers(sim))
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "pick_implementation"
+    result = await configure(hass, result, {"implementation": "other_app"})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    query = parse_qs(urlsplit(result["url"]).query)
+    assert query["client_id"] == ["other-client"]
+    assert "code_challenge" not in query
+    assert "scope" not in query
+    redirect = await browser_sign_in(sim, result["url"], NOMFA)
+    http = await hass_client_no_auth()
+    resp = await http.get(
+        f"/auth/external/callback?code={redirect['code']}&state={redirect['state']}"
+    )
+    assert resp.status == 200
+    result = await configure(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = dict(result["data"])
+    assert data.pop("auth_implementation") == "other_app"
+    assert_entry_data(data, sim, "browser", secrets=("other-secret",))
+    assert data[CONF_CLIENT_ID] == "other-client"
 
 
 async def test_browser_sign_in_uses_tesla_by_default(

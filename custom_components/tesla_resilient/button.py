@@ -3,7 +3,8 @@
 ``wake`` and ``refresh`` act on the connection (the only ways this integration wakes a
 car or fetches its data outside the polling policy); the others are commands. Remote
 start can be protected by an authenticator code (options); a button press carries no
-code, so the integration's own service passes it to :meth:`async_press_with_code`.
+code, so the integration's action ``tesla_resilient.press_with_code`` passes it to
+:meth:`TeslaButtonEntity.async_press_with_code`.
 """
 
 from collections.abc import Awaitable, Callable, Mapping

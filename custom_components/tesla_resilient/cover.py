@@ -1,9 +1,9 @@
 """Covers of a Tesla vehicle: frunk, trunk, charge port door, windows and sunroof.
 
 Opening the frunk, the trunk or the charge port can be protected by an authenticator
-code (options). Cover services carry no code, so a protected opening is refused here
-with a translated error unless the caller passes ``code`` (the integration's own
-services may do so).
+code (options). ``cover.open_cover`` carries no code, so a protected opening is refused
+with a translated error unless the caller passes ``code``, as the integration's action
+``tesla_resilient.open_with_code`` does.
 """
 
 from collections.abc import Callable, Mapping

@@ -1,19 +1,32 @@
-"""Actions where an entity does not fit: navigation, schedules, wake-up and refresh.
+"""Actions where an entity does not fit, and entity actions that carry a code.
 
-Every action targets a vehicle device of this integration (``device_id``) and goes
-through the vehicle's coordinator, so it wakes a sleeping car, fails fast during a cloud
-outage and answers with translated errors like the entities' commands.
+``navigation_request``, the schedules, ``wake_up`` and ``refresh`` target a vehicle
+device of this integration (``device_id``) and go through the vehicle's coordinator, so
+they wake a sleeping car, fail fast during a cloud outage and answer with translated
+errors like the entities' commands.
+
+``open_with_code``, ``press_with_code`` and ``turn_off_with_code`` are entity actions for
+the covers, buttons and switches of this integration: Home Assistant's own
+``cover.open_cover``, ``button.press`` and ``switch.turn_off`` carry no code, so an action
+protected by an authenticator code (options) can only be run through them. The entity
+checks the code before anything is sent to the car.
 """
 
 from datetime import time as dt_time
 import time
 from typing import Any
 
+from homeassistant.components.cover import CoverDeviceClass, CoverEntityFeature
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.const import ATTR_CODE, ATTR_DEVICE_ID, Platform
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    service,
+)
+from homeassistant.helpers.typing import VolDictType
 import probatio as vol
 
 from .const import DOMAIN
@@ -24,6 +37,9 @@ SERVICE_SET_SCHEDULED_CHARGING = "set_scheduled_charging"
 SERVICE_SET_SCHEDULED_DEPARTURE = "set_scheduled_departure"
 SERVICE_WAKE_UP = "wake_up"
 SERVICE_REFRESH = "refresh"
+SERVICE_OPEN_WITH_CODE = "open_with_code"
+SERVICE_PRESS_WITH_CODE = "press_with_code"
+SERVICE_TURN_OFF_WITH_CODE = "turn_off_with_code"
 
 ATTR_DESTINATION = "destination"
 ATTR_ENABLE = "enable"
@@ -53,6 +69,12 @@ SCHEDULED_DEPARTURE_SCHEMA = DEVICE_SCHEMA.extend(
         vol.Optional(ATTR_END_OFF_PEAK): cv.time,
     }
 )
+
+CODE_SCHEMA: VolDictType = {
+    # Any text: the authenticator check answers a malformed code with its translated
+    # "wrong code" error (and counts it, like a wrong code typed at a lock).
+    vol.Required(ATTR_CODE): vol.All(cv.string, vol.Strip, vol.Length(min=1)),
+}
 
 
 def _minutes(value: dt_time) -> int:
@@ -168,3 +190,31 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(DOMAIN, SERVICE_WAKE_UP, _wake_up, DEVICE_SCHEMA)
     hass.services.async_register(DOMAIN, SERVICE_REFRESH, _refresh, DEVICE_SCHEMA)
+    # Entity actions carrying the authenticator code (the entities check it).
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_OPEN_WITH_CODE,
+        entity_domain=Platform.COVER,
+        # The frunk, the trunk and the charge port door (windows need no code).
+        entity_device_classes=(CoverDeviceClass.DOOR,),
+        required_features=(CoverEntityFeature.OPEN,),
+        func="async_open_cover",
+        schema=CODE_SCHEMA,
+    )
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_PRESS_WITH_CODE,
+        entity_domain=Platform.BUTTON,
+        func="async_press_with_code",
+        schema=CODE_SCHEMA,
+    )
+    service.async_register_platform_entity_service(
+        hass,
+        DOMAIN,
+        SERVICE_TURN_OFF_WITH_CODE,
+        entity_domain=Platform.SWITCH,
+        func="async_turn_off",
+        schema=CODE_SCHEMA,
+    )

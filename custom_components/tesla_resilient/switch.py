@@ -1,7 +1,8 @@
 """Switches of a Tesla vehicle: sentry mode, charging, valet mode, heaters, defrost.
 
-Turning sentry mode off can be protected by an authenticator code (options); switch
-services carry no code, so the integration's own services pass it as ``code``.
+Turning sentry mode off can be protected by an authenticator code (options);
+``switch.turn_off`` carries no code, so the integration's action
+``tesla_resilient.turn_off_with_code`` passes it as ``code``.
 """
 
 from collections.abc import Callable, Mapping
