@@ -18,11 +18,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import VehicleData
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import (
-    TeslaEntityDescription,
-    TeslaVehicleEntity,
-    async_add_vehicle_entities,
-)
+from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 0
 
@@ -44,7 +40,6 @@ class TeslaBinarySensorEntityDescription(
 
     value_fn: Callable[[VehicleData], bool | None] = lambda _: None
     coordinator_fn: Callable[[VehicleCoordinator], bool] | None = None
-    exists_fn: Callable[[VehicleData], bool] = lambda _: True
 
 
 def _flag(key: str) -> Callable[[VehicleData], bool | None]:
@@ -219,30 +214,15 @@ async def async_setup_entry(
 ) -> None:
     """Add the binary sensors of every vehicle of the entry."""
 
-    def build(coordinator: VehicleCoordinator) -> list[TeslaBinarySensorEntity]:
-        data = coordinator.snapshot.data or VehicleData({})
-        return [
-            TeslaBinarySensorEntity(coordinator, description)
-            for description in BINARY_SENSORS
-            if description.exists_fn(data)
-        ]
-
-    async_add_vehicle_entities(entry, async_add_entities, build)
+    async_add_table_entities(
+        entry, async_add_entities, BINARY_SENSORS, TeslaBinarySensorEntity
+    )
 
 
 class TeslaBinarySensorEntity(TeslaVehicleEntity, BinarySensorEntity):
     """A binary sensor reading the vehicle's snapshot."""
 
     entity_description: TeslaBinarySensorEntityDescription
-
-    def __init__(
-        self,
-        coordinator: VehicleCoordinator,
-        description: TeslaBinarySensorEntityDescription,
-    ) -> None:
-        """Create the binary sensor ``description`` of ``coordinator``'s vehicle."""
-        super().__init__(coordinator, description)
-        self._attr_translation_key = description.translation_key or description.key
 
     @property
     def is_on(self) -> bool | None:

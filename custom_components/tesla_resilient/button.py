@@ -19,11 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import VehicleData
 from .const import ProtectedAction
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import (
-    TeslaEntityDescription,
-    TeslaVehicleEntity,
-    async_add_vehicle_entities,
-)
+from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 1
 
@@ -36,7 +32,6 @@ class TeslaButtonEntityDescription(ButtonEntityDescription, TeslaEntityDescripti
     params_fn: Callable[[VehicleData], Mapping[str, Any] | None] = lambda _: None
     protected: ProtectedAction | None = None
     coordinator_fn: Callable[[VehicleCoordinator], Awaitable[None]] | None = None
-    exists_fn: Callable[[VehicleData], bool] = lambda _: True
 
 
 def _position(data: VehicleData) -> Mapping[str, Any] | None:
@@ -90,30 +85,13 @@ async def async_setup_entry(
 ) -> None:
     """Add the buttons of every vehicle of the entry."""
 
-    def build(coordinator: VehicleCoordinator) -> list[TeslaButtonEntity]:
-        data = coordinator.snapshot.data or VehicleData({})
-        return [
-            TeslaButtonEntity(coordinator, description)
-            for description in BUTTONS
-            if description.exists_fn(data)
-        ]
-
-    async_add_vehicle_entities(entry, async_add_entities, build)
+    async_add_table_entities(entry, async_add_entities, BUTTONS, TeslaButtonEntity)
 
 
 class TeslaButtonEntity(TeslaVehicleEntity, ButtonEntity):
     """A button of the vehicle."""
 
     entity_description: TeslaButtonEntityDescription
-
-    def __init__(
-        self,
-        coordinator: VehicleCoordinator,
-        description: TeslaButtonEntityDescription,
-    ) -> None:
-        """Create the button ``description`` of ``coordinator``'s vehicle."""
-        super().__init__(coordinator, description)
-        self._attr_translation_key = description.translation_key or description.key
 
     async def async_press(self) -> None:
         """Press the button (a protected action then needs a code: refused)."""

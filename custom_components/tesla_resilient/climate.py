@@ -4,7 +4,6 @@ Presets: ``normal``, ``defrost`` (max preconditioning) and the climate keeper mo
 ``keep``, ``dog`` and ``camp``. Remote start is not climate: it is a button.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +15,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import VehicleData
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import (
-    TeslaEntityDescription,
-    TeslaVehicleEntity,
-    async_add_vehicle_entities,
-)
+from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 1
 
@@ -38,8 +33,6 @@ PRESETS = [PRESET_NORMAL, PRESET_DEFROST, "keep", "dog", "camp"]
 class TeslaClimateEntityDescription(ClimateEntityDescription, TeslaEntityDescription):
     """The vehicle's climate control."""
 
-    exists_fn: Callable[[VehicleData], bool] = lambda _: True
-
 
 CLIMATE = TeslaClimateEntityDescription(key="climate", endpoints=("climate_state",))
 
@@ -51,15 +44,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the climate control of every vehicle of the entry."""
 
-    def build(coordinator: VehicleCoordinator) -> list[TeslaClimateEntity]:
-        data = coordinator.snapshot.data or VehicleData({})
-        return [
-            TeslaClimateEntity(coordinator, description)
-            for description in (CLIMATE,)
-            if description.exists_fn(data)
-        ]
-
-    async_add_vehicle_entities(entry, async_add_entities, build)
+    async_add_table_entities(entry, async_add_entities, (CLIMATE,), TeslaClimateEntity)
 
 
 def _defrosting(data: VehicleData) -> bool:
@@ -90,7 +75,6 @@ class TeslaClimateEntity(TeslaVehicleEntity, ClimateEntity):
     ) -> None:
         """Create the climate control of ``coordinator``'s vehicle."""
         super().__init__(coordinator, description)
-        self._attr_translation_key = description.translation_key or description.key
         self._attr_hvac_modes = [HVACMode.OFF, HVACMode.HEAT_COOL]
 
     @property

@@ -23,11 +23,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import VehicleData
 from .const import ProtectedAction
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import (
-    TeslaEntityDescription,
-    TeslaVehicleEntity,
-    async_add_vehicle_entities,
-)
+from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 1
 
@@ -55,7 +51,6 @@ class TeslaCoverEntityDescription(CoverEntityDescription, TeslaEntityDescription
     """Whether the car can close this cover (a manual trunk cannot)."""
     toggles: bool = False
     """The command toggles (``actuate_trunk``): never send it towards the current state."""
-    exists_fn: Callable[[VehicleData], bool] = lambda _: True
 
 
 def _closed(key: str) -> Callable[[VehicleData], bool | None]:
@@ -203,15 +198,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the covers of every vehicle of the entry."""
 
-    def build(coordinator: VehicleCoordinator) -> list[TeslaCoverEntity]:
-        data = coordinator.snapshot.data or VehicleData({})
-        return [
-            TeslaCoverEntity(coordinator, description, data)
-            for description in COVERS
-            if description.exists_fn(data)
-        ]
-
-    async_add_vehicle_entities(entry, async_add_entities, build)
+    async_add_table_entities(entry, async_add_entities, COVERS, TeslaCoverEntity)
 
 
 class TeslaCoverEntity(TeslaVehicleEntity, CoverEntity):
@@ -223,11 +210,10 @@ class TeslaCoverEntity(TeslaVehicleEntity, CoverEntity):
         self,
         coordinator: VehicleCoordinator,
         description: TeslaCoverEntityDescription,
-        data: VehicleData,
     ) -> None:
         """Create the cover ``description`` of ``coordinator``'s vehicle."""
         super().__init__(coordinator, description)
-        self._attr_translation_key = description.translation_key or description.key
+        data = coordinator.snapshot.data or VehicleData({})
         features = CoverEntityFeature.OPEN
         if description.close_command is not None and description.close_fn(data):
             features |= CoverEntityFeature.CLOSE

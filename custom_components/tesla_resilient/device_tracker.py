@@ -16,12 +16,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import VehicleData
-from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import (
-    TeslaEntityDescription,
-    TeslaVehicleEntity,
-    async_add_vehicle_entities,
-)
+from .coordinator import TeslaResilientConfigEntry
+from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 0
 
@@ -90,27 +86,13 @@ async def async_setup_entry(
 ) -> None:
     """Add the trackers of every vehicle of the entry."""
 
-    def build(coordinator: VehicleCoordinator) -> list[TeslaTrackerEntity]:
-        return [
-            TeslaTrackerEntity(coordinator, description) for description in TRACKERS
-        ]
-
-    async_add_vehicle_entities(entry, async_add_entities, build)
+    async_add_table_entities(entry, async_add_entities, TRACKERS, TeslaTrackerEntity)
 
 
 class TeslaTrackerEntity(TeslaVehicleEntity, TrackerEntity):
     """A GPS position of the vehicle."""
 
     entity_description: TeslaTrackerEntityDescription
-
-    def __init__(
-        self,
-        coordinator: VehicleCoordinator,
-        description: TeslaTrackerEntityDescription,
-    ) -> None:
-        """Create the tracker ``description`` of ``coordinator``'s vehicle."""
-        super().__init__(coordinator, description)
-        self._attr_translation_key = description.translation_key or description.key
 
     @property
     def _position(self) -> tuple[float | None, float | None]:

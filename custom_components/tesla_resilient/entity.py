@@ -57,6 +57,8 @@ class TeslaEntityDescription(EntityDescription):
     """
 
     endpoints: tuple[str, ...] = ()
+    exists_fn: Callable[[VehicleData], bool] = lambda _: True
+    """Whether the vehicle has the hardware (from its last known data)."""
 
 
 def vehicle_device_info(coordinator: VehicleCoordinator) -> DeviceInfo:
@@ -86,6 +88,7 @@ class TeslaVehicleEntity(CoordinatorEntity[VehicleCoordinator]):
         super().__init__(coordinator)
         self.entity_description = description
         self._attr_unique_id = f"{coordinator.vin}-{description.key}"
+        self._attr_translation_key = description.translation_key or description.key
         self._attr_device_info = vehicle_device_info(coordinator)
         self._endpoints: tuple[str, ...] = (
             description.endpoints
@@ -171,6 +174,26 @@ def async_add_vehicle_entities(
             add_vehicle,
         )
     )
+
+
+def async_add_table_entities[D: TeslaEntityDescription](
+    entry: TeslaResilientConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    descriptions: Iterable[D],
+    entity_class: Callable[[VehicleCoordinator, D], Entity],
+) -> None:
+    """Add one ``entity_class`` per description whose hardware each vehicle has."""
+    table = tuple(descriptions)
+
+    def build(coordinator: VehicleCoordinator) -> list[Entity]:
+        data = coordinator.snapshot.data or VehicleData({})
+        return [
+            entity_class(coordinator, description)
+            for description in table
+            if description.exists_fn(data)
+        ]
+
+    async_add_vehicle_entities(entry, async_add_entities, build)
 
 
 class _Once:

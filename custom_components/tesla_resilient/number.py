@@ -4,7 +4,6 @@ Their ranges come from the car (``charge_limit_soc_min``/``max``,
 ``charge_current_request_max``) and fall back to safe defaults before it reports them.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeassistant.components.number import (
@@ -18,12 +17,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import VehicleData
-from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import (
-    TeslaEntityDescription,
-    TeslaVehicleEntity,
-    async_add_vehicle_entities,
-)
+from .coordinator import TeslaResilientConfigEntry
+from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 1
 
@@ -36,7 +31,6 @@ class TeslaNumberEntityDescription(NumberEntityDescription, TeslaEntityDescripti
     param: str
     min_key: str | None = None
     max_key: str | None = None
-    exists_fn: Callable[[VehicleData], bool] = lambda _: True
 
 
 NUMBERS: tuple[TeslaNumberEntityDescription, ...] = (
@@ -77,30 +71,13 @@ async def async_setup_entry(
 ) -> None:
     """Add the numbers of every vehicle of the entry."""
 
-    def build(coordinator: VehicleCoordinator) -> list[TeslaNumberEntity]:
-        data = coordinator.snapshot.data or VehicleData({})
-        return [
-            TeslaNumberEntity(coordinator, description)
-            for description in NUMBERS
-            if description.exists_fn(data)
-        ]
-
-    async_add_vehicle_entities(entry, async_add_entities, build)
+    async_add_table_entities(entry, async_add_entities, NUMBERS, TeslaNumberEntity)
 
 
 class TeslaNumberEntity(TeslaVehicleEntity, NumberEntity):
     """A numeric setting of the vehicle."""
 
     entity_description: TeslaNumberEntityDescription
-
-    def __init__(
-        self,
-        coordinator: VehicleCoordinator,
-        description: TeslaNumberEntityDescription,
-    ) -> None:
-        """Create the number ``description`` of ``coordinator``'s vehicle."""
-        super().__init__(coordinator, description)
-        self._attr_translation_key = description.translation_key or description.key
 
     def _limit(self, key: str | None, default: float) -> float:
         if key is None:

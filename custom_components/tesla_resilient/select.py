@@ -14,12 +14,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import VehicleData
-from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import (
-    TeslaEntityDescription,
-    TeslaVehicleEntity,
-    async_add_vehicle_entities,
-)
+from .coordinator import TeslaResilientConfigEntry
+from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 1
 
@@ -33,7 +29,6 @@ class TeslaSelectEntityDescription(SelectEntityDescription, TeslaEntityDescripti
 
     command: str
     params_fn: Callable[[int], Mapping[str, Any]]
-    exists_fn: Callable[[VehicleData], bool]
 
 
 def _reported(key: str) -> Callable[[VehicleData], bool]:
@@ -111,30 +106,13 @@ async def async_setup_entry(
 ) -> None:
     """Add the seat climate selects of every vehicle of the entry."""
 
-    def build(coordinator: VehicleCoordinator) -> list[TeslaSelectEntity]:
-        data = coordinator.snapshot.data or VehicleData({})
-        return [
-            TeslaSelectEntity(coordinator, description)
-            for description in SELECTS
-            if description.exists_fn(data)
-        ]
-
-    async_add_vehicle_entities(entry, async_add_entities, build)
+    async_add_table_entities(entry, async_add_entities, SELECTS, TeslaSelectEntity)
 
 
 class TeslaSelectEntity(TeslaVehicleEntity, SelectEntity):
     """A seat climate level."""
 
     entity_description: TeslaSelectEntityDescription
-
-    def __init__(
-        self,
-        coordinator: VehicleCoordinator,
-        description: TeslaSelectEntityDescription,
-    ) -> None:
-        """Create the select ``description`` of ``coordinator``'s vehicle."""
-        super().__init__(coordinator, description)
-        self._attr_translation_key = description.translation_key or description.key
 
     @property
     def current_option(self) -> str | None:

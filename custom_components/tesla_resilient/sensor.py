@@ -34,11 +34,7 @@ from homeassistant.util import dt as dt_util
 
 from .api import VehicleData
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import (
-    TeslaEntityDescription,
-    TeslaVehicleEntity,
-    async_add_vehicle_entities,
-)
+from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 0
 
@@ -75,7 +71,6 @@ class TeslaSensorEntityDescription(SensorEntityDescription, TeslaEntityDescripti
     value_fn: Callable[[VehicleData], SensorValue] | None = None
     minutes_until: bool = False
     coordinator_fn: Callable[[VehicleCoordinator], SensorValue] | None = None
-    exists_fn: Callable[[VehicleData], bool] = lambda _: True
 
 
 def _enum(key: str, states: dict[str, str]) -> Callable[[VehicleData], str | None]:
@@ -365,30 +360,13 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors of every vehicle of the entry."""
 
-    def build(coordinator: VehicleCoordinator) -> list[TeslaSensorEntity]:
-        data = coordinator.snapshot.data or VehicleData({})
-        return [
-            TeslaSensorEntity(coordinator, description)
-            for description in SENSORS
-            if description.exists_fn(data)
-        ]
-
-    async_add_vehicle_entities(entry, async_add_entities, build)
+    async_add_table_entities(entry, async_add_entities, SENSORS, TeslaSensorEntity)
 
 
 class TeslaSensorEntity(TeslaVehicleEntity, SensorEntity):
     """A sensor reading one value of the vehicle's snapshot."""
 
     entity_description: TeslaSensorEntityDescription
-
-    def __init__(
-        self,
-        coordinator: VehicleCoordinator,
-        description: TeslaSensorEntityDescription,
-    ) -> None:
-        """Create the sensor ``description`` of ``coordinator``'s vehicle."""
-        super().__init__(coordinator, description)
-        self._attr_translation_key = description.translation_key or description.key
 
     @property
     def native_value(self) -> SensorValue:

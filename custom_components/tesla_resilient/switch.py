@@ -16,12 +16,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import VehicleData
 from .const import ProtectedAction
-from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import (
-    TeslaEntityDescription,
-    TeslaVehicleEntity,
-    async_add_vehicle_entities,
-)
+from .coordinator import TeslaResilientConfigEntry
+from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 1
 
@@ -43,7 +39,6 @@ class TeslaSwitchEntityDescription(SwitchEntityDescription, TeslaEntityDescripti
     is_on_fn: Callable[[VehicleData], bool | None]
     on_command: SwitchCommand
     off_command: SwitchCommand
-    exists_fn: Callable[[VehicleData], bool] = lambda _: True
 
 
 def _flag(key: str) -> Callable[[VehicleData], bool | None]:
@@ -160,30 +155,13 @@ async def async_setup_entry(
 ) -> None:
     """Add the switches of every vehicle of the entry."""
 
-    def build(coordinator: VehicleCoordinator) -> list[TeslaSwitchEntity]:
-        data = coordinator.snapshot.data or VehicleData({})
-        return [
-            TeslaSwitchEntity(coordinator, description)
-            for description in SWITCHES
-            if description.exists_fn(data)
-        ]
-
-    async_add_vehicle_entities(entry, async_add_entities, build)
+    async_add_table_entities(entry, async_add_entities, SWITCHES, TeslaSwitchEntity)
 
 
 class TeslaSwitchEntity(TeslaVehicleEntity, SwitchEntity):
     """A switch of the vehicle."""
 
     entity_description: TeslaSwitchEntityDescription
-
-    def __init__(
-        self,
-        coordinator: VehicleCoordinator,
-        description: TeslaSwitchEntityDescription,
-    ) -> None:
-        """Create the switch ``description`` of ``coordinator``'s vehicle."""
-        super().__init__(coordinator, description)
-        self._attr_translation_key = description.translation_key or description.key
 
     @property
     def is_on(self) -> bool | None:

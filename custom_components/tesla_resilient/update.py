@@ -5,7 +5,6 @@ update while it is available, scheduled, downloading or installing. Installing
 schedules the update to start at once; progress comes from ``install_perc``.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +17,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import VehicleData
-from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import (
-    TeslaEntityDescription,
-    TeslaVehicleEntity,
-    async_add_vehicle_entities,
-)
+from .coordinator import TeslaResilientConfigEntry
+from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 1
 
@@ -44,8 +39,6 @@ INSTALLING = "installing"
 class TeslaUpdateEntityDescription(UpdateEntityDescription, TeslaEntityDescription):
     """The vehicle's software update."""
 
-    exists_fn: Callable[[VehicleData], bool] = lambda _: True
-
 
 SOFTWARE_UPDATE = TeslaUpdateEntityDescription(
     key=STATUS_KEY, endpoints=("vehicle_state",)
@@ -59,30 +52,15 @@ async def async_setup_entry(
 ) -> None:
     """Add the software update of every vehicle of the entry."""
 
-    def build(coordinator: VehicleCoordinator) -> list[TeslaUpdateEntity]:
-        data = coordinator.snapshot.data or VehicleData({})
-        return [
-            TeslaUpdateEntity(coordinator, description)
-            for description in (SOFTWARE_UPDATE,)
-            if description.exists_fn(data)
-        ]
-
-    async_add_vehicle_entities(entry, async_add_entities, build)
+    async_add_table_entities(
+        entry, async_add_entities, (SOFTWARE_UPDATE,), TeslaUpdateEntity
+    )
 
 
 class TeslaUpdateEntity(TeslaVehicleEntity, UpdateEntity):
     """The software update of the vehicle."""
 
     entity_description: TeslaUpdateEntityDescription
-
-    def __init__(
-        self,
-        coordinator: VehicleCoordinator,
-        description: TeslaUpdateEntityDescription,
-    ) -> None:
-        """Create the software update of ``coordinator``'s vehicle."""
-        super().__init__(coordinator, description)
-        self._attr_translation_key = description.translation_key or description.key
 
     @property
     def _data(self) -> VehicleData:
