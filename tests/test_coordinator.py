@@ -142,7 +142,7 @@ async def test_command_optimistic_then_confirmed(
 async def test_command_wakes_sleeping_car(
     hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer
 ) -> None:
-    """A command to a sleeping car wakes it, waits until online, then sends once."""
+    """A sleeping car refuses the command (408): wake it, wait until online, resend."""
     car = sim_car(sim, "Yara")
     car.wake_seconds = 0.3
     vehicle = coordinator(setup_integration, car)
@@ -155,7 +155,36 @@ async def test_command_wakes_sleeping_car(
     assert not sim_car(sim, "Yara").locked
     assert vehicle.snapshot.state is VehicleState.ONLINE
     assert sim.world.meter.vehicle(car.vin).wakes_caused == 1
+    assert requests(sim, car, "wake") == 1
+    # The first attempt was refused with 408, the second executed.
+    assert requests(sim, car, "command") == 2
+    # Our own wake-up is not the owner's: no wake grace.
+    assert vehicle.memory.woke_at is None
+
+
+async def test_command_to_car_the_owner_woke(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer
+) -> None:
+    """Last seen asleep, woken by the owner since: the command goes without wake_up.
+
+    The coordinator learns the car is online and treats it as woken by the owner.
+    """
+    car = sim_car(sim, "Yara")
+    vehicle = coordinator(setup_integration, car)
+    car.set_activity("sleep", sim.world.now())
+    await vehicle.async_refresh_now()
+    assert vehicle.snapshot.state is VehicleState.ASLEEP
+    car.set_activity("wake", sim.world.now())
+
+    await vehicle.async_command("door_unlock")
+    assert not sim_car(sim, "Yara").locked
+    assert requests(sim, car, "wake") == 0
     assert requests(sim, car, "command") == 1
+    assert sim.world.meter.vehicle(car.vin).wakes_caused == 0
+    assert vehicle.snapshot.state is VehicleState.ONLINE
+    assert vehicle.memory.woke_at is not None
+    assert vehicle.memory.woke_at == vehicle.memory.last_command
+    assert vehicle.memory.pending_confirm
 
 
 async def test_command_to_car_that_fell_asleep(
@@ -191,7 +220,9 @@ async def test_car_does_not_wake(
     with pytest.raises(HomeAssistantError) as err:
         await vehicle.async_command("door_unlock")
     assert err.value.translation_key == "vehicle_did_not_wake"
-    assert requests(sim, car, "command") == 0
+    # Only the first attempt, refused with 408; nothing executed.
+    assert requests(sim, car, "command") == 1
+    assert sim_car(sim, "Yara").locked
 
 
 @pytest.mark.parametrize(
@@ -328,6 +359,58 @@ async def test_degraded_then_recovered(
     sim.world.faults.clear()
     await vehicle.async_refresh_now()
     assert health.state is HealthState.OK
+    assert vehicle.data_source is DataSource.CLOUD
+
+
+async def test_cloud_connection_follows_outage_without_extra_poll(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    sim: SimServer,
+) -> None:
+    """Degraded (values already cached), then an outage: the sensor turns off at once.
+
+    And on again as soon as the cloud answers, before the vehicles' own refreshes.
+    """
+    entry = setup_integration
+    car = sim_car(sim, "Stella")
+    vehicle = coordinator(entry, car)
+    sensor = er.async_get(hass).async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{car.vin}-cloud_connection"
+    )
+    assert sensor is not None
+    assert hass.states.get(sensor).state == "on"  # type: ignore[union-attr]
+    # A failed poll: degraded, the snapshot is already marked as cached.
+    add_fault(sim, "outage", 3600)
+    await vehicle.async_refresh_now()
+    await hass.async_block_till_done()
+    assert vehicle.data_source is DataSource.CACHE
+    assert hass.states.get(sensor).state == "on"  # type: ignore[union-attr]
+    # The account's probes recognise the outage; no vehicle polls in between.
+    account = entry.runtime_data.account
+    while not account.in_outage:
+        await account.async_refresh()
+    polled = requests(sim, car, "data") + requests(sim, car, "check")
+    await hass.async_block_till_done()
+    assert hass.states.get(sensor).state == "off"  # type: ignore[union-attr]
+    assert requests(sim, car, "data") + requests(sim, car, "check") == polled
+
+    # Recovery: the account's probe succeeds; the sensor is on before any refresh.
+    sim.world.faults.clear()
+    freezer.tick(timedelta(seconds=account.health.retry_delay() + 1))
+    states: list[str] = []
+    hass.bus.async_listen(
+        "state_changed",
+        lambda event: (
+            states.append(event.data["new_state"].state)
+            if event.data["entity_id"] == sensor
+            else None
+        ),
+    )
+    await account.async_refresh()
+    assert hass.states.get(sensor).state == "on"  # type: ignore[union-attr]
+    assert states == ["on"]
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert vehicle.data_source is DataSource.CLOUD
 
 

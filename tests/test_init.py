@@ -23,6 +23,7 @@ from custom_components.tesla_resilient.const import (
     DOMAIN,
     ProtectedAction,
 )
+from custom_components.tesla_resilient.lock import CODE_FORMAT
 from custom_components.tesla_resilient.snapshot import DataSource
 from tesla_sim import SimServer
 from tesla_sim.vehicles import make_config
@@ -306,6 +307,9 @@ async def test_options_change_updates_guard(
     """Turning on authenticator protection takes effect without a reload."""
     entry = setup_integration
     assert entry.runtime_data.guard is None
+    assert all(
+        "code_format" not in state.attributes for state in hass.states.async_all("lock")
+    )
     hass.config_entries.async_update_entry(
         entry,
         options={
@@ -317,6 +321,16 @@ async def test_options_change_updates_guard(
     guard = entry.runtime_data.guard
     assert guard is not None
     assert guard.is_protected(ProtectedAction.UNLOCK)
+    # The door locks ask for the code at once, without waiting for a poll.
+    registry = er.async_get(hass)
+    for vehicle in entry.runtime_data.vehicles.values():
+        lock = registry.async_get_entity_id(
+            "lock", DOMAIN, f"{vehicle.vin}-vehicle_state_locked"
+        )
+        assert lock is not None
+        state = hass.states.get(lock)
+        assert state is not None
+        assert state.attributes["code_format"] == CODE_FORMAT
     # A data-only update (token rotation) keeps the same guard.
     hass.config_entries.async_update_entry(entry, data={**entry.data})
     hass.config_entries.async_update_entry(entry, data={**entry.data, "region": "eu"})

@@ -18,6 +18,7 @@ from tesla_sim import SimServer
 from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
 from tests.platform_helpers import (
     commands_sent,
+    coordinator_of,
     entity_id,
     otp_code,
     otp_options,
@@ -25,6 +26,7 @@ from tests.platform_helpers import (
     setup_account,
     sim_car,
     snapshot_platform,
+    start_outage,
     state_of,
 )
 
@@ -81,6 +83,25 @@ async def test_doors(hass: HomeAssistant, sim: SimServer) -> None:
     # The confirming refresh agrees with the optimistic state.
     await refresh(hass, entry)
     assert state_of(hass, lock).state == LockState.LOCKED
+
+
+async def test_freshness_attributes(hass: HomeAssistant, sim: SimServer) -> None:
+    """Both locks tell where their state comes from and how old it is."""
+    entry = await setup_account(hass, sim, TOTP_EMAIL)
+    car = sim_car(sim, "Stella")
+    locks = [entity_id(hass, Platform.LOCK, car, key) for key in (DOORS, LATCH)]
+    as_of = coordinator_of(entry, car).last_update
+    assert as_of is not None
+    for lock in locks:
+        attributes = state_of(hass, lock).attributes
+        assert attributes["data_source"] == "cloud"
+        assert attributes["data_as_of"] == as_of.isoformat()
+    await start_outage(hass, sim, entry)
+    for lock in locks:
+        attributes = state_of(hass, lock).attributes
+        assert attributes["data_source"] == "cache"
+        assert attributes["data_as_of"] == as_of.isoformat()
+        assert state_of(hass, lock).state == LockState.LOCKED
 
 
 async def test_charge_port_latch(hass: HomeAssistant, sim: SimServer) -> None:

@@ -214,6 +214,9 @@ async def async_setup_entry(
         if dict(entry.options) != options:
             options = dict(entry.options)
             entry.runtime_data.guard = TotpGuard.from_options(entry.options, wall_clock)
+            # The locks' code_format depends on the guard: show the change at once.
+            for vehicle in entry.runtime_data.vehicles.values():
+                vehicle.async_update_listeners()
 
     entry.async_on_unload(entry.add_update_listener(options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

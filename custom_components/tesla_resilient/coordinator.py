@@ -242,6 +242,7 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
         self._set_probe_interval()
         for vehicle in list(self.vehicles.values()):
+            vehicle.async_exit_outage()
             if vehicle is not reporter:
                 self.config_entry.async_create_background_task(
                     self.hass,
@@ -359,21 +360,25 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
         *,
         optimistic: Mapping[str, Any] | None = None,
     ) -> None:
-        """Send a command, waking the car first when it sleeps.
+        """Send a command; wake the car only when it answers that it sleeps (408).
 
-        Fails fast during an outage; nothing is queued or retried after a failure that
-        may have reached the car. ``optimistic`` flattened values are shown at once and
-        one confirming refresh follows ``settings.confirm_delay`` seconds later.
+        The command goes first even when the car was last seen asleep: the owner may
+        have woken it since, and ``wake_up`` costs ten data requests. A car that
+        accepts it woke by itself (the owner's activity). Fails fast during an outage;
+        nothing is queued or retried after a failure that may have reached the car.
+        ``optimistic`` flattened values are shown at once and one confirming refresh
+        follows ``settings.confirm_delay`` seconds later.
         """
         self._raise_if_outage()
-        if self.data.state is not VehicleState.ONLINE:
-            await self._async_wake(for_command=True)
+        previous = self.data.state
+        woken = False
         try:
             try:
                 await self.client.command(self.vehicle_id, name, params)
             except VehicleAsleep:
-                # Not delivered: the car fell asleep. Wake it and send once more.
+                # Not delivered: the car sleeps. Wake it and send once more.
                 await self._async_wake(for_command=True)
+                woken = True
                 await self.client.command(self.vehicle_id, name, params)
         except AuthFailed as err:
             self.config_entry.async_start_reauth(self.hass)
@@ -382,12 +387,19 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
             raise self._failed(err) from err
         self.account.report_success(self)
         now = self.clock()
+        if not woken and previous is not VehicleState.ONLINE:
+            # Online without our wake_up: someone woke it (and is probably at it).
+            self.memory = self.memory.after_sleep_check(
+                VehicleState.ONLINE, now, previous=previous
+            )
         self.memory = self.memory.after_command(now)
         # The policy schedules the one confirming vehicle_data (confirm_delay).
         self.update_interval = _seconds(
             next_poll(self.data, self.memory, now, self.settings).delay
         )
         snapshot = self.data
+        if snapshot.state is not VehicleState.ONLINE:
+            snapshot = snapshot.with_state(VehicleState.ONLINE, now)
         if optimistic:
             snapshot = replace(snapshot, data=_merge(snapshot.data, optimistic))
         self._publish(snapshot, always=True)
@@ -458,10 +470,21 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
 
     @callback
     def async_enter_outage(self) -> None:
-        """Mark the snapshot as cached and stop polling until the cloud is back."""
+        """Mark the snapshot as cached and stop polling until the cloud is back.
+
+        Always notifies the entities, also when a failed poll (degraded cloud) already
+        marked the snapshot as cached: ``cloud_connection`` turns off at once.
+        """
         self.update_interval = None
-        if self.data.source is not DataSource.CACHE:
-            self._publish(self.data.as_cache())
+        self._publish(self.data.as_cache(), always=True)
+
+    @callback
+    def async_exit_outage(self) -> None:
+        """Tell the entities at once that the cloud is reachable again.
+
+        The values stay marked as cached until this vehicle's refresh after the outage.
+        """
+        self.async_update_listeners()
 
     # -- polling -------------------------------------------------------------------
 

@@ -18,11 +18,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import VehicleData
 from .const import ProtectedAction
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import (
-    TeslaEntityDescription,
-    TeslaVehicleEntity,
-    async_add_vehicle_entities,
-)
+from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 1
 
@@ -42,7 +38,6 @@ class TeslaLockEntityDescription(LockEntityDescription, TeslaEntityDescription):
     unlock_command: str
     unlock_optimistic: Mapping[str, Any] = field(default_factory=dict)
     unlock_protected: ProtectedAction
-    exists_fn: Callable[[VehicleData], bool] = lambda _: True
 
 
 def _latch_engaged(data: VehicleData) -> bool | None:
@@ -87,15 +82,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the locks of every vehicle of the entry."""
 
-    def build(coordinator: VehicleCoordinator) -> list[TeslaLockEntity]:
-        data = coordinator.snapshot.data or VehicleData({})
-        return [
-            TeslaLockEntity(coordinator, description)
-            for description in LOCKS
-            if description.exists_fn(data)
-        ]
-
-    async_add_vehicle_entities(entry, async_add_entities, build)
+    async_add_table_entities(entry, async_add_entities, LOCKS, TeslaLockEntity)
 
 
 class TeslaLockEntity(TeslaVehicleEntity, LockEntity):
@@ -110,7 +97,6 @@ class TeslaLockEntity(TeslaVehicleEntity, LockEntity):
     ) -> None:
         """Create the lock ``description`` of ``coordinator``'s vehicle."""
         super().__init__(coordinator, description)
-        self._attr_translation_key = description.translation_key or description.key
 
     @property
     def code_format(self) -> str | None:
@@ -121,6 +107,11 @@ class TeslaLockEntity(TeslaVehicleEntity, LockEntity):
         ):
             return None
         return CODE_FORMAT
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Where the lock state comes from and how old it is (cloud or last known)."""
+        return self.freshness_attributes()
 
     @property
     def is_locked(self) -> bool | None:
