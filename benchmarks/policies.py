@@ -159,13 +159,20 @@ class OursPolicy(Policy):
         self._schedule(now)
 
     async def command(self, name: str, now: float) -> None:
-        """As ``VehicleCoordinator.async_command``: wake if not online, send, confirm."""
-        if self.snapshot.state is not VehicleState.ONLINE:
+        """As ``VehicleCoordinator.async_command``: send, wake only on 408, confirm."""
+        previous = self.snapshot.state
+        try:
+            await self.ctx.client.command(self.ctx.vehicle_id, name)
+        except VehicleAsleep:
             await self._wake()
-            woke = self.ctx.clock()
-            self.memory = replace(self.memory, last_sleep_check=woke)
-            self.snapshot = self.snapshot.with_state(VehicleState.ONLINE, woke)
-        await super().command(name, now)
+            self.memory = replace(self.memory, last_sleep_check=self.ctx.clock())
+            await self.ctx.client.command(self.ctx.vehicle_id, name)
+        else:
+            if previous is not VehicleState.ONLINE:
+                # online without our wake_up: the owner woke it
+                self.memory = self.memory.after_sleep_check(
+                    VehicleState.ONLINE, self.ctx.clock(), previous=previous
+                )
         sent = self.ctx.clock()
         self.snapshot = self.snapshot.with_state(VehicleState.ONLINE, sent)
         self.memory = self.memory.after_command(sent)

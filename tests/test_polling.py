@@ -8,6 +8,7 @@ import pytest
 
 from custom_components.tesla_resilient.api.models import VehicleData, VehicleState
 from custom_components.tesla_resilient.polling import (
+    EARLY_TIMER_TOLERANCE,
     PollAction,
     PollDecision,
     PollingSettings,
@@ -26,7 +27,7 @@ H = 3600.0
 T0 = 1_750_000_000.0
 
 
-def _data(activity: str | None = None) -> VehicleData:
+def _data(activity: str | None = None, *, locked: bool = True) -> VehicleData:
     """vehicle_data of a parked car, or one driving / charging / with climate on."""
     return VehicleData.from_api(
         {
@@ -39,7 +40,10 @@ def _data(activity: str | None = None) -> VehicleData:
                 "charging_state": "Charging" if activity == "charge" else "Disconnected"
             },
             "climate_state": {"is_climate_on": activity == "climate"},
-            "vehicle_state": {"is_user_present": activity == "present", "locked": True},
+            "vehicle_state": {
+                "is_user_present": activity == "present",
+                "locked": locked,
+            },
         }
     )
 
@@ -50,53 +54,131 @@ def _online(data: VehicleData, at: float) -> VehicleSnapshot:
 
 # --- single decisions ------------------------------------------------------------------
 
-ONLINE_CASES: list[tuple[str, str | None, PollMemory, float, PollAction, float]] = [
-    # (name, activity, memory (times relative to T0), now - T0, action, delay)
-    ("driving", "drive", PollMemory(0, None, 0), 10, VD, 65),
-    ("driving overdue", "drive", PollMemory(0, None, 0), 500, VD, 0),
-    ("reverse", "reverse", PollMemory(0, None, 0), 0, VD, 75),
-    ("charging", "charge", PollMemory(0, None, 0), 0, VD, 1800),
-    ("climate", "climate", PollMemory(0, None, 0), 100, VD, 200),
-    ("user present", "present", PollMemory(0, None, 0), 0, VD, 300),
-    ("parked, in grace", None, PollMemory(0, None, -60), 0, VD, 120),
-    ("parked, grace over", None, PollMemory(0, None, -200), 0, CHECK, 960),
-    ("parked, never active", None, PollMemory(0), 30, CHECK, 930),
-    ("woke, wake grace", None, PollMemory(0, -10, None, -10), 0, VD, 120),
-    ("woke, data missing", None, PollMemory(-50, -10, None, -10), 0, VD, 0),
-    ("checked online early", None, PollMemory(0, 500), 500, CHECK, 600),
-    ("checked online late", None, PollMemory(0, 960), 960, VD, 240),
-    ("checked before data", None, PollMemory(0, -5), 0, CHECK, 960),
-    ("still awake: recheck", None, PollMemory(0, 1000), 1000, VD, 200),
+D = SETTINGS.driving_interval  # also active_interval and idle_interval by default
+
+
+def _mem(**times: float) -> PollMemory:
+    """A memory with the given times relative to T0 (``last_vehicle_data`` 0 unless set)."""
+    values: dict[str, float | None] = {"last_vehicle_data": 0.0}
+    values.update(times)
+    return PollMemory(**{k: None if v is None else T0 + v for k, v in values.items()})
+
+
+ONLINE_CASES: list[
+    tuple[str, str | None, bool, PollMemory, float, PollAction, float]
+] = [
+    # (name, activity, locked, memory (times relative to T0), now - T0, action, delay)
+    ("driving", "drive", True, _mem(last_active=0), 10, VD, D - 10),
+    ("driving overdue", "drive", True, _mem(last_active=0), 500, VD, 0),
+    ("reverse", "reverse", True, _mem(last_active=0), 0, VD, D),
+    ("charging", "charge", True, _mem(last_active=0), 0, VD, 1800),
+    ("climate", "climate", True, _mem(last_active=0, active_since=0), 10, VD, D - 10),
+    (
+        "climate for long",
+        "climate",
+        True,
+        _mem(last_vehicle_data=2000, last_active=2000, active_since=200),
+        2000,
+        VD,
+        300,
+    ),
+    (
+        "climate not yet long",
+        "climate",
+        True,
+        _mem(last_vehicle_data=2000, last_active=2000, active_since=201),
+        2000,
+        VD,
+        D,
+    ),
+    ("user present", "present", True, _mem(last_active=0), 0, VD, D),
+    ("parked after drive", None, True, _mem(last_active=-60), 0, CHECK, 960),
+    ("parked, never active", None, True, _mem(), 30, CHECK, 930),
+    ("woke, wake grace", None, True, _mem(last_sleep_check=-10, woke_at=-10), 0, VD, D),
+    (
+        "woke, data missing",
+        None,
+        True,
+        _mem(last_vehicle_data=-50, last_sleep_check=-10, woke_at=-10),
+        0,
+        VD,
+        0,
+    ),
+    ("command, unlocked", None, False, _mem(last_command=-5), 0, VD, D),
+    (
+        "command, unlocked, grace over",
+        None,
+        False,
+        _mem(last_command=-560),
+        0,
+        CHECK,
+        960,
+    ),
+    ("command, locked", None, True, _mem(last_command=-5), 0, CHECK, 960),
+    ("unlocked, no command", None, False, _mem(), 0, CHECK, 960),
+    ("checked online early", None, True, _mem(last_sleep_check=500), 500, CHECK, 600),
+    ("checked online late", None, True, _mem(last_sleep_check=960), 960, VD, 240),
+    (
+        "checked online, timer 2 s early",
+        None,
+        True,
+        _mem(last_sleep_check=958),
+        958,
+        VD,
+        242,
+    ),
+    (
+        "checked online, 3 s early",
+        None,
+        True,
+        _mem(last_sleep_check=957),
+        957,
+        CHECK,
+        600,
+    ),
+    ("checked before data", None, True, _mem(last_sleep_check=-5), 0, CHECK, 960),
+    ("still awake: recheck", None, True, _mem(last_sleep_check=1000), 1000, VD, 200),
 ]
 
 
 @pytest.mark.parametrize(
-    ("activity", "memory", "offset", "action", "delay"),
-    [case[1:] for case in ONLINE_CASES],
+    ("car", "memory", "offset", "action", "delay"),
+    [((case[1], case[2]), *case[3:]) for case in ONLINE_CASES],
     ids=[case[0] for case in ONLINE_CASES],
 )
 def test_online_decisions(
-    activity: str | None,
+    car: tuple[str | None, bool],
     memory: PollMemory,
     offset: float,
     action: PollAction,
     delay: float,
 ) -> None:
     """Each online state gets its request at its interval (memory relative to T0)."""
-
-    def shift(t: float | None) -> float | None:
-        return None if t is None else T0 + t
-
-    shifted = PollMemory(
-        last_vehicle_data=shift(memory.last_vehicle_data),
-        last_sleep_check=shift(memory.last_sleep_check),
-        last_active=shift(memory.last_active),
-        woke_at=shift(memory.woke_at),
-    )
-    snapshot = _online(_data(activity), T0 + (memory.last_vehicle_data or 0))
-    decision = next_poll(snapshot, shifted, T0 + offset, SETTINGS)
+    activity, locked = car
+    assert memory.last_vehicle_data is not None
+    snapshot = _online(_data(activity, locked=locked), memory.last_vehicle_data)
+    decision = next_poll(snapshot, memory, T0 + offset, SETTINGS)
     assert (decision.action, decision.delay) == (action, delay)
     assert decision.reason
+
+
+def test_early_timer_tolerance() -> None:
+    """A sleep check up to EARLY_TIMER_TOLERANCE before the cut-off counts as on time."""
+    expected = T0 + SETTINGS.expect_asleep_after
+    snapshot = _online(_data(), T0)
+    on_time = PollMemory(T0, expected - EARLY_TIMER_TOLERANCE)
+    assert next_poll(snapshot, on_time, on_time.last_sleep_check or 0, SETTINGS) == (
+        PollDecision(
+            VD,
+            SETTINGS.awake_recheck_interval
+            - SETTINGS.expect_asleep_after
+            + EARLY_TIMER_TOLERANCE,
+            "awake without us, recheck",
+        )
+    )
+    early = PollMemory(T0, expected - EARLY_TIMER_TOLERANCE - 0.5)
+    decision = next_poll(snapshot, early, early.last_sleep_check or 0, SETTINGS)
+    assert decision.action is CHECK
 
 
 def test_recheck_waits_for_an_earlier_sleep_check() -> None:
@@ -174,7 +256,7 @@ def test_command_gets_one_confirmation() -> None:
 
 @pytest.mark.parametrize(
     ("health_delay", "delay", "suffix"),
-    [(None, 65.0, False), (10.0, 65.0, False), (240.0, 240.0, True)],
+    [(None, 75.0, False), (10.0, 75.0, False), (240.0, 240.0, True)],
 )
 def test_unhealthy_cloud_stretches_the_delay(
     health_delay: float | None, delay: float, suffix: bool
@@ -210,6 +292,20 @@ def test_memory_transitions() -> None:
         VehicleState.ONLINE, T0 + 800, previous=VehicleState.OFFLINE
     )
     assert (memory.woke_at, memory.last_sleep_check) == (T0 + 800, T0 + 800)
+
+
+def test_active_since_tracks_a_run_of_activity() -> None:
+    """active_since: the first active vehicle_data of an unbroken run of them."""
+    memory = PollMemory().after_vehicle_data(_data(), T0)
+    assert memory.active_since is None
+    memory = memory.after_vehicle_data(_data("climate"), T0 + 100)
+    assert memory.active_since == T0 + 100
+    memory = memory.after_vehicle_data(_data("drive"), T0 + 200)
+    assert memory.active_since == T0 + 100
+    memory = memory.after_vehicle_data(_data(), T0 + 300)
+    assert memory.active_since is None
+    memory = memory.after_vehicle_data(_data("climate"), T0 + 400)
+    assert memory.active_since == T0 + 400
 
 
 @pytest.mark.parametrize(
@@ -260,6 +356,11 @@ class VirtualCar:
     wakes: list[float] = field(default_factory=list)
     last_data: float = -1e12
     woken_by_us: int = 0
+    unlocked: list[tuple[float, float]] = field(default_factory=list)
+    """Periods the doors are unlocked."""
+
+    def locked(self, t: float) -> bool:
+        return not any(s <= t < e for s, e in self.unlocked)
 
     def activity(self, t: float) -> str | None:
         return next((kind for s, e, kind in self.activities if s <= t < e), None)
@@ -306,7 +407,12 @@ def replay(
         if pending and pending[0] <= due:
             now = pending.pop(0)
             if not car.awake(now):
-                car.woken_by_us += 1  # the coordinator wakes the car for a command
+                car.woken_by_us += 1  # 408 on the command: the coordinator wakes it
+            elif snapshot.state is not VehicleState.ONLINE:
+                # accepted without a wake: the owner woke it (as the coordinator does)
+                memory = memory.after_sleep_check(
+                    VehicleState.ONLINE, now, previous=snapshot.state
+                )
             car.last_data = max(car.last_data, now)
             snapshot = snapshot.with_state(VehicleState.ONLINE, now)
             memory = memory.after_command(now)
@@ -326,7 +432,7 @@ def replay(
         if decision.action is VD and car.awake(now):
             if now >= measure_from:
                 run.requests["vehicle_data"] += 1
-            data = _data(car.activity(now))
+            data = _data(car.activity(now), locked=car.locked(now))
             snapshot = snapshot.with_data(data, now)
             memory = memory.after_vehicle_data(data, now)
             car.last_data = last_fetch = now
@@ -367,17 +473,81 @@ def test_drive_polls_every_driving_interval() -> None:
 
 
 def test_parked_after_drive_falls_asleep() -> None:
-    """After parking: grace requests, then sleep checks only, so the car sleeps."""
+    """After parking: the poll that sees the car parked, then sleep checks only."""
     drive_end = T0 + 1800
     car = VirtualCar([(T0, drive_end, "drive")])
     run = replay(car, T0, T0 + 4 * H)
     after = [t for t, action in run.times if action is VD and t >= drive_end]
-    assert 1 <= len(after) <= 3
-    assert max(after) < drive_end + SETTINGS.idle_grace
-    # The car's 15 minutes of idle after our last request end within 20 minutes of parking.
-    assert run.keeps_awake_until <= drive_end + 20 * 60
-    assert not car.awake(drive_end + 20 * 60)
+    assert len(after) == 1
+    assert after[0] < drive_end + SETTINGS.driving_interval
+    # The car sleeps 15 minutes after that one request: at most one interval late.
+    assert run.keeps_awake_until <= drive_end + SETTINGS.driving_interval + 900
+    assert not car.awake(drive_end + SETTINGS.driving_interval + 900)
     assert all(action is CHECK for t, action in run.times if t > max(after))
+
+
+def test_idle_grace_polls_after_parking() -> None:
+    """With an idle grace, vehicle_data every idle_interval within it after parking."""
+    settings = replace(SETTINGS, idle_grace=300, idle_interval=120)
+    drive_end = T0 + 1800
+    run = replay(VirtualCar([(T0, drive_end, "drive")]), T0, T0 + 4 * H, settings)
+    after = [t for t, action in run.times if action is VD and t >= drive_end]
+    assert 2 <= len(after) <= 3
+    assert max(after) < drive_end + 300 + SETTINGS.driving_interval
+
+
+def test_unlock_before_drive_catches_the_drive() -> None:
+    """The owner wakes the car, unlocks it from HA and drives off 5 minutes later.
+
+    The car was believed asleep: the command goes through without a wake, counts as
+    the owner's activity, and polling at the driving interval sees the drive at once.
+    """
+    wake, unlock, drive = T0 + 2 * H, T0 + 2 * H + 300, T0 + 2 * H + 600
+    car = VirtualCar(
+        [(drive, drive + 1800, "drive")], wakes=[wake], unlocked=[(unlock, drive)]
+    )
+    # A phase of sleep checks that misses the wake-up until after the command.
+    run = replay(car, T0 + 400, T0 + 4 * H, commands=(unlock,))
+    assert car.woken_by_us == 0
+    assert run.driving_staleness <= SETTINGS.driving_interval
+    grace = [t for t, action in run.times if unlock < t < drive and action is VD]
+    assert len(grace) >= 3
+
+
+def test_lock_after_parking_lets_the_car_sleep() -> None:
+    """A lock command on a parked car: one confirmation, no grace, the car sleeps."""
+    drive_end = T0 + 1800
+    lock = drive_end + 300
+    car = VirtualCar([(T0, drive_end, "drive")], unlocked=[(T0, lock)])
+    run = replay(car, T0, T0 + 4 * H, commands=(lock,))
+    after = [t for t, action in run.times if action is VD and t > lock]
+    assert after == [lock + SETTINGS.confirm_delay]
+    assert run.keeps_awake_until == lock + SETTINGS.confirm_delay + 900
+    assert car.woken_by_us == 0
+
+
+def test_climate_then_drive_is_seen_at_once() -> None:
+    """Pre-conditioning polls at the active interval: the drive after it is seen soon."""
+    climate, drive = T0 + 2 * H, T0 + 2 * H + 600
+    car = VirtualCar([(climate, drive, "climate"), (drive, drive + 1800, "drive")])
+    run = replay(car, T0, T0 + 4 * H)
+    assert run.driving_staleness <= max(
+        SETTINGS.active_interval, SETTINGS.driving_interval
+    )
+    assert car.woken_by_us == 0
+
+
+def test_long_climate_slows_down() -> None:
+    """Climate on for hours (camp mode): the long interval after long_active_after."""
+    start = T0 + 600
+    car = VirtualCar([(start, start + 4 * H, "climate")])
+    run = replay(car, T0, T0 + 4 * H, measure_from=start + H)
+    gaps = {
+        b - a
+        for (a, x), (b, y) in pairwise(run.times)
+        if x is VD and y is VD and a > start + H
+    }
+    assert gaps == {SETTINGS.long_active_interval}
 
 
 def test_car_kept_awake_by_something_else_is_rechecked() -> None:

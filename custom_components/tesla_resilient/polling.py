@@ -25,13 +25,18 @@ nothing known yet (start-up)           sleep check     now
 asleep, offline or unknown             sleep check     every ``sleep_check_interval``
                                                        (600 s)
 online, no data yet / just woke up     vehicle_data    now
-driving (gear D/R/N or speed > 0)      vehicle_data    every ``driving_interval`` (75 s)
+driving (gear D/R/N or speed > 0)      vehicle_data    every ``driving_interval`` (85 s)
 charging                               vehicle_data    every ``charging_interval``
                                                        (1800 s)
-climate on, user present, gear not P   vehicle_data    every ``active_interval`` (300 s)
-parked, within ``idle_grace`` (300 s)  vehicle_data    every ``idle_interval`` (120 s)
-of the last activity, or within
-``wake_grace`` (600 s) of a wake-up
+climate on, user present, gear not P   vehicle_data    every ``active_interval`` (85 s);
+                                                       ``long_active_interval`` (300 s)
+                                                       after ``long_active_after``
+                                                       (1800 s) of activity
+parked, within ``wake_grace`` (600 s)  vehicle_data    every ``idle_interval`` (85 s)
+of a wake-up, within ``command_grace``
+(600 s) of a command while unlocked,
+or within ``idle_grace`` (0 s) of the
+last activity
 parked, idle, grace over               sleep check     ``expect_asleep_after`` (960 s)
                                                        after the last vehicle_data,
                                                        then every ``sleep_check_interval``
@@ -43,35 +48,44 @@ cloud unhealthy (``health_delay``)     same action     not before ``health_delay
 
 Why these numbers:
 
-* ``driving_interval`` 75 s: the location of a driving car is never older than 90 s
-  (75 s plus the request's own latency), at 48 requests per hour of driving instead of 60.
+* ``driving_interval`` 85 s: the location of a driving car is never older than 90 s
+  (85 s plus the request's own latency and timer jitter), at 42 requests per hour of
+  driving instead of 60.
 * ``charging_interval`` 1800 s: a charge lasts hours and the car itself stops at its
   charge limit; half-hour steps cost 2 requests an hour (a 3-hour charge: $0.012) instead
   of 12 at 300 s, which alone would cost $2.2 a month.
-* ``active_interval`` 300 s: climate on or someone in the car are short episodes that
-  usually end in a drive; five minutes keeps the climate entity honest cheaply.
-* ``idle_grace`` 300 s with ``idle_interval`` 120 s: after a drive, one or two more
-  ``vehicle_data`` catch what happens right after parking (walk-away lock, cable plugged
-  in, a short stop before driving on). Then nothing that restarts the car's idle timer:
-  the car falls asleep about 15 minutes after our last ``vehicle_data``, i.e. ~19 minutes
-  after parking, four minutes later than if nobody polled it.
-* ``wake_grace`` 600 s: a car that wakes up by itself (the owner opens the Tesla app,
-  preconditions, walks up with a phone key) is usually about to be driven; polling it at
-  ``idle_interval`` for ten minutes catches the drive within two minutes.
+* ``active_interval`` 85 s: climate on or someone in the car are short episodes that
+  usually end in a drive; polling them like a drive sees the drive within 90 s of its
+  start, and costs no sleep (climate keeps the car awake anyway). After
+  ``long_active_after`` (camp or dog mode for hours) every ``long_active_interval``.
+* ``wake_grace`` 600 s and ``command_grace`` 600 s at ``idle_interval`` 85 s: a car that
+  wakes up by itself (the owner opens the Tesla app, walks up with a phone key), or that
+  Home Assistant unlocks or commands while it stays unlocked, has its owner at or near it
+  and is usually about to be driven: polling it like a drive sees the drive within 90 s.
+  A locked car after a command (the owner locked it and left) gets only the one
+  confirming request.
+* ``idle_grace`` 0 s: after a drive, the request that finds the car parked is the last
+  one. Every later ``vehicle_data`` restarts the car's 15-minute idle timer, so the car
+  falls asleep at most one ``driving_interval`` later than if nobody polled it. Raise it
+  (with ``idle_interval``) to catch a walk-away lock right after parking, at the price of
+  keeping the car awake that much longer.
 * ``expect_asleep_after`` 960 s: the car's 15-minute idle timer plus a minute of margin;
-  a sleep check earlier would only report "online".
+  a sleep check earlier would only report "online". A check up to
+  :data:`EARLY_TIMER_TOLERANCE` early (Home Assistant fires timers up to a second early)
+  counts as on time.
 * ``awake_recheck_interval`` 1200 s: a car still online when it should be asleep is kept
   awake by something else (sentry mode, the Tesla app, a drive that started after the
   grace period); fetching data then does not cost it any sleep, and without it a car in
   sentry mode would never be refreshed. It is longer than the idle timer, so a car that
   is about to fall asleep is never kept awake by it.
-* ``sleep_check_interval`` 600 s: a woken car is noticed within 10 minutes; a night of
-  sleep costs 6 checks an hour (free, or $0.012 an hour if Tesla bills them).
+* ``sleep_check_interval`` 600 s: a woken car is noticed within 10 minutes (before a
+  10-minute pre-conditioning ends); a night of sleep costs 6 checks an hour (free, or
+  $0.012 an hour if Tesla bills them).
 
-On the DESIGN §8 standard day (replayed in ``tests/test_polling.py``) this is about 64
-``vehicle_data`` requests and 115 sleep checks: ≈ $3.9 per vehicle-month if sleep checks
-are free, ≈ $10.9 if every check is billed. Under the second assumption, raise
-``sleep_check_interval`` (900 s: ≈ $8.3) to trade wake-up latency for cost.
+On the DESIGN §8 standard day (``scripts/bench day``, BENCHMARKS.md) this is about 63-69
+``vehicle_data`` requests and 117-126 sleep checks: ≈ $3.8-4.2 per vehicle-month if sleep
+checks are free, ≈ $10.9-11.6 if every check is billed. Under the second assumption,
+raise ``sleep_check_interval`` to trade wake-up latency for cost.
 """
 
 from collections.abc import Iterable
@@ -104,16 +118,24 @@ class PollAction(StrEnum):
 class PollingSettings:
     """Tunable intervals of the policy, in seconds (see the module docstring)."""
 
-    driving_interval: float = 75.0
+    driving_interval: float = 85.0
     charging_interval: float = 1800.0
-    active_interval: float = 300.0
-    idle_grace: float = 300.0
-    idle_interval: float = 120.0
+    active_interval: float = 85.0
+    long_active_after: float = 1800.0
+    long_active_interval: float = 300.0
+    idle_grace: float = 0.0
+    idle_interval: float = 85.0
     wake_grace: float = 600.0
+    command_grace: float = 600.0
     sleep_check_interval: float = 600.0
     expect_asleep_after: float = 960.0
     awake_recheck_interval: float = 1200.0
     confirm_delay: float = 5.0
+
+
+EARLY_TIMER_TOLERANCE = 2.0
+"""Seconds a timer may fire early (Home Assistant truncates its loop time) and still
+count as on time where the policy compares a request's time with a cut-off."""
 
 
 def is_active(data: VehicleData) -> bool:
@@ -147,13 +169,24 @@ class PollMemory:
     """Last command sent."""
     pending_confirm: bool = False
     """A command awaits its confirming ``vehicle_data``."""
+    active_since: float | None = None
+    """First ``vehicle_data`` of the current run of active ones (``None``: not active)."""
 
     def after_vehicle_data(self, data: VehicleData, now: float) -> Self:
         """Record a successful ``vehicle_data``; it also confirms any pending command."""
+        active = is_active(data)
+        still_active = (
+            self.active_since is not None
+            and self.last_active is not None
+            and self.last_active == self.last_vehicle_data
+        )
         return replace(
             self,
             last_vehicle_data=now,
-            last_active=now if is_active(data) else self.last_active,
+            last_active=now if active else self.last_active,
+            active_since=(self.active_since if still_active else now)
+            if active
+            else None,
             pending_confirm=False,
         )
 
@@ -179,7 +212,12 @@ class PollMemory:
         )
 
     def after_command(self, now: float) -> Self:
-        """Record a command sent at ``now``: one confirming ``vehicle_data`` follows."""
+        """Record a command sent at ``now``: one confirming ``vehicle_data`` follows.
+
+        A command from Home Assistant is the owner's activity: while the confirming
+        data shows the car unlocked, ``command_grace`` polling follows (the owner is
+        probably at the car and about to drive).
+        """
         return replace(self, last_command=now, pending_confirm=True)
 
 
@@ -274,6 +312,14 @@ def _regular(
             "charging",
         )
     if is_active(data):
+        since = memory.active_since
+        if since is not None and last_data - since >= settings.long_active_after:
+            return _at(
+                PollAction.VEHICLE_DATA,
+                last_data + settings.long_active_interval,
+                now,
+                "climate on or in use for long",
+            )
         return _at(
             PollAction.VEHICLE_DATA,
             last_data + settings.active_interval,
@@ -282,15 +328,15 @@ def _regular(
         )
 
     # Parked and idle.
+    graces = [
+        (memory.last_active, settings.idle_grace),
+        (memory.woke_at, settings.wake_grace),
+    ]
+    if data.locked is not True:
+        # After a command, an unlocked car: the owner is probably at it.
+        graces.append((memory.last_command, settings.command_grace))
     grace_end = max(
-        (
-            t + grace
-            for t, grace in (
-                (memory.last_active, settings.idle_grace),
-                (memory.woke_at, settings.wake_grace),
-            )
-            if t is not None
-        ),
+        (t + grace for t, grace in graces if t is not None),
         default=None,
     )
     next_data = last_data + settings.idle_interval
@@ -306,7 +352,7 @@ def _regular(
         if last_check is not None and checked_since_data
         else asleep_expected
     )
-    if last_check is not None and last_check >= asleep_expected:
+    if last_check is not None and last_check >= asleep_expected - EARLY_TIMER_TOLERANCE:
         # Still online when it should be asleep: something else keeps it awake.
         recheck_at = last_data + settings.awake_recheck_interval
         if recheck_at <= check_at:
