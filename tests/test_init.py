@@ -5,14 +5,23 @@ from the last known state during an outage, ``ConfigEntryNotReady`` without stor
 reauthentication, token rotation, stale and new vehicles, and options changes.
 """
 
+from datetime import timedelta
 import time
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.tesla_resilient import async_remove_config_entry_device
 from custom_components.tesla_resilient.api import VehicleState
@@ -23,7 +32,9 @@ from custom_components.tesla_resilient.const import (
     DOMAIN,
     ProtectedAction,
 )
+from custom_components.tesla_resilient.helpers import format_since
 from custom_components.tesla_resilient.lock import CODE_FORMAT
+from custom_components.tesla_resilient.resilience import HealthState
 from custom_components.tesla_resilient.snapshot import DataSource
 from tesla_sim import SimServer
 from tesla_sim.vehicles import make_config
@@ -388,3 +399,100 @@ async def test_removing_entry_deletes_store(
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+
+
+def cloud_connection_states(hass: HomeAssistant, entry: MockConfigEntry) -> set[str]:
+    """States of the entry's ``binary_sensor.*_cloud_connection`` entities."""
+    registry = er.async_get(hass)
+    states = set()
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if entity.unique_id.endswith("-cloud_connection"):
+            assert entity.entity_id.startswith("binary_sensor.")
+            state = hass.states.get(entity.entity_id)
+            assert state is not None
+            states.add(state.state)
+    return states
+
+
+async def test_restart_mid_outage_resumes_it(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    sim: SimServer,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The outage's start is saved with the last known state and resumed at set-up."""
+    entry = setup_integration
+    key = f"{DOMAIN}.{entry.entry_id}"
+    add_fault(sim, "outage", 3600)
+    account = entry.runtime_data.account
+    for _ in range(3):  # outage_after failed vehicle-list requests
+        await account.async_refresh()
+    health = entry.runtime_data.health
+    assert health.state is HealthState.OUTAGE
+    since = health.outage_since
+    assert since is not None
+    assert entry.runtime_data.store.outage_since == since
+    assert cloud_connection_states(hass, entry) == {STATE_OFF}
+
+    freezer.tick(timedelta(minutes=15))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, account.issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "since": format_since(since),
+        "account": entry.title,
+    }
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass_storage[key]["data"]["outage_since"] == since
+
+    # The new instance: the outage (and its start) right after set-up.
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    health = entry.runtime_data.health
+    assert health is not account.health
+    assert health.state is HealthState.OUTAGE
+    assert health.outage_since == since
+    assert cloud_connection_states(hass, entry) == {STATE_OFF}
+    for vehicle in entry.runtime_data.vehicles.values():
+        assert not vehicle.cloud_connected
+        assert vehicle.data_source is DataSource.CACHE
+        assert vehicle.update_interval is None  # only the account probes
+    account = entry.runtime_data.account
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, account.issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["since"] == format_since(since)
+
+    # The cloud is back: everything clears as before, the saved outage too.
+    sim.world.faults.clear()
+    freezer.tick(timedelta(seconds=health.max_delay + 1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not account.in_outage
+    assert health.failures == 0
+    assert cloud_connection_states(hass, entry) == {STATE_ON}
+    assert ir.async_get(hass).async_get_issue(DOMAIN, account.issue_id) is None
+    for vehicle in entry.runtime_data.vehicles.values():
+        assert vehicle.data_source is DataSource.CLOUD
+    assert entry.runtime_data.store.outage_since is None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass_storage[key]["data"]["outage_since"] is None
+
+
+async def test_restart_without_saved_outage_keeps_counting(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer
+) -> None:
+    """Cloud down at a restart but no outage saved: the cloud health counts afresh."""
+    entry = setup_integration
+    assert entry.runtime_data.store.outage_since is None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    add_fault(sim, "outage", 3600)
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.health.state is HealthState.DEGRADED
+    assert cloud_connection_states(hass, entry) == {STATE_ON}

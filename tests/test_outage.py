@@ -10,7 +10,9 @@ Timeline (minutes after the outage starts):
 * 20-40: every request hangs (the client gives up after its 30 s timeout);
 * 40-60: every connection is refused;
 * 30: Home Assistant "restarts": the entry is unloaded (which flushes the last known
-  state to disk) and set up again from the store, while requests hang;
+  state and the outage's start to disk) and set up again from the store, while
+  requests hang; the new instance resumes the outage (``cloud_connection`` off, the
+  repair issue with the original start) right after set-up;
 * 60: the cloud is back.
 
 The restart is an unload followed by a fresh set-up of the same entry (new client, new
@@ -27,7 +29,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
@@ -39,6 +41,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.tesla_resilient.api import CloudUnavailable
 from custom_components.tesla_resilient.const import DOMAIN
 from custom_components.tesla_resilient.coordinator import OUTAGE_ISSUE_ID
+from custom_components.tesla_resilient.helpers import format_since
 from custom_components.tesla_resilient.resilience import CloudHealth, HealthState
 from custom_components.tesla_resilient.snapshot import DataSource
 from tesla_sim import SimServer
@@ -142,11 +145,19 @@ class Scenario:
     @property
     def issue_present(self) -> bool:
         """Whether the outage repair issue is shown."""
-        return (
-            ir.async_get(self.hass).async_get_issue(
-                DOMAIN, f"{OUTAGE_ISSUE_ID}_{self.entry.entry_id}"
-            )
-            is not None
+        return self._issue() is not None
+
+    @property
+    def issue_since(self) -> str | None:
+        """The outage start the repair issue shows."""
+        issue = self._issue()
+        if issue is None or issue.translation_placeholders is None:
+            return None
+        return issue.translation_placeholders["since"]
+
+    def _issue(self) -> ir.IssueEntry | None:
+        return ir.async_get(self.hass).async_get_issue(
+            DOMAIN, f"{OUTAGE_ISSUE_ID}_{self.entry.entry_id}"
         )
 
     async def settle(self, *, background: bool) -> None:
@@ -273,6 +284,10 @@ async def test_seed_outage(
     # and the repair issue follows ten minutes after that.
     assert scenario.issue_present
 
+    first_since = health.outage_since
+    assert first_since is not None
+    assert scenario.issue_since == format_since(first_since)
+
     # Minute 30: Home Assistant restarts while every request hangs.
     scenario.restarting = True
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -288,8 +303,15 @@ async def test_seed_outage(
         key = uid.rsplit("-", 1)[1]
         if key == "data_source":
             assert after_restart[uid] == DataSource.CACHE.value
-        elif key not in VOLATILE_KEYS:
+        elif key == "cloud_connection":
+            # The saved outage is resumed: off right after set-up, not "on" until
+            # the new instance has counted three failures of its own.
+            assert after_restart[uid] == STATE_OFF, uid
+        else:
             assert after_restart[uid] == value, uid
+    assert entry.runtime_data.health.state is HealthState.OUTAGE
+    assert entry.runtime_data.health.outage_since == first_since
+    assert scenario.issue_since == format_since(first_since)
     scenario.assert_available()
 
     # Until 40: still hanging; 40-60: connections refused.

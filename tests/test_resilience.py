@@ -24,6 +24,7 @@ from custom_components.tesla_resilient.api.models import VehicleData, VehicleSta
 from custom_components.tesla_resilient.resilience import (
     BACKOFF_CAP,
     SAVE_DELAY,
+    STORAGE_MINOR_VERSION,
     STORAGE_VERSION,
     CloudHealth,
     HealthState,
@@ -81,6 +82,35 @@ def test_state_machine_ok_degraded_outage_recovery() -> None:
     assert health.retry_delay() == 0
     assert health.next_attempt_at is None
     assert health.record_success() is False
+
+
+def test_resume_outage_after_a_restart() -> None:
+    """resume_outage: straight into outage with the saved start and a normal backoff."""
+    health, clock = _health(jitter=0.0)
+    health.record_failure(CloudUnavailable("503"))  # the set-up's failed request
+    health.resume_outage(T0 - 1800)
+    assert _state(health) is HealthState.OUTAGE
+    assert health.outage_since == T0 - 1800
+    assert health.outage_duration == 1800
+    assert health.failures == health.outage_after
+    # The backoff after outage_after failures (jitter 0: its lower half's bound).
+    assert health.retry_delay() == health.backoff(health.outage_after) == 20
+    assert health.can_attempt() is False
+    clock.now += 20
+    assert health.can_attempt() is True  # one probe per backoff period
+    assert health.can_attempt() is False
+    assert health.record_failure(CloudUnavailable("503")) is False  # still the same
+    assert health.outage_since == T0 - 1800
+    assert health.record_success() is True
+    assert health.outage_since is None
+
+
+def test_resume_outage_from_the_future_starts_now() -> None:
+    """A saved start later than now (clock set back) counts as now."""
+    health, _ = _health()
+    health.resume_outage(T0 + 3600)
+    assert health.outage_since == T0
+    assert health.outage_duration == 0
 
 
 def test_degraded_success_does_not_report_recovery() -> None:
@@ -361,9 +391,110 @@ async def test_older_minor_version_is_migrated(
             "minor_version": minor,
             "data": {"vehicles": {"111": {**_snapshot().to_dict(), "future": 1}}},
         }
-        loaded = await LastKnownStore(hass, ENTRY_ID).async_load()
+        store = LastKnownStore(hass, ENTRY_ID)
+        loaded = await store.async_load()
         assert loaded["111"].data is not None
-        assert hass_storage[KEY]["minor_version"] == 1
+        assert store.outage_since is None
+        assert hass_storage[KEY]["minor_version"] == STORAGE_MINOR_VERSION
+
+
+async def test_minor_version_1_gains_outage_since(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """The old shape (no outage_since) is migrated and written in the new one."""
+    hass_storage[KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "data": {"vehicles": {"111": _snapshot().to_dict()}},
+    }
+    store = LastKnownStore(hass, ENTRY_ID)
+    assert list(await store.async_load()) == ["111"]
+    assert store.outage_since is None
+    assert hass_storage[KEY]["minor_version"] == STORAGE_MINOR_VERSION == 2
+    assert hass_storage[KEY]["data"]["outage_since"] is None
+    assert "111" in hass_storage[KEY]["data"]["vehicles"]
+
+
+async def test_outage_since_round_trip(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """outage_since is saved with the snapshots, read back, and cleared."""
+    store = LastKnownStore(hass, ENTRY_ID)
+    assert await store.async_load() == {}
+    assert store.outage_since is None
+    store.update(_snapshot())
+    store.set_outage_since(T0)
+    await store.async_flush()
+    assert hass_storage[KEY]["minor_version"] == STORAGE_MINOR_VERSION
+    assert hass_storage[KEY]["data"]["outage_since"] == T0
+
+    again = LastKnownStore(hass, ENTRY_ID)
+    assert list(await again.async_load()) == ["111"]
+    assert again.outage_since == T0
+    again.set_outage_since(T0)  # unchanged: nothing to write
+    hass_storage[KEY]["data"]["marker"] = 1
+    await again.async_flush()
+    assert "marker" in hass_storage[KEY]["data"]
+    again.set_outage_since(None)
+    await again.async_flush()
+    assert hass_storage[KEY]["data"]["outage_since"] is None
+    assert "111" in hass_storage[KEY]["data"]["vehicles"]
+    assert (
+        await LastKnownStore(hass, ENTRY_ID).async_load()
+    ).keys() == again.snapshots.keys()
+    await again.async_remove()
+    assert again.outage_since is None
+
+
+async def test_outage_since_in_memory_wins_over_disk(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """An outage start set (or cleared) before the load is not replaced by the saved one."""
+    hass_storage[KEY] = {
+        "version": 1,
+        "minor_version": STORAGE_MINOR_VERSION,
+        "data": {"vehicles": {}, "outage_since": T0},
+    }
+    store = LastKnownStore(hass, ENTRY_ID)
+    store.set_outage_since(None)
+    await store.async_load()
+    assert store.outage_since is None
+
+
+@pytest.mark.parametrize(
+    "value", ["yesterday", True, -5.0, 0, float("nan"), float("inf"), [T0], {"t": T0}]
+)
+async def test_bad_outage_since_is_ignored(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    value: Any,
+) -> None:
+    """An odd outage_since is ignored (one warning); the snapshots still load."""
+    hass_storage[KEY] = {
+        "version": 1,
+        "minor_version": STORAGE_MINOR_VERSION,
+        "data": {"vehicles": {"111": _snapshot().to_dict()}, "outage_since": value},
+    }
+    store = LastKnownStore(hass, ENTRY_ID)
+    assert list(await store.async_load()) == ["111"]
+    assert store.outage_since is None
+    assert "Ignoring 1 unreadable" in caplog.text
+
+
+async def test_integer_outage_since_is_read_as_float(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """An integer epoch time (hand-edited file) is fine."""
+    hass_storage[KEY] = {
+        "version": 1,
+        "minor_version": STORAGE_MINOR_VERSION,
+        "data": {"vehicles": {}, "outage_since": 1_750_000_000},
+    }
+    store = LastKnownStore(hass, ENTRY_ID)
+    await store.async_load()
+    assert store.outage_since == T0
+    assert isinstance(store.outage_since, float)
 
 
 BAD_STORES: list[tuple[str, Any]] = [

@@ -4,7 +4,8 @@ Set-up builds the account's cloud client, its :class:`CloudHealth` and last-know
 store, the vehicle list and one coordinator per vehicle. When the cloud cannot be reached
 at start-up but the store knows the vehicles, the entry sets up from the store (entities
 show their last known values, data source ``cache``) and the cloud is retried in the
-background; without stored data set-up is retried later by Home Assistant.
+background; an outage saved with that state (a restart during an outage) is resumed with
+its original start. Without stored data set-up is retried later by Home Assistant.
 """
 
 import asyncio
@@ -124,6 +125,7 @@ async def async_setup_entry(
     stored = await store.async_load()
 
     from_store = False
+    resume_since: float | None = None
     try:
         summaries = {summary.id: summary for summary in await client.vehicles()}
     except AuthFailed as err:
@@ -142,6 +144,9 @@ async def async_setup_entry(
             len(stored),
         )
         from_store = True
+        if isinstance(err, CloudUnavailable):
+            # Restarted during an outage: it goes on (not when only rate limited).
+            resume_since = store.outage_since
         summaries = {
             snapshot.vehicle_id: _summary_from(snapshot) for snapshot in stored.values()
         }
@@ -153,6 +158,7 @@ async def async_setup_entry(
         ) from err
     else:
         health.record_success()
+        store.set_outage_since(None)
         for vehicle_id in set(stored) - set(summaries):
             store.remove(vehicle_id)
 
@@ -164,6 +170,7 @@ async def async_setup_entry(
         health=health,
         vehicles=vehicles,
         initial=summaries,
+        store=store,
     )
     for summary in summaries.values():
         cached = stored.get(summary.id)
@@ -191,7 +198,9 @@ async def async_setup_entry(
         guard=TotpGuard.from_options(entry.options, wall_clock),
     )
 
-    if from_store:
+    if resume_since is not None:
+        account.async_resume_outage(resume_since)
+    elif from_store:
         for vehicle in vehicles.values():
             vehicle.async_retry_later()
         account.async_retry_later()

@@ -107,9 +107,13 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         health: CloudHealth,
         vehicles: dict[str, VehicleCoordinator],
         initial: dict[str, VehicleSummary],
+        store: LastKnownStore | None = None,
         clock: Callable[[], float] = wall_clock,
     ) -> None:
-        """Start from the vehicle list ``initial`` (fetched or restored from the store)."""
+        """Start from the vehicle list ``initial`` (fetched or restored from the store).
+
+        ``store`` keeps the start of an outage across a restart.
+        """
         super().__init__(
             hass,
             LOGGER,
@@ -122,6 +126,7 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         self.client = client
         self.health = health
         self.vehicles = vehicles
+        self.store = store
         self._clock = clock
         self._unsub_issue: CALLBACK_TYPE | None = None
 
@@ -159,6 +164,16 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         """Fetch again after the cloud health's retry delay (set-up from the store)."""
         self._set_probe_interval()
 
+    @callback
+    def async_resume_outage(self, since: float) -> None:
+        """Continue an outage that started at ``since`` before a restart (set-up).
+
+        Entities show it at once (``cloud_connection`` off, data source cache) and the
+        repair issue keeps the original start; only the account probes the cloud.
+        """
+        self.health.resume_outage(since)
+        self._outage_started()
+
     @property
     def in_outage(self) -> bool:
         """Whether the account's cloud is in an outage."""
@@ -182,6 +197,8 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         since = self.health.outage_since
         if since is None:  # pragma: no cover - CloudHealth sets it with the outage
             since = self._clock()
+        if self.store is not None:
+            self.store.set_outage_since(since)
         # Logged once per outage (CloudHealth reports its start once).
         LOGGER.info(
             "Tesla cloud unreachable since %s; showing the last known vehicle state",
@@ -190,11 +207,11 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         for vehicle in self.vehicles.values():
             vehicle.async_enter_outage()
         self._cancel_issue_timer()
-        self._unsub_issue = async_call_later(
-            self.hass,
-            max(0.0, since + OUTAGE_ISSUE_DELAY - self._clock()),
-            self._create_issue,
-        )
+        delay = since + OUTAGE_ISSUE_DELAY - self._clock()
+        if delay <= 0:  # an outage resumed after a restart: the issue at once
+            self._create_issue(dt_util.utcnow())
+        else:
+            self._unsub_issue = async_call_later(self.hass, delay, self._create_issue)
         self._set_probe_interval()
         if self._listeners:
             self._schedule_refresh()
@@ -240,6 +257,8 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         )
         self._cancel_issue_timer()
         ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
+        if self.store is not None:
+            self.store.set_outage_since(None)
         self._set_probe_interval()
         for vehicle in list(self.vehicles.values()):
             vehicle.async_exit_outage()

@@ -9,6 +9,7 @@ entities come back with their last known values after a restart during an outage
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
+import math
 import random
 import time
 from typing import Any
@@ -186,6 +187,22 @@ class CloudHealth:
             return True
         return False
 
+    def resume_outage(self, since: float) -> None:
+        """Continue an outage that started at ``since`` (saved before a restart).
+
+        Straight into ``outage`` (``outage_after`` failures counted), with the backoff
+        of that failure count, so the next probe waits one normal backoff period. A
+        ``since`` in the future (a clock set back) counts as now.
+        """
+        now = self._clock()
+        start = min(since, now)
+        self.failures = max(self.failures, self.outage_after)
+        self.first_failure_at = start
+        self.outage_since = start
+        self._backoff = self.backoff(self.failures)
+        self._retry_at = now + self._backoff
+        self._probe_at = None
+
     def record_success(self) -> bool:
         """Record a successful request; True when this success ends an outage."""
         ended = self.state is HealthState.OUTAGE
@@ -215,7 +232,8 @@ class CloudHealth:
 
 
 STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 1
+STORAGE_MINOR_VERSION = 2
+"""1: ``{"vehicles"}``; 2: adds ``outage_since`` (epoch seconds or ``None``)."""
 SAVE_DELAY = 60.0
 """Seconds a changed snapshot waits before it is written: at most one write a minute,
 however often the vehicles are polled."""
@@ -234,12 +252,15 @@ class _SnapshotStore(Store[dict[str, Any]]):
         old_minor_version: int,
         old_data: dict[str, Any],
     ) -> dict[str, Any]:
-        """Migrate saved data; minor versions only ever add keys, so they read as is.
+        """Migrate saved data; minor versions only ever add keys.
 
-        A newer major version never gets here (Store raises
+        Minor 1 had no ``outage_since`` (no outage was saved); newer minor versions read
+        as they are. A newer major version never gets here (Store raises
         ``UnsupportedStorageVersionError``); there is no older major version yet.
         """
         if old_major_version == STORAGE_VERSION:
+            if old_minor_version < 2 and isinstance(old_data, dict):
+                return {**old_data, "outage_since": None}
             return old_data
         raise IncompatibleStoreError(
             f"Unsupported storage version {old_major_version}.{old_minor_version}"
@@ -249,8 +270,10 @@ class _SnapshotStore(Store[dict[str, Any]]):
 class LastKnownStore:
     """The last known snapshot of each vehicle of one config entry, on disk.
 
-    Stored as ``{"vehicles": {vehicle_id: VehicleSnapshot.to_dict()}}`` under the key
-    ``tesla_resilient.<entry_id>``. Writes are delayed (:data:`SAVE_DELAY`); Home
+    Stored as ``{"vehicles": {vehicle_id: VehicleSnapshot.to_dict()}, "outage_since":
+    float | None}`` under the key ``tesla_resilient.<entry_id>``; ``outage_since`` is the
+    start of the account's cloud outage (``None`` when the cloud was reachable), so a
+    restart during an outage resumes it. Writes are delayed (:data:`SAVE_DELAY`); Home
     Assistant's ``Store`` writes a pending delayed save itself when it shuts down
     (``EVENT_HOMEASSISTANT_FINAL_WRITE``), and :meth:`async_flush` writes at once (on
     unload). A corrupt, unreadable or incompatible store is ignored with one warning.
@@ -268,6 +291,9 @@ class LastKnownStore:
         )
         self._save_delay = save_delay
         self._snapshots: dict[str, VehicleSnapshot] = {}
+        self._outage_since: float | None = None
+        self._outage_set = False
+        """``outage_since`` was set in memory before the load (memory wins)."""
         self._dirty = False
         self._loaded = False
 
@@ -280,6 +306,11 @@ class LastKnownStore:
     def snapshots(self) -> Mapping[str, VehicleSnapshot]:
         """The snapshots held, by vehicle id."""
         return self._snapshots
+
+    @property
+    def outage_since(self) -> float | None:
+        """Start of the saved cloud outage (epoch seconds); ``None`` when none."""
+        return self._outage_since
 
     def get(self, vehicle_id: str) -> VehicleSnapshot | None:
         """The snapshot held for ``vehicle_id``."""
@@ -307,13 +338,15 @@ class LastKnownStore:
             )
             self._loaded_now()
             return dict(self._snapshots)
-        loaded, bad = self._parse(raw)
+        loaded, outage_since, bad = self._parse(raw)
         if bad:
             LOGGER.warning(
                 "Ignoring %d unreadable entries of the saved last known vehicle state",
                 bad,
             )
         self._snapshots = {**loaded, **self._snapshots}
+        if not self._outage_set:
+            self._outage_since = outage_since
         self._loaded_now()
         return dict(self._snapshots)
 
@@ -323,22 +356,26 @@ class LastKnownStore:
             self._schedule_save()
 
     @staticmethod
-    def _parse(raw: Any) -> tuple[dict[str, VehicleSnapshot], int]:
-        """Parse the stored payload: (snapshots, number of entries ignored)."""
+    def _parse(raw: Any) -> tuple[dict[str, VehicleSnapshot], float | None, int]:
+        """Parse the stored payload: (snapshots, outage start, entries ignored)."""
         if raw is None:
-            return {}, 0
+            return {}, None, 0
         vehicles = raw.get("vehicles") if isinstance(raw, Mapping) else None
         if not isinstance(vehicles, Mapping):
-            return {}, 1
-        loaded: dict[str, VehicleSnapshot] = {}
+            return {}, None, 1
+        outage_since = raw.get("outage_since")
         bad = 0
+        if outage_since is not None and not _valid_time(outage_since):
+            outage_since = None
+            bad += 1
+        loaded: dict[str, VehicleSnapshot] = {}
         for vehicle_id, item in vehicles.items():
             snapshot = VehicleSnapshot.from_dict(item)
             if snapshot is None or snapshot.vehicle_id != vehicle_id:
                 bad += 1
                 continue
             loaded[vehicle_id] = snapshot.as_cache()
-        return loaded, bad
+        return loaded, (None if outage_since is None else float(outage_since)), bad
 
     def _data_to_save(self) -> dict[str, Any]:
         self._dirty = False
@@ -346,8 +383,18 @@ class LastKnownStore:
             "vehicles": {
                 vehicle_id: snapshot.to_dict()
                 for vehicle_id, snapshot in self._snapshots.items()
-            }
+            },
+            "outage_since": self._outage_since,
         }
+
+    @callback
+    def set_outage_since(self, since: float | None) -> None:
+        """Remember the start of the cloud outage (``None``: over); written after a delay."""
+        self._outage_set = True
+        if since == self._outage_since:
+            return
+        self._outage_since = since
+        self._schedule_save()
 
     @callback
     def update(self, snapshot: VehicleSnapshot) -> None:
@@ -375,5 +422,16 @@ class LastKnownStore:
     async def async_remove(self) -> None:
         """Delete the saved state (the config entry is removed)."""
         self._snapshots.clear()
+        self._outage_since = None
         self._dirty = False
         await self._store.async_remove()
+
+
+def _valid_time(value: Any) -> bool:
+    """Whether ``value`` is a plausible epoch time (a finite, positive number)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
