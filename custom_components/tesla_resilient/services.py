@@ -86,26 +86,12 @@ def _vehicle(hass: HomeAssistant, call: ServiceCall) -> VehicleCoordinator:
     """Return the coordinator of the vehicle device the call targets."""
     device_id: str = call.data[ATTR_DEVICE_ID]
     device = dr.async_get(hass).async_get(device_id)
-    vin = (
-        next(
-            (ident for domain, ident in device.identifiers if domain == DOMAIN),
-            None,
-        )
+    entry: TeslaResilientConfigEntry | None = (
+        hass.config_entries.async_get_entry(device.config_entry_id)
         if device is not None
         else None
     )
-    if device is None or vin is None:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_device",
-            translation_placeholders={"device_id": device_id},
-        )
-    entry: TeslaResilientConfigEntry | None = (
-        hass.config_entries.async_get_entry(device.config_entry_id)
-        if device.config_entry_id is not None
-        else None
-    )
-    if entry is not None and entry.domain == DOMAIN:
+    if device is not None and entry is not None and entry.domain == DOMAIN:
         if entry.state is not ConfigEntryState.LOADED:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -113,7 +99,7 @@ def _vehicle(hass: HomeAssistant, call: ServiceCall) -> VehicleCoordinator:
                 translation_placeholders={"entry": entry.title},
             )
         for vehicle in entry.runtime_data.vehicles.values():
-            if vehicle.vin == vin:
+            if (DOMAIN, vehicle.vin) in device.identifiers:
                 return vehicle
     raise ServiceValidationError(
         translation_domain=DOMAIN,
