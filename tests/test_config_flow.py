@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 import json
 import socket
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,6 +48,7 @@ from custom_components.tesla_resilient.const import (
     DOMAIN,
     ProtectedAction,
 )
+from custom_components.tesla_resilient.otp import MAX_FAILURES, OtpLockedOut
 from tesla_sim import Account, MfaFactor, SimServer
 
 ENTRY_KEYS = {
@@ -503,6 +505,10 @@ async def test_invalid_urls(hass: HomeAssistant, sim: SimServer) -> None:
         ("ftp://x", sim.url),
         (sim.url, "http://[bad"),
         ("nohost", sim.url),
+        # Credentials in a URL would be stored in the entry: refused.
+        (sim.url.replace("http://", "http://user:secret@"), sim.url),
+        (sim.url, sim.url.replace("http://", "http://user@")),
+        (sim.url.replace("http://", "http://:secret@"), sim.url),
     ):
         result = await configure(
             hass,
@@ -1156,3 +1162,62 @@ async def test_protection_applies_to_the_running_entry(
     assert guard is not None
     assert guard.is_protected(ProtectedAction.UNLOCK)
     assert not guard.is_protected(ProtectedAction.OPEN_TRUNK)
+
+
+async def test_protection_change_goes_through_the_running_guard(
+    hass: HomeAssistant, sim: SimServer
+) -> None:
+    """While the entry runs, its guard checks the code: replay and lock-out apply."""
+    entry = await add_entry(hass, sim)
+    await hass.async_block_till_done()
+    result = await open_protection(hass, entry)
+    totp = pyotp.TOTP(result["description_placeholders"]["key"])
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_OTP_ACTIONS: ["unlock"], "code": totp.now()}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    guard = entry.runtime_data.guard
+    assert guard is not None
+    options = dict(entry.options)
+    # A code just used to unlock cannot be replayed to turn the protection off.
+    code = totp.now()
+    guard.verify(ProtectedAction.UNLOCK, code)
+    result = await open_protection(hass, entry)
+    assert result["step_id"] == "protection_change"
+    flow_id = result["flow_id"]
+    off = {"enabled": False, CONF_OTP_ACTIONS: []}
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**off, "code": code}
+    )
+    assert result["errors"] == {"code": "code_reused"}
+    # An unused code of the window is accepted.
+    change = {"enabled": True, CONF_OTP_ACTIONS: ["unlock", "open_trunk"]}
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**change, "code": totp.at(int(time.time()) + 30)}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[CONF_OTP_ACTIONS] == ["unlock", "open_trunk"]
+    guard = entry.runtime_data.guard
+    assert guard is not None
+    options = dict(entry.options)
+    # Wrong codes here count towards the guard's lock-out.
+    result = await open_protection(hass, entry)
+    flow_id = result["flow_id"]
+    wrong = next(
+        c for c in ("000000", "111111", "222222") if not totp.verify(c, valid_window=1)
+    )
+    for _ in range(MAX_FAILURES):
+        result = await hass.config_entries.options.async_configure(
+            flow_id, {**off, "code": wrong}
+        )
+        assert result["errors"] == {"code": "invalid_code"}
+    assert guard.locked_until() is not None
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {**off, "code": totp.now()}
+    )
+    assert result["errors"] == {"code": "locked_out"}
+    with pytest.raises(OtpLockedOut):
+        guard.verify(ProtectedAction.UNLOCK, totp.now())
+    assert entry.options == options

@@ -2,6 +2,7 @@
 
 import json
 
+from homeassistant.components.diagnostics import REDACTED
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -10,7 +11,13 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.tesla_resilient.const import CONF_TOKEN, ProtectedAction
+from custom_components.tesla_resilient.const import (
+    CONF_API_BASE_URL,
+    CONF_AUTH_BASE_URL,
+    CONF_TOKEN,
+    ProtectedAction,
+)
+from custom_components.tesla_resilient.diagnostics import _entry_data
 from tesla_sim import SimServer
 from tests.ha_fixtures import TOTP_EMAIL, make_config_entry, setup_entry, sim_car
 
@@ -68,3 +75,19 @@ async def test_diagnostics_redacted(
         assert secret
         assert str(secret) not in text, "leaked a secret or identifier"
     assert '"drive_state_latitude": "**REDACTED**"' in text
+
+
+def test_server_urls_lose_their_userinfo() -> None:
+    """A user name or password in a stored server URL never reaches diagnostics."""
+    data = _entry_data(
+        {
+            CONF_AUTH_BASE_URL: "https://user:hunter2@proxy.example:8443/auth",
+            CONF_API_BASE_URL: "not a url",
+            CONF_TOKEN: {"access_token": "abc"},
+        }
+    )
+    assert data[CONF_AUTH_BASE_URL] == "https://proxy.example:8443/auth"
+    assert data[CONF_API_BASE_URL] == REDACTED
+    assert data[CONF_TOKEN] == REDACTED
+    plain = _entry_data({CONF_API_BASE_URL: "https://fleet-api.example"})
+    assert plain == {CONF_API_BASE_URL: "https://fleet-api.example"}

@@ -145,24 +145,63 @@ def test_lockout_after_five_wrong_codes(guard: TotpGuard, clock: FakeClock) -> N
     for _ in range(MAX_FAILURES):
         with pytest.raises(OtpCodeInvalid):
             guard.verify(ProtectedAction.UNLOCK, bad)
-    assert guard.locked_until(ProtectedAction.UNLOCK) == START + 300
-    # Even the right code is refused while locked out; other actions are not locked.
+    assert guard.locked_until() == START + 300
+    # Even the right code is refused while locked out, for every action.
     with pytest.raises(OtpLockedOut) as err:
         guard.verify(ProtectedAction.UNLOCK, code_at(START))
     assert err.value.translation_key == "otp_locked_out"
     assert err.value.until == START + 300
     assert err.value.translation_placeholders == {"minutes": "5"}
-    assert guard.locked_until(ProtectedAction.OPEN_TRUNK) is None
-    guard.verify(ProtectedAction.OPEN_TRUNK, code_at(START))
+    with pytest.raises(OtpLockedOut):
+        guard.verify(ProtectedAction.OPEN_TRUNK, code_at(START))
+    with pytest.raises(OtpLockedOut):
+        guard.verify_settings_code(code_at(START))
+    # An unprotected action still needs no code.
+    guard.verify(ProtectedAction.OPEN_FRUNK, None)
     # A missing code is refused as locked out too, with the remaining minutes.
     clock.now = START + 241
     with pytest.raises(OtpLockedOut) as err:
         guard.verify(ProtectedAction.UNLOCK, None)
     assert err.value.translation_placeholders == {"minutes": "1"}
-    # After five minutes the action works again with a fresh code.
+    # After five minutes the actions work again with a fresh code.
     clock.now = START + 300
-    assert guard.locked_until(ProtectedAction.UNLOCK) is None
+    assert guard.locked_until() is None
     guard.verify(ProtectedAction.UNLOCK, code_at(clock.now))
+
+
+def test_failures_count_across_actions(guard: TotpGuard, clock: FakeClock) -> None:
+    """More protected actions do not give more guesses: one counter for all."""
+    bad = wrong_code(START)
+    actions = [ProtectedAction.UNLOCK, ProtectedAction.OPEN_TRUNK]
+    for attempt in range(MAX_FAILURES - 1):
+        with pytest.raises(OtpCodeInvalid):
+            guard.verify(actions[attempt % 2], bad)
+    assert guard.locked_until() is None
+    with pytest.raises(OtpCodeInvalid):
+        guard.verify_settings_code(bad)  # the settings' code counts as well
+    assert guard.locked_until() == START + LOCKOUT_SECONDS
+    for action in actions:
+        with pytest.raises(OtpLockedOut) as err:
+            guard.verify(action, code_at(START))
+        assert err.value.action is action
+
+
+def test_settings_code(guard: TotpGuard) -> None:
+    """The code that changes the protection is checked like an action's code."""
+    with pytest.raises(OtpCodeRequired) as required:
+        guard.verify_settings_code(" ")
+    assert required.value.action is None
+    assert "protection settings" in str(required.value)
+    code = code_at(START)
+    guard.verify_settings_code(code)
+    with pytest.raises(OtpCodeReused) as reused:
+        guard.verify_settings_code(code)
+    assert code not in str(reused.value)
+    with pytest.raises(OtpCodeReused):  # replay across actions and settings
+        guard.verify(ProtectedAction.UNLOCK, code)
+    with pytest.raises(OtpCodeInvalid) as invalid:
+        guard.verify_settings_code("12345")
+    assert invalid.value.action is None
 
 
 def test_success_resets_the_failure_count(guard: TotpGuard, clock: FakeClock) -> None:
@@ -170,18 +209,18 @@ def test_success_resets_the_failure_count(guard: TotpGuard, clock: FakeClock) ->
     for _ in range(MAX_FAILURES - 1):
         with pytest.raises(OtpCodeInvalid):
             guard.verify(ProtectedAction.UNLOCK, bad)
-    guard.verify(ProtectedAction.UNLOCK, code_at(START))
+    guard.verify(ProtectedAction.OPEN_TRUNK, code_at(START))
     for _ in range(MAX_FAILURES - 1):
         with pytest.raises(OtpCodeInvalid):
             guard.verify(ProtectedAction.UNLOCK, bad)
-    assert guard.locked_until(ProtectedAction.UNLOCK) is None
+    assert guard.locked_until() is None
 
 
 def test_missing_code_does_not_count_as_failure(guard: TotpGuard) -> None:
     for _ in range(MAX_FAILURES + 2):
         with pytest.raises(OtpCodeRequired):
             guard.verify(ProtectedAction.UNLOCK, None)
-    assert guard.locked_until(ProtectedAction.UNLOCK) is None
+    assert guard.locked_until() is None
 
 
 def test_errors_share_a_base_and_hide_the_code(guard: TotpGuard) -> None:

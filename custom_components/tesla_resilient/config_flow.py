@@ -9,7 +9,6 @@ entry keeps only the token dict, the client id, the servers and the region.
 from collections.abc import Mapping
 from dataclasses import dataclass
 import logging
-import re
 import time
 from typing import Any, override
 
@@ -17,6 +16,7 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlowResult,
     OptionsFlow,
 )
@@ -79,7 +79,18 @@ from .const import (
     AuthMethod,
     ProtectedAction,
 )
-from .otp import DEFAULT_PROTECTED_ACTIONS, code_is_valid, new_secret, provisioning_uri
+from .otp import (
+    CODE_PATTERN,
+    DEFAULT_PROTECTED_ACTIONS,
+    OtpCodeReused,
+    OtpError,
+    OtpLockedOut,
+    TotpGuard,
+    code_is_valid,
+    new_secret,
+    normalize_code,
+    provisioning_uri,
+)
 
 CONF_EMAIL = "email"
 CONF_PASSWORD = "password"  # noqa: S105 - a field name, not a password
@@ -93,7 +104,6 @@ CONF_IMPLEMENTATION = "implementation"
 AUTH_IMPLEMENTATION = "auth_implementation"
 
 SIGN_IN_METHODS = [AuthMethod.PASSWORD, AuthMethod.BROWSER, AuthMethod.REFRESH_TOKEN]
-_CODE = re.compile(r"[0-9]{6}")
 
 _EMAIL_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="username")
@@ -119,20 +129,25 @@ _ACTIONS_SELECTOR = SelectSelector(
 
 
 def _url_or_none(value: str) -> str | None:
-    """Return ``value`` as an absolute http(s) URL without a trailing slash, or None."""
+    """Return ``value`` as an absolute http(s) URL without a trailing slash, or None.
+
+    A URL carrying a user name or password is refused: it would be stored in the entry.
+    """
     try:
         url = URL(value.strip())
     except ValueError:
         return None
     if url.scheme not in {"http", "https"} or not url.host:
         return None
+    if url.user is not None or url.password is not None:
+        return None
     return str(url).rstrip("/")
 
 
 def _clean_code(value: str) -> str | None:
     """Return the six-digit code without spaces (leading zeros kept), or None."""
-    code = "".join(value.split())
-    return code if _CODE.fullmatch(code) else None
+    code = normalize_code(value)
+    return code if code is not None and CODE_PATTERN.fullmatch(code) else None
 
 
 def _error_key(err: TeslaError) -> str:
@@ -660,10 +675,10 @@ class OptionsFlowHandler(OptionsFlow):
             enabled = user_input[CONF_ENABLED]
             if enabled and not actions:
                 errors[CONF_OTP_ACTIONS] = "no_actions"
-            elif not code_is_valid(
-                options[CONF_OTP_SECRET], user_input[CONF_CODE], time.time()
+            elif error := self._code_error(
+                options[CONF_OTP_SECRET], user_input[CONF_CODE]
             ):
-                errors[CONF_CODE] = "invalid_code"
+                errors[CONF_CODE] = error
             elif not enabled:
                 options.pop(CONF_OTP_SECRET)
                 options.pop(CONF_OTP_ACTIONS, None)
@@ -684,3 +699,25 @@ class OptionsFlowHandler(OptionsFlow):
         return self.async_show_form(
             step_id="protection_change", data_schema=schema, errors=errors
         )
+
+    def _code_error(self, secret: str, code: str) -> str | None:
+        """Check the code that changes the protection; return the error key, if any.
+
+        While the entry runs, its guard checks the code, so that the lock-out and the
+        replay check of the protected actions apply here too.
+        """
+        entry = self.config_entry
+        guard: TotpGuard | None = (
+            entry.runtime_data.guard if entry.state is ConfigEntryState.LOADED else None
+        )
+        if guard is None:
+            return None if code_is_valid(secret, code, time.time()) else "invalid_code"
+        try:
+            guard.verify_settings_code(code)
+        except OtpLockedOut:
+            return "locked_out"
+        except OtpCodeReused:
+            return "code_reused"
+        except OtpError:
+            return "invalid_code"
+        return None

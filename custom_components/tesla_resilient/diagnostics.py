@@ -1,7 +1,8 @@
 """Diagnostics download: cloud health, polling state and each vehicle's snapshot.
 
-Tokens, the authenticator secret, VINs, ids, names, the email address and every
-coordinate (position, native position, navigation destination) are redacted.
+Tokens, the authenticator secret, VINs, ids, names, the email address, any user name
+or password in a server URL and every coordinate (position, native position,
+navigation destination) are redacted.
 """
 
 from dataclasses import asdict
@@ -9,7 +10,9 @@ from typing import Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
+from yarl import URL
 
+from .const import CONF_API_BASE_URL, CONF_AUTH_BASE_URL
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .polling import next_poll
 
@@ -46,6 +49,18 @@ _SENSITIVE_PARTS = (
 )
 """Flattened ``vehicle_data`` keys containing one of these are redacted."""
 _SENSITIVE_KEYS = frozenset({"id", "id_s", "user_id", "vehicle_id"})
+
+
+def _entry_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Redact the entry data; server URLs keep their address but lose any userinfo."""
+    redacted = async_redact_data(data, TO_REDACT)
+    for key in (CONF_AUTH_BASE_URL, CONF_API_BASE_URL):
+        if isinstance(value := redacted.get(key), str):
+            try:
+                redacted[key] = str(URL(value).with_user(None))
+            except ValueError:
+                redacted[key] = REDACTED
+    return redacted
 
 
 def _redact_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +111,7 @@ async def async_get_config_entry_diagnostics(
     return {
         "entry": {
             "title": REDACTED,
-            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "data": _entry_data(dict(entry.data)),
             "options": async_redact_data(dict(entry.options), TO_REDACT),
         },
         "health": data.health.as_dict(),

@@ -22,7 +22,7 @@ INTERVAL: Final = 30
 VALID_WINDOW: Final = 1
 """Steps accepted before and after the current one (clock drift, slow typing)."""
 MAX_FAILURES: Final = 5
-"""Wrong codes in a row after which an action is refused for a while."""
+"""Wrong codes in a row (whatever the action) after which every code is refused."""
 LOCKOUT_SECONDS: Final = 300.0
 
 CODE_PATTERN: Final = re.compile(r"[0-9]{6}")
@@ -34,6 +34,11 @@ DEFAULT_PROTECTED_ACTIONS: Final = (
 )
 
 
+def _subject(action: ProtectedAction | None) -> str:
+    """Name what a code was given for, in an error message."""
+    return "the protection settings" if action is None else str(action)
+
+
 class OtpError(Exception):
     """An action was refused because of its authenticator code.
 
@@ -43,8 +48,8 @@ class OtpError(Exception):
 
     translation_key: str = "otp_code_invalid"
 
-    def __init__(self, action: ProtectedAction, message: str) -> None:
-        """Remember which action was refused."""
+    def __init__(self, action: ProtectedAction | None, message: str) -> None:
+        """Remember which action was refused (``None``: a change of the protection)."""
         super().__init__(message)
         self.action = action
 
@@ -59,9 +64,11 @@ class OtpCodeRequired(OtpError):
 
     translation_key = "otp_code_required"
 
-    def __init__(self, action: ProtectedAction) -> None:
+    def __init__(self, action: ProtectedAction | None) -> None:
         """Build the error for ``action``."""
-        super().__init__(action, f"An authenticator code is required for {action}")
+        super().__init__(
+            action, f"An authenticator code is required for {_subject(action)}"
+        )
 
 
 class OtpCodeInvalid(OtpError):
@@ -69,9 +76,9 @@ class OtpCodeInvalid(OtpError):
 
     translation_key = "otp_code_invalid"
 
-    def __init__(self, action: ProtectedAction) -> None:
+    def __init__(self, action: ProtectedAction | None) -> None:
         """Build the error for ``action``."""
-        super().__init__(action, f"Wrong authenticator code for {action}")
+        super().__init__(action, f"Wrong authenticator code for {_subject(action)}")
 
 
 class OtpCodeReused(OtpError):
@@ -79,19 +86,25 @@ class OtpCodeReused(OtpError):
 
     translation_key = "otp_code_reused"
 
-    def __init__(self, action: ProtectedAction) -> None:
+    def __init__(self, action: ProtectedAction | None) -> None:
         """Build the error for ``action``."""
-        super().__init__(action, f"Authenticator code already used ({action})")
+        super().__init__(
+            action, f"Authenticator code already used ({_subject(action)})"
+        )
 
 
 class OtpLockedOut(OtpError):
-    """Too many wrong codes: the action is refused until ``until`` (epoch seconds)."""
+    """Too many wrong codes: every code is refused until ``until`` (epoch seconds)."""
 
     translation_key = "otp_locked_out"
 
-    def __init__(self, action: ProtectedAction, until: float, now: float) -> None:
+    def __init__(
+        self, action: ProtectedAction | None, until: float, now: float
+    ) -> None:
         """Build the error for ``action``, refused until ``until``."""
-        super().__init__(action, f"Too many wrong authenticator codes for {action}")
+        super().__init__(
+            action, f"Too many wrong authenticator codes ({_subject(action)})"
+        )
         self.until = until
         self.minutes = max(1, math.ceil((until - now) / 60))
 
@@ -147,8 +160,9 @@ class TotpGuard:
     """Check authenticator codes for the protected actions of one config entry.
 
     A code is accepted within ±1 time step; a code, once accepted, is refused again
-    for as long as it could still be valid; ``MAX_FAILURES`` wrong codes in a row lock
-    that action out for ``LOCKOUT_SECONDS``.
+    for as long as it could still be valid; ``MAX_FAILURES`` wrong codes in a row, for
+    any mix of actions, lock every action out for ``LOCKOUT_SECONDS`` (one counter:
+    more protected actions do not give more guesses).
     """
 
     def __init__(
@@ -162,8 +176,8 @@ class TotpGuard:
         self._actions = frozenset(ProtectedAction(action) for action in actions)
         self._clock = clock
         self._used_steps: set[int] = set()
-        self._failures: dict[ProtectedAction, int] = {}
-        self._locked_until: dict[ProtectedAction, float] = {}
+        self._failures = 0
+        self._locked_until: float | None = None
 
     def __repr__(self) -> str:
         """Describe the guard without its secret."""
@@ -179,32 +193,39 @@ class TotpGuard:
         """Whether ``action`` needs a code."""
         return action in self._actions
 
-    def locked_until(self, action: ProtectedAction) -> float | None:
-        """Epoch seconds until which ``action`` is locked out, if it is now."""
-        until = self._locked_until.get(action)
+    def locked_until(self) -> float | None:
+        """Epoch seconds until which every code is refused, if they are now."""
+        until = self._locked_until
         if until is None or until <= self._clock():
             return None
         return until
 
     def verify(self, action: ProtectedAction, code: str | None) -> None:
         """Return when ``action`` may run with ``code``; raise an OtpError otherwise."""
-        if action not in self._actions:
-            return
+        if action in self._actions:
+            self._check(action, code)
+
+    def verify_settings_code(self, code: str | None) -> None:
+        """Check the code that changes or turns off the protection itself.
+
+        It shares the lock-out and the replay check of the actions' codes.
+        """
+        self._check(None, code)
+
+    def _check(self, action: ProtectedAction | None, code: str | None) -> None:
         now = self._clock()
-        if (until := self.locked_until(action)) is not None:
+        if (until := self.locked_until()) is not None:
             raise OtpLockedOut(action, until, now)
-        self._locked_until.pop(action, None)
+        self._locked_until = None
         cleaned = normalize_code(code)
         if cleaned is None:
             raise OtpCodeRequired(action)
         step = _matching_step(self._totp, cleaned, now)
         if step is None:
-            failures = self._failures.get(action, 0) + 1
-            if failures >= MAX_FAILURES:
-                self._failures.pop(action, None)
-                self._locked_until[action] = now + LOCKOUT_SECONDS
-            else:
-                self._failures[action] = failures
+            self._failures += 1
+            if self._failures >= MAX_FAILURES:
+                self._failures = 0
+                self._locked_until = now + LOCKOUT_SECONDS
             raise OtpCodeInvalid(action)
         current = int(now // INTERVAL)
         # Steps older than the window can never match again: forget them.
@@ -212,7 +233,7 @@ class TotpGuard:
         if step in self._used_steps:
             raise OtpCodeReused(action)
         self._used_steps.add(step)
-        self._failures.pop(action, None)
+        self._failures = 0
 
     @classmethod
     def from_options(
