@@ -13,7 +13,9 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.tesla_resilient.api import VehicleData
 from custom_components.tesla_resilient.const import ProtectedAction
+from custom_components.tesla_resilient.values import position_params
 from tesla_sim import SimServer
 from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
 from tests.platform_helpers import (
@@ -153,3 +155,10 @@ async def test_protected_opening(hass: HomeAssistant, sim: SimServer) -> None:
         entity_id(hass, Platform.COVER, car, "vehicle_state_rt"),
     )
     assert sim_car(sim, "Sparky").doors["rt"] == 1
+
+
+def test_position_params() -> None:
+    """Commands carry the car's position only when both coordinates are known."""
+    known = {"drive_state_latitude": 37.5, "drive_state_longitude": -122.25}
+    assert position_params(VehicleData(known)) == {"lat": 37.5, "lon": -122.25}
+    assert position_params(VehicleData({"drive_state_latitude": 37.5})) is None

@@ -11,7 +11,9 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.tesla_resilient.api import VehicleData
 from custom_components.tesla_resilient.const import ProtectedAction
+from custom_components.tesla_resilient.values import is_defrosting
 from tesla_sim import SimServer
 from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
 from tests.platform_helpers import (
@@ -117,3 +119,26 @@ async def test_disable_sentry_protected(hass: HomeAssistant, sim: SimServer) -> 
         await _switch(hass, sentry, False)
     assert commands_sent(sim) == sent
     assert sim_car(sim, "Sparky").sentry_mode is True
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"climate_state_defrost_mode": 2}, True),
+        # defrost_mode decides when the car reports it (it is what the command sets)
+        (
+            {
+                "climate_state_defrost_mode": 0,
+                "climate_state_is_front_defroster_on": True,
+            },
+            False,
+        ),
+        # cars without defrost_mode: the front defroster
+        ({"climate_state_is_front_defroster_on": True}, True),
+        ({"climate_state_is_front_defroster_on": False}, False),
+        ({}, None),
+    ],
+)
+def test_is_defrosting(values: dict[str, object], expected: bool | None) -> None:
+    """The switch and the climate preset read defrost the same way."""
+    assert is_defrosting(VehicleData(values)) is expected

@@ -17,19 +17,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import VehicleData
+from .const import SOFTWARE_UPDATE_OFFERED
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
+from .values import charging, flag, is_open, when_reported
 
 PARALLEL_UPDATES = 0
 
 CHARGE_STATE = ("charge_state",)
 CLIMATE_STATE = ("climate_state",)
 VEHICLE_STATE = ("vehicle_state",)
-
-UPDATE_PENDING = frozenset(
-    {"available", "downloading", "downloading_wifi_wait", "scheduled", "installing"}
-)
-"""``software_update.status`` values that mean a newer version is on its way."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,37 +39,11 @@ class TeslaBinarySensorEntityDescription(
     coordinator_fn: Callable[[VehicleCoordinator], bool] | None = None
 
 
-def _flag(key: str) -> Callable[[VehicleData], bool | None]:
-    """A boolean field."""
-    return lambda data: data.get_bool(key)
-
-
-def _open(key: str) -> Callable[[VehicleData], bool | None]:
-    """A door, trunk or window: an integer, 0 when closed."""
-
-    def value(data: VehicleData) -> bool | None:
-        number = data.get_int(key)
-        return None if number is None else number != 0
-
-    return value
-
-
-def _when_reported(
-    key: str, value_fn: Callable[[VehicleData], bool]
-) -> Callable[[VehicleData], bool | None]:
-    """``value_fn`` when the car reported ``key`` (``null`` included), else ``None``."""
-    return lambda data: value_fn(data) if key in data.values else None
-
-
-_cable = _when_reported(
+_cable = when_reported(
     "charge_state_conn_charge_cable",
     # "<invalid>" (stored as None) when no cable is plugged in
     lambda data: data.get_str("charge_state_conn_charge_cable") is not None,
 )
-
-
-def _charging(data: VehicleData) -> bool | None:
-    return None if data.charging_state is None else data.is_charging
 
 
 def _dashcam(data: VehicleData) -> bool | None:
@@ -80,9 +51,11 @@ def _dashcam(data: VehicleData) -> bool | None:
     return None if state is None else state == "Recording"
 
 
-_update_available = _when_reported(
+_update_available = when_reported(
     "vehicle_state_software_update_status",
-    lambda data: data.get_str("vehicle_state_software_update_status") in UPDATE_PENDING,
+    lambda data: (
+        data.get_str("vehicle_state_software_update_status") in SOFTWARE_UPDATE_OFFERED
+    ),
 )
 
 
@@ -91,7 +64,7 @@ def _door(key: str) -> TeslaBinarySensorEntityDescription:
         key=key,
         endpoints=VEHICLE_STATE,
         device_class=BinarySensorDeviceClass.DOOR,
-        value_fn=_open(key),
+        value_fn=is_open(key),
     )
 
 
@@ -100,7 +73,7 @@ def _window(key: str) -> TeslaBinarySensorEntityDescription:
         key=key,
         endpoints=VEHICLE_STATE,
         device_class=BinarySensorDeviceClass.WINDOW,
-        value_fn=_open(key),
+        value_fn=is_open(key),
     )
 
 
@@ -111,7 +84,7 @@ def _tpms_warning(key: str) -> TeslaBinarySensorEntityDescription:
         device_class=BinarySensorDeviceClass.PROBLEM,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
-        value_fn=_flag(key),
+        value_fn=flag(key),
     )
 
 
@@ -133,12 +106,12 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
         key="charge_state_charging_state",
         endpoints=CHARGE_STATE,
         device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
-        value_fn=_charging,
+        value_fn=charging,
     ),
     TeslaBinarySensorEntityDescription(
         key="charge_state_scheduled_charging_pending",
         endpoints=CHARGE_STATE,
-        value_fn=_flag("charge_state_scheduled_charging_pending"),
+        value_fn=flag("charge_state_scheduled_charging_pending"),
     ),
     # -- closures ------------------------------------------------------------------------
     *(_door(f"vehicle_state_{door}") for door in ("df", "dr", "pf", "pr")),
@@ -147,25 +120,25 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
         key="vehicle_state_ft",
         endpoints=VEHICLE_STATE,
         device_class=BinarySensorDeviceClass.OPENING,
-        value_fn=_open("vehicle_state_ft"),
+        value_fn=is_open("vehicle_state_ft"),
     ),
     TeslaBinarySensorEntityDescription(
         key="vehicle_state_rt",
         endpoints=VEHICLE_STATE,
         device_class=BinarySensorDeviceClass.OPENING,
-        value_fn=_open("vehicle_state_rt"),
+        value_fn=is_open("vehicle_state_rt"),
     ),
     # -- people and guarding -------------------------------------------------------------
     TeslaBinarySensorEntityDescription(
         key="vehicle_state_is_user_present",
         endpoints=VEHICLE_STATE,
         device_class=BinarySensorDeviceClass.OCCUPANCY,
-        value_fn=_flag("vehicle_state_is_user_present"),
+        value_fn=flag("vehicle_state_is_user_present"),
     ),
     TeslaBinarySensorEntityDescription(
         key="vehicle_state_sentry_mode",
         endpoints=VEHICLE_STATE,
-        value_fn=_flag("vehicle_state_sentry_mode"),
+        value_fn=flag("vehicle_state_sentry_mode"),
         exists_fn=lambda data: (
             data.get_bool("vehicle_state_sentry_mode_available") is not False
         ),
@@ -182,14 +155,14 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
         key="climate_state_is_preconditioning",
         endpoints=CLIMATE_STATE,
         device_class=BinarySensorDeviceClass.RUNNING,
-        value_fn=_flag("climate_state_is_preconditioning"),
+        value_fn=flag("climate_state_is_preconditioning"),
     ),
     TeslaBinarySensorEntityDescription(
         key="climate_state_battery_heater",
         endpoints=CLIMATE_STATE,
         device_class=BinarySensorDeviceClass.HEAT,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=_flag("climate_state_battery_heater"),
+        value_fn=flag("climate_state_battery_heater"),
     ),
     # -- software and tyres --------------------------------------------------------------
     TeslaBinarySensorEntityDescription(
@@ -230,4 +203,4 @@ class TeslaBinarySensorEntity(TeslaVehicleEntity, BinarySensorEntity):
         description = self.entity_description
         if description.coordinator_fn is not None:
             return description.coordinator_fn(self.coordinator)
-        return description.value_fn(self.data or VehicleData({}))
+        return description.value_fn(self.values)

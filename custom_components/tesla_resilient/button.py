@@ -20,6 +20,7 @@ from .api import VehicleData
 from .const import ProtectedAction
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
+from .values import position_params
 
 PARALLEL_UPDATES = 1
 
@@ -32,13 +33,6 @@ class TeslaButtonEntityDescription(ButtonEntityDescription, TeslaEntityDescripti
     params_fn: Callable[[VehicleData], Mapping[str, Any] | None] = lambda _: None
     protected: ProtectedAction | None = None
     coordinator_fn: Callable[[VehicleCoordinator], Awaitable[None]] | None = None
-
-
-def _position(data: VehicleData) -> Mapping[str, Any] | None:
-    """HomeLink wants the user's position: the car's own is the best we know."""
-    latitude, longitude = data.latitude, data.longitude
-    known = latitude is not None and longitude is not None
-    return {"lat": latitude, "lon": longitude} if known else None
 
 
 def _has_homelink(data: VehicleData) -> bool:
@@ -64,7 +58,8 @@ BUTTONS: tuple[TeslaButtonEntityDescription, ...] = (
         key="homelink",
         endpoints=("vehicle_state", "drive_state", "location_data"),
         command="trigger_homelink",
-        params_fn=_position,
+        # HomeLink wants the user's position: the car's own is the best we know.
+        params_fn=position_params,
         exists_fn=_has_homelink,
     ),
     TeslaButtonEntityDescription(
@@ -105,7 +100,7 @@ class TeslaButtonEntity(TeslaVehicleEntity, ButtonEntity):
         else:
             await self.async_command(
                 description.command,
-                description.params_fn(self.data or VehicleData({})),
+                description.params_fn(self.values),
                 protected=description.protected,
                 code=code,
             )

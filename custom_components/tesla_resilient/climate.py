@@ -13,9 +13,14 @@ from homeassistant.const import ATTR_TEMPERATURE, PRECISION_HALVES, UnitOfTemper
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import VehicleData
-from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
+from .coordinator import TeslaResilientConfigEntry
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
+from .values import (
+    DEFROST_COMMAND,
+    DEFROST_OFF_OPTIMISTIC,
+    DEFROST_ON_OPTIMISTIC,
+    is_defrosting,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -26,6 +31,7 @@ PRESET_NORMAL = "normal"
 PRESET_DEFROST = "defrost"
 KEEPER_MODES: tuple[str, ...] = ("off", "keep", "dog", "camp")
 """``climate_keeper_mode`` values, indexed as ``set_climate_keeper_mode`` expects."""
+HVAC_MODES = [HVACMode.OFF, HVACMode.HEAT_COOL]
 PRESETS = [PRESET_NORMAL, PRESET_DEFROST, "keep", "dog", "camp"]
 
 
@@ -47,16 +53,11 @@ async def async_setup_entry(
     async_add_table_entities(entry, async_add_entities, (CLIMATE,), TeslaClimateEntity)
 
 
-def _defrosting(data: VehicleData) -> bool:
-    return bool(data.get_int("climate_state_defrost_mode")) or (
-        data.get_bool("climate_state_is_front_defroster_on") is True
-    )
-
-
 class TeslaClimateEntity(TeslaVehicleEntity, ClimateEntity):
     """The cabin climate of the vehicle (temperatures in °C, as the car reports)."""
 
     entity_description: TeslaClimateEntityDescription
+    _attr_hvac_modes = HVAC_MODES
     _attr_preset_modes = PRESETS
     _attr_precision = PRECISION_HALVES
     _attr_target_temperature_step = 0.5
@@ -68,52 +69,39 @@ class TeslaClimateEntity(TeslaVehicleEntity, ClimateEntity):
         | ClimateEntityFeature.TURN_OFF
     )
 
-    def __init__(
-        self,
-        coordinator: VehicleCoordinator,
-        description: TeslaClimateEntityDescription,
-    ) -> None:
-        """Create the climate control of ``coordinator``'s vehicle."""
-        super().__init__(coordinator, description)
-        self._attr_hvac_modes = [HVACMode.OFF, HVACMode.HEAT_COOL]
-
-    @property
-    def _data(self) -> VehicleData:
-        return self.data or VehicleData({})
-
     @property
     def hvac_mode(self) -> HVACMode | None:
         """Heat/cool while the climate runs, else off."""
-        on = self._data.get_bool("climate_state_is_climate_on")
+        on = self.values.get_bool("climate_state_is_climate_on")
         return None if on is None else (HVACMode.HEAT_COOL if on else HVACMode.OFF)
 
     @property
     def current_temperature(self) -> float | None:
         """Cabin temperature."""
-        return self._data.get_float("climate_state_inside_temp")
+        return self.values.get_float("climate_state_inside_temp")
 
     @property
     def target_temperature(self) -> float | None:
         """The driver's temperature setting."""
-        return self._data.get_float("climate_state_driver_temp_setting")
+        return self.values.get_float("climate_state_driver_temp_setting")
 
     @property
     def min_temp(self) -> float:
         """The lowest setting the car accepts."""
-        value = self._data.get_float("climate_state_min_avail_temp")
+        value = self.values.get_float("climate_state_min_avail_temp")
         return DEFAULT_MIN_TEMP if value is None else value
 
     @property
     def max_temp(self) -> float:
         """The highest setting the car accepts."""
-        value = self._data.get_float("climate_state_max_avail_temp")
+        value = self.values.get_float("climate_state_max_avail_temp")
         return DEFAULT_MAX_TEMP if value is None else value
 
     @property
     def preset_mode(self) -> str | None:
         """Defrost, a keeper mode, or normal."""
-        data = self._data
-        if _defrosting(data):
+        data = self.values
+        if is_defrosting(data):
             return PRESET_DEFROST
         keeper = data.get_str("climate_state_climate_keeper_mode")
         if keeper in KEEPER_MODES[1:]:
@@ -133,8 +121,7 @@ class TeslaClimateEntity(TeslaVehicleEntity, ClimateEntity):
             "auto_conditioning_stop",
             optimistic={
                 "climate_state_is_climate_on": False,
-                "climate_state_defrost_mode": 0,
-                "climate_state_is_front_defroster_on": False,
+                **DEFROST_OFF_OPTIMISTIC,
                 "climate_state_climate_keeper_mode": "off",
             },
         )
@@ -162,15 +149,11 @@ class TeslaClimateEntity(TeslaVehicleEntity, ClimateEntity):
 
     async def async_set_preset_mode(self, preset_mode: str) -> None:
         """Switch defrost and the keeper mode to match ``preset_mode``."""
-        data = self._data
-        if preset_mode != PRESET_DEFROST and _defrosting(data):
+        data = self.values
+        defrosting = is_defrosting(data) is True
+        if preset_mode != PRESET_DEFROST and defrosting:
             await self.async_command(
-                "set_preconditioning_max",
-                {"on": False},
-                optimistic={
-                    "climate_state_defrost_mode": 0,
-                    "climate_state_is_front_defroster_on": False,
-                },
+                DEFROST_COMMAND, {"on": False}, optimistic=DEFROST_OFF_OPTIMISTIC
             )
         keeper = preset_mode if preset_mode in KEEPER_MODES else "off"
         if keeper != (data.get_str("climate_state_climate_keeper_mode") or "off"):
@@ -184,13 +167,7 @@ class TeslaClimateEntity(TeslaVehicleEntity, ClimateEntity):
                     ),
                 },
             )
-        if preset_mode == PRESET_DEFROST and not _defrosting(data):
+        if preset_mode == PRESET_DEFROST and not defrosting:
             await self.async_command(
-                "set_preconditioning_max",
-                {"on": True},
-                optimistic={
-                    "climate_state_defrost_mode": 2,
-                    "climate_state_is_front_defroster_on": True,
-                    "climate_state_is_climate_on": True,
-                },
+                DEFROST_COMMAND, {"on": True}, optimistic=DEFROST_ON_OPTIMISTIC
             )

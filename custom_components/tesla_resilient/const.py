@@ -19,6 +19,18 @@ CONF_REGION: Final = "region"
 CONF_OTP_SECRET: Final = "otp_secret"  # noqa: S105
 CONF_OTP_ACTIONS: Final = "otp_actions"
 
+# ``vehicle_state.software_update.status`` values.
+SOFTWARE_UPDATE_INSTALLABLE: Final = frozenset({"available", "downloaded"})
+"""Statuses in which ``schedule_software_update`` is accepted."""
+SOFTWARE_UPDATE_OFFERED: Final = SOFTWARE_UPDATE_INSTALLABLE | {
+    "scheduled",
+    "downloading",
+    "downloading_wifi_wait",
+    "installing",
+}
+"""Statuses in which a newer version is on its way (the update entity and the
+binary sensor both read this)."""
+
 
 class AuthMethod(StrEnum):
     """How the entry signed in."""

@@ -24,6 +24,7 @@ from .api import VehicleData
 from .const import ProtectedAction
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
+from .values import EMPTY_DATA, is_closed, position_params
 
 PARALLEL_UPDATES = 1
 
@@ -53,16 +54,6 @@ class TeslaCoverEntityDescription(CoverEntityDescription, TeslaEntityDescription
     """The command toggles (``actuate_trunk``): never send it towards the current state."""
 
 
-def _closed(key: str) -> Callable[[VehicleData], bool | None]:
-    """A door or trunk: an integer, 0 when closed."""
-
-    def value(data: VehicleData) -> bool | None:
-        number = data.get_int(key)
-        return None if number is None else number == 0
-
-    return value
-
-
 def _windows_closed(data: VehicleData) -> bool | None:
     states = [data.get_int(key) for key in WINDOWS]
     return None if None in states else not any(states)
@@ -82,12 +73,7 @@ def _position(command: str) -> Callable[[VehicleData], Mapping[str, Any]]:
     """Window commands carry the car's position (the API wants the user nearby)."""
 
     def params(data: VehicleData) -> Mapping[str, Any]:
-        latitude, longitude = data.latitude, data.longitude
-        known = latitude is not None and longitude is not None
-        return {
-            "command": command,
-            **({"lat": latitude, "lon": longitude} if known else {}),
-        }
+        return {"command": command, **(position_params(data) or {})}
 
     return params
 
@@ -101,7 +87,7 @@ COVERS: tuple[TeslaCoverEntityDescription, ...] = (
         key="vehicle_state_ft",
         endpoints=("vehicle_state",),
         device_class=CoverDeviceClass.DOOR,
-        is_closed_fn=_closed("vehicle_state_ft"),
+        is_closed_fn=is_closed("vehicle_state_ft"),
         open_command=CoverCommand(
             name="actuate_trunk",
             params_fn=_trunk("front"),
@@ -117,7 +103,7 @@ COVERS: tuple[TeslaCoverEntityDescription, ...] = (
         key="vehicle_state_rt",
         endpoints=("vehicle_state",),
         device_class=CoverDeviceClass.DOOR,
-        is_closed_fn=_closed("vehicle_state_rt"),
+        is_closed_fn=is_closed("vehicle_state_rt"),
         open_command=CoverCommand(
             name="actuate_trunk",
             params_fn=_trunk("rear"),
@@ -213,7 +199,7 @@ class TeslaCoverEntity(TeslaVehicleEntity, CoverEntity):
     ) -> None:
         """Create the cover ``description`` of ``coordinator``'s vehicle."""
         super().__init__(coordinator, description)
-        data = coordinator.snapshot.data or VehicleData({})
+        data = coordinator.snapshot.data or EMPTY_DATA
         features = CoverEntityFeature.OPEN
         if description.close_command is not None and description.close_fn(data):
             features |= CoverEntityFeature.CLOSE
@@ -222,7 +208,7 @@ class TeslaCoverEntity(TeslaVehicleEntity, CoverEntity):
     @property
     def is_closed(self) -> bool | None:
         """Whether the car reports the cover closed."""
-        return self.entity_description.is_closed_fn(self.data or VehicleData({}))
+        return self.entity_description.is_closed_fn(self.values)
 
     async def async_open_cover(self, **kwargs: Any) -> None:
         """Open (vent) the cover."""
@@ -240,7 +226,7 @@ class TeslaCoverEntity(TeslaVehicleEntity, CoverEntity):
     async def _run(self, command: CoverCommand, code: str | None) -> None:
         await self.async_command(
             command.name,
-            command.params_fn(self.data or VehicleData({})),
+            command.params_fn(self.values),
             optimistic=command.optimistic,
             protected=command.protected,
             code=code,

@@ -96,7 +96,7 @@ class TeslaTrackerEntity(TeslaVehicleEntity, TrackerEntity):
 
     @property
     def _position(self) -> tuple[float | None, float | None]:
-        return self.entity_description.position_fn(self.data or VehicleData({}))
+        return self.entity_description.position_fn(self.values)
 
     @property
     def latitude(self) -> float | None:
@@ -111,5 +111,5 @@ class TeslaTrackerEntity(TeslaVehicleEntity, TrackerEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Heading and speed (or the route), and how fresh the position is."""
-        attributes = self.entity_description.attributes_fn(self.data or VehicleData({}))
+        attributes = self.entity_description.attributes_fn(self.values)
         return {**attributes, **self.freshness_attributes()}

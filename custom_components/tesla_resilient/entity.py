@@ -26,6 +26,7 @@ from .coordinator import (
     signal_new_vehicle,
 )
 from .helpers import check_code
+from .values import EMPTY_DATA
 
 MANUFACTURER = "Tesla"
 MODEL_NAMES: dict[str, str] = {
@@ -102,9 +103,14 @@ class TeslaVehicleEntity(CoordinatorEntity[VehicleCoordinator]):
         return self.coordinator.snapshot.data
 
     @property
+    def values(self) -> VehicleData:
+        """The vehicle's last known data, or no values at all before the first data."""
+        return self.data or EMPTY_DATA
+
+    @property
     def available(self) -> bool:
         """Available whenever data exists, from the cloud or the last-known store."""
-        return self.coordinator.data is not None and self.data is not None
+        return self.data is not None
 
     async def async_added_to_hass(self) -> None:
         """Register the endpoints this entity reads while it exists."""
@@ -186,7 +192,7 @@ def async_add_table_entities[D: TeslaEntityDescription](
     table = tuple(descriptions)
 
     def build(coordinator: VehicleCoordinator) -> list[Entity]:
-        data = coordinator.snapshot.data or VehicleData({})
+        data = coordinator.snapshot.data or EMPTY_DATA
         return [
             entity_class(coordinator, description)
             for description in table

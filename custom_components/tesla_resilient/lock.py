@@ -17,7 +17,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import VehicleData
 from .const import ProtectedAction
-from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
+from .coordinator import TeslaResilientConfigEntry
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 1
@@ -90,14 +90,6 @@ class TeslaLockEntity(TeslaVehicleEntity, LockEntity):
 
     entity_description: TeslaLockEntityDescription
 
-    def __init__(
-        self,
-        coordinator: VehicleCoordinator,
-        description: TeslaLockEntityDescription,
-    ) -> None:
-        """Create the lock ``description`` of ``coordinator``'s vehicle."""
-        super().__init__(coordinator, description)
-
     @property
     def code_format(self) -> str | None:
         """Ask for a code when unlocking is protected by an authenticator code."""
@@ -116,7 +108,7 @@ class TeslaLockEntity(TeslaVehicleEntity, LockEntity):
     @property
     def is_locked(self) -> bool | None:
         """Whether the car reports this lock locked."""
-        return self.entity_description.is_locked_fn(self.data or VehicleData({}))
+        return self.entity_description.is_locked_fn(self.values)
 
     async def async_lock(self, **kwargs: Any) -> None:
         """Lock (never needs a code)."""

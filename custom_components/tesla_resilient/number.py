@@ -16,7 +16,6 @@ from homeassistant.const import PERCENTAGE, UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import VehicleData
 from .coordinator import TeslaResilientConfigEntry
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
@@ -82,13 +81,13 @@ class TeslaNumberEntity(TeslaVehicleEntity, NumberEntity):
     def _limit(self, key: str | None, default: float) -> float:
         if key is None:
             return default
-        value = (self.data or VehicleData({})).get_float(key)
+        value = self.values.get_float(key)
         return default if value is None else value
 
     @property
     def native_value(self) -> float | None:
         """The car's current setting."""
-        return (self.data or VehicleData({})).get_float(self.entity_description.key)
+        return self.values.get_float(self.entity_description.key)
 
     @property
     def native_min_value(self) -> float:

@@ -16,6 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import VehicleData
 from .coordinator import TeslaResilientConfigEntry
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
+from .values import reported
 
 PARALLEL_UPDATES = 1
 
@@ -29,10 +30,6 @@ class TeslaSelectEntityDescription(SelectEntityDescription, TeslaEntityDescripti
 
     command: str
     params_fn: Callable[[int], Mapping[str, Any]]
-
-
-def _reported(key: str) -> Callable[[VehicleData], bool]:
-    return lambda data: data.get(key) is not None
 
 
 def _rear(key: str) -> Callable[[VehicleData], bool]:
@@ -87,8 +84,8 @@ def _cooler(side: str, position: int) -> TeslaSelectEntityDescription:
 
 
 SELECTS: tuple[TeslaSelectEntityDescription, ...] = (
-    _heater("left", 0, _reported),
-    _heater("right", 1, _reported),
+    _heater("left", 0, reported),
+    _heater("right", 1, reported),
     _heater("rear_left", 2, _rear),
     _heater("rear_center", 4, _rear),
     _heater("rear_right", 5, _rear),
@@ -117,14 +114,14 @@ class TeslaSelectEntity(TeslaVehicleEntity, SelectEntity):
     @property
     def current_option(self) -> str | None:
         """The level the car reports."""
-        level = (self.data or VehicleData({})).get_int(self.entity_description.key)
+        level = self.values.get_int(self.entity_description.key)
         return LEVELS[level] if level is not None and 0 <= level < len(LEVELS) else None
 
     async def async_select_option(self, option: str) -> None:
         """Set the level, starting the climate first when it is off."""
         description = self.entity_description
         level = LEVELS.index(option)
-        data = self.data or VehicleData({})
+        data = self.values
         if level and not data.is_climate_on:
             await self.async_command(
                 "auto_conditioning_start",

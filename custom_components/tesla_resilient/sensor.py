@@ -35,6 +35,7 @@ from homeassistant.util import dt as dt_util
 from .api import VehicleData
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
+from .values import when_reported
 
 PARALLEL_UPDATES = 0
 
@@ -78,16 +79,9 @@ def _enum(key: str, states: dict[str, str]) -> Callable[[VehicleData], str | Non
     return lambda data: states.get(data.get_str(key) or "")
 
 
-def _when_reported(
-    key: str, value_fn: Callable[[VehicleData], SensorValue]
-) -> Callable[[VehicleData], SensorValue]:
-    """``value_fn`` when the car reported ``key`` (``null`` included), else ``None``."""
-    return lambda data: value_fn(data) if key in data.values else None
-
-
 def _zero_when_null(key: str) -> Callable[[VehicleData], SensorValue]:
     """The number at ``key``; ``0`` when the car sends ``null`` (parked)."""
-    return _when_reported(key, lambda data: data.get_float(key) or 0.0)
+    return when_reported(key, lambda data: data.get_float(key) or 0.0)
 
 
 def _epoch(key: str) -> Callable[[VehicleData], datetime | None]:
@@ -261,7 +255,7 @@ SENSORS: tuple[TeslaSensorEntityDescription, ...] = (
         endpoints=DRIVE_STATE,
         device_class=SensorDeviceClass.ENUM,
         options=list(SHIFT_STATES.values()),
-        value_fn=_when_reported(
+        value_fn=when_reported(
             "drive_state_shift_state",
             lambda data: SHIFT_STATES.get(data.shift_state or "P"),
         ),
@@ -307,7 +301,7 @@ SENSORS: tuple[TeslaSensorEntityDescription, ...] = (
         key="drive_state_active_route_minutes_to_arrival",
         endpoints=DRIVE_STATE,
         device_class=SensorDeviceClass.TIMESTAMP,
-        value_fn=_when_reported(
+        value_fn=when_reported(
             "drive_state_active_route_minutes_to_arrival",
             lambda data: data.get_float("drive_state_active_route_minutes_to_arrival"),
         ),
@@ -374,7 +368,7 @@ class TeslaSensorEntity(TeslaVehicleEntity, SensorEntity):
         description = self.entity_description
         if description.coordinator_fn is not None:
             return description.coordinator_fn(self.coordinator)
-        data = self.data or VehicleData({})
+        data = self.values
         if description.value_fn is None:
             whole = data.get_int(description.key)
             return whole if whole is not None else data.get_float(description.key)

@@ -18,6 +18,16 @@ from .api import VehicleData
 from .const import ProtectedAction
 from .coordinator import TeslaResilientConfigEntry
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
+from .values import (
+    DEFROST_COMMAND,
+    DEFROST_MODE,
+    DEFROST_OFF_OPTIMISTIC,
+    DEFROST_ON_OPTIMISTIC,
+    charging,
+    flag,
+    is_defrosting,
+    reported,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -41,29 +51,11 @@ class TeslaSwitchEntityDescription(SwitchEntityDescription, TeslaEntityDescripti
     off_command: SwitchCommand
 
 
-def _flag(key: str) -> Callable[[VehicleData], bool | None]:
-    return lambda data: data.get_bool(key)
-
-
-def _charging(data: VehicleData) -> bool | None:
-    return None if data.charging_state is None else data.is_charging
-
-
-def _defrost(data: VehicleData) -> bool | None:
-    mode = data.get_int("climate_state_defrost_mode")
-    return None if mode is None else mode != 0
-
-
-def _has(key: str) -> Callable[[VehicleData], bool]:
-    """The car reports ``key`` (the feature exists)."""
-    return lambda data: data.get(key) is not None
-
-
 SWITCHES: tuple[TeslaSwitchEntityDescription, ...] = (
     TeslaSwitchEntityDescription(
         key="vehicle_state_sentry_mode",
         endpoints=("vehicle_state",),
-        is_on_fn=_flag("vehicle_state_sentry_mode"),
+        is_on_fn=flag("vehicle_state_sentry_mode"),
         on_command=SwitchCommand(
             name="set_sentry_mode",
             params={"on": True},
@@ -82,7 +74,7 @@ SWITCHES: tuple[TeslaSwitchEntityDescription, ...] = (
     TeslaSwitchEntityDescription(
         key="charge_state_charge_enable_request",
         endpoints=("charge_state",),
-        is_on_fn=_charging,
+        is_on_fn=charging,
         on_command=SwitchCommand(
             name="charge_start",
             optimistic={"charge_state_charging_state": "Starting"},
@@ -95,7 +87,7 @@ SWITCHES: tuple[TeslaSwitchEntityDescription, ...] = (
     TeslaSwitchEntityDescription(
         key="vehicle_state_valet_mode",
         endpoints=("vehicle_state",),
-        is_on_fn=_flag("vehicle_state_valet_mode"),
+        is_on_fn=flag("vehicle_state_valet_mode"),
         on_command=SwitchCommand(
             name="set_valet_mode",
             params={"on": True},
@@ -110,7 +102,7 @@ SWITCHES: tuple[TeslaSwitchEntityDescription, ...] = (
     TeslaSwitchEntityDescription(
         key="climate_state_steering_wheel_heater",
         endpoints=("climate_state",),
-        is_on_fn=_flag("climate_state_steering_wheel_heater"),
+        is_on_fn=flag("climate_state_steering_wheel_heater"),
         on_command=SwitchCommand(
             name="remote_steering_wheel_heater_request",
             params={"on": True},
@@ -121,28 +113,19 @@ SWITCHES: tuple[TeslaSwitchEntityDescription, ...] = (
             params={"on": False},
             optimistic={"climate_state_steering_wheel_heater": False},
         ),
-        exists_fn=_has("climate_state_steering_wheel_heater"),
+        exists_fn=reported("climate_state_steering_wheel_heater"),
     ),
     TeslaSwitchEntityDescription(
-        key="climate_state_defrost_mode",
+        key=DEFROST_MODE,
         endpoints=("climate_state",),
-        is_on_fn=_defrost,
+        is_on_fn=is_defrosting,
         on_command=SwitchCommand(
-            name="set_preconditioning_max",
-            params={"on": True},
-            optimistic={
-                "climate_state_defrost_mode": 2,
-                "climate_state_is_front_defroster_on": True,
-                "climate_state_is_climate_on": True,
-            },
+            name=DEFROST_COMMAND, params={"on": True}, optimistic=DEFROST_ON_OPTIMISTIC
         ),
         off_command=SwitchCommand(
-            name="set_preconditioning_max",
+            name=DEFROST_COMMAND,
             params={"on": False},
-            optimistic={
-                "climate_state_defrost_mode": 0,
-                "climate_state_is_front_defroster_on": False,
-            },
+            optimistic=DEFROST_OFF_OPTIMISTIC,
         ),
     ),
 )
@@ -166,7 +149,7 @@ class TeslaSwitchEntity(TeslaVehicleEntity, SwitchEntity):
     @property
     def is_on(self) -> bool | None:
         """Whether the car reports the switch on."""
-        return self.entity_description.is_on_fn(self.data or VehicleData({}))
+        return self.entity_description.is_on_fn(self.values)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Turn on."""

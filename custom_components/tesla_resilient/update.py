@@ -16,22 +16,13 @@ from homeassistant.components.update import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import VehicleData
+from .const import SOFTWARE_UPDATE_INSTALLABLE, SOFTWARE_UPDATE_OFFERED
 from .coordinator import TeslaResilientConfigEntry
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
 PARALLEL_UPDATES = 1
 
 STATUS_KEY = "vehicle_state_software_update_status"
-INSTALLABLE = frozenset({"available", "downloaded"})
-"""Statuses in which ``schedule_software_update`` is accepted."""
-OFFERED = INSTALLABLE | {
-    "scheduled",
-    "downloading",
-    "downloading_wifi_wait",
-    "installing",
-}
-"""Statuses in which a newer version is on its way."""
 INSTALLING = "installing"
 
 
@@ -63,32 +54,28 @@ class TeslaUpdateEntity(TeslaVehicleEntity, UpdateEntity):
     entity_description: TeslaUpdateEntityDescription
 
     @property
-    def _data(self) -> VehicleData:
-        return self.data or VehicleData({})
-
-    @property
     def _status(self) -> str | None:
-        return self._data.get_str(STATUS_KEY)
+        return self.values.get_str(STATUS_KEY)
 
     @property
     def supported_features(self) -> UpdateEntityFeature:
         """Installable only while the car offers an update not yet scheduled."""
-        if self._status in INSTALLABLE:
+        if self._status in SOFTWARE_UPDATE_INSTALLABLE:
             return UpdateEntityFeature.INSTALL | UpdateEntityFeature.PROGRESS
         return UpdateEntityFeature.PROGRESS
 
     @property
     def installed_version(self) -> str | None:
         """The firmware the car runs (without the build hash)."""
-        return self._data.software_version
+        return self.values.software_version
 
     @property
     def latest_version(self) -> str | None:
         """The offered firmware, or the installed one when none is offered."""
         offered = (
-            self._data.get_str("vehicle_state_software_update_version") or ""
+            self.values.get_str("vehicle_state_software_update_version") or ""
         ).strip()
-        if self._status in OFFERED and offered:
+        if self._status in SOFTWARE_UPDATE_OFFERED and offered:
             return offered
         return self.installed_version
 
@@ -100,7 +87,7 @@ class TeslaUpdateEntity(TeslaVehicleEntity, UpdateEntity):
     @property
     def update_percentage(self) -> int | None:
         """Installation progress in percent."""
-        percent = self._data.get_int("vehicle_state_software_update_install_perc")
+        percent = self.values.get_int("vehicle_state_software_update_install_perc")
         return percent if self.in_progress else None
 
     async def async_install(
