@@ -1,5 +1,6 @@
 """The vehicle coordinator against the simulator: polling decisions and commands."""
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -160,6 +161,28 @@ async def test_command_wakes_sleeping_car(
     assert requests(sim, car, "command") == 2
     # Our own wake-up is not the owner's: no wake grace.
     assert vehicle.memory.woke_at is None
+
+
+async def test_concurrent_commands_wake_sleeping_car_once(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer
+) -> None:
+    """Two commands at once to a sleeping car: one wake_up, then both are executed."""
+    car = sim_car(sim, "Yara")
+    car.wake_seconds = 0.3
+    vehicle = coordinator(setup_integration, car)
+    vehicle.wake_check_interval = 0.2
+    car.set_activity("sleep", sim.world.now())
+    await vehicle.async_refresh_now()
+    assert vehicle.snapshot.state is VehicleState.ASLEEP
+
+    await asyncio.gather(
+        vehicle.async_command("door_unlock"), vehicle.async_command("flash_lights")
+    )
+    assert not sim_car(sim, "Yara").locked
+    assert sim.world.meter.vehicle(car.vin).wakes_caused == 1
+    assert requests(sim, car, "wake") == 1
+    # The first command was refused (408) and resent; the second went to a woken car.
+    assert requests(sim, car, "command") == 3
 
 
 async def test_command_to_car_the_owner_woke(
@@ -541,6 +564,7 @@ async def test_software_update_updates_device(
     )
     assert device is not None
     assert device.sw_version == "2025.2.6"
+    assert device.name == "Stella Nova"
     assert coordinator(entry, car).snapshot.display_name == "Stella Nova"
 
 

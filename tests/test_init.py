@@ -98,6 +98,21 @@ async def test_setup_and_unload(
     assert set(stored) == set(data.vehicles)
 
 
+async def test_setup_needs_no_sleep_check(
+    freezer: FrozenDateTimeFactory, setup_integration: MockConfigEntry, sim: SimServer
+) -> None:
+    """The vehicle list gives each car's state: set-up sends no sleep check.
+
+    The clock is frozen so that a slow machine cannot make a poll fall due during set-up.
+    """
+    for name in ("Stella", "Yara"):
+        car = sim_car(sim, name)
+        assert sim.world.meter.vehicle(car.vin).requests["check"] == 0
+    for vehicle in setup_integration.runtime_data.vehicles.values():
+        assert vehicle.snapshot.state is VehicleState.ONLINE
+        assert vehicle.snapshot.data is not None
+
+
 async def test_not_ready_without_stored_state(
     hass: HomeAssistant, config_entry: MockConfigEntry, sim: SimServer
 ) -> None:
@@ -303,6 +318,9 @@ async def test_new_asleep_vehicle_added_when_data_arrives(
     vehicle = next(v for v in data.vehicles.values() if v.vin == car.vin)
     assert vehicle.snapshot.state is VehicleState.ASLEEP
     assert vehicle.snapshot.data is None
+    # Its state came with the vehicle list: no sleep check, no vehicle_data yet.
+    assert sim.world.meter.vehicle(car.vin).requests["check"] == 0
+    assert sim.world.meter.vehicle(car.vin).requests["data"] == 0
 
     car.set_activity("wake", sim.world.now())
     await vehicle.async_refresh()

@@ -172,22 +172,6 @@ async def async_setup_entry(
         initial=summaries,
         store=store,
     )
-    for summary in summaries.values():
-        cached = stored.get(summary.id)
-        vehicles[summary.id] = VehicleCoordinator(
-            hass,
-            entry,
-            client=client,
-            account=account,
-            store=store,
-            snapshot=(
-                cached.as_cache()
-                if cached is not None
-                else VehicleSnapshot.initial(
-                    summary.id, summary.vin, summary.display_name
-                )
-            ),
-        )
     entry.runtime_data = TeslaResilientData(
         client=client,
         tokens=token_manager,
@@ -197,6 +181,11 @@ async def async_setup_entry(
         vehicles=vehicles,
         guard=TotpGuard.from_options(entry.options, wall_clock),
     )
+    for summary in summaries.values():
+        # A list fresh from the cloud gives each car's sleep state (no extra check).
+        _async_add_vehicle(
+            hass, entry, summary, stored.get(summary.id), seed=not from_store
+        )
 
     if resume_since is not None:
         account.async_resume_outage(resume_since)
@@ -254,11 +243,49 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: TeslaResilientConfigEntry, device: dr.DeviceEntry
 ) -> bool:
     """Allow removing a vehicle's device only when it is no longer on the account."""
-    vins = {summary.vin for summary in entry.runtime_data.account.data.values()}
-    return not any(
+    return not _on_account(device, entry.runtime_data.account.data)
+
+
+def _on_account(device: dr.DeviceEntry, summaries: dict[str, VehicleSummary]) -> bool:
+    """Whether ``device`` is the device of a vehicle in the vehicle list ``summaries``."""
+    vins = {summary.vin for summary in summaries.values()}
+    return any(
         domain == DOMAIN and identifier in vins
         for domain, identifier in device.identifiers
     )
+
+
+@callback
+def _async_add_vehicle(
+    hass: HomeAssistant,
+    entry: TeslaResilientConfigEntry,
+    summary: VehicleSummary,
+    cached: VehicleSnapshot | None = None,
+    *,
+    seed: bool,
+) -> VehicleCoordinator:
+    """Create the coordinator of the vehicle ``summary`` and add it to the entry.
+
+    ``cached``: its last known state from the store. ``seed``: ``summary`` comes fresh
+    from the cloud, so its sleep state spares the first update a sleep check.
+    """
+    data = entry.runtime_data
+    vehicle = VehicleCoordinator(
+        hass,
+        entry,
+        client=data.client,
+        account=data.account,
+        store=data.store,
+        snapshot=(
+            cached.as_cache()
+            if cached is not None
+            else VehicleSnapshot.initial(summary.id, summary.vin, summary.display_name)
+        ),
+    )
+    if seed:
+        vehicle.async_seed_state(summary.state)
+    data.vehicles[summary.id] = vehicle
+    return vehicle
 
 
 def _summary_from(snapshot: VehicleSnapshot) -> VehicleSummary:
@@ -278,17 +305,11 @@ def _async_remove_stale_devices(
     entry: TeslaResilientConfigEntry,
     summaries: dict[str, VehicleSummary],
 ) -> None:
-    """Detach this entry from the devices of vehicles no longer on the account."""
+    """Remove this entry's devices of vehicles no longer on the account."""
     registry = dr.async_get(hass)
-    vins = {summary.vin for summary in summaries.values()}
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        if not any(
-            domain == DOMAIN and identifier in vins
-            for domain, identifier in device.identifiers
-        ):
-            registry.async_update_device(
-                device.id, remove_config_entry_id=entry.entry_id
-            )
+        if not _on_account(device, summaries):
+            registry.async_remove_device(device.id)
 
 
 def _sync_vehicles(
@@ -300,29 +321,22 @@ def _sync_vehicles(
     def sync() -> None:
         data = entry.runtime_data
         summaries = data.account.data
-        for vehicle_id in [v for v in data.vehicles if v not in summaries]:
+        removed = [v for v in data.vehicles if v not in summaries]
+        for vehicle_id in removed:
             vehicle = data.vehicles.pop(vehicle_id)
             LOGGER.info("A vehicle was removed from the Tesla account")
             data.store.remove(vehicle_id)
             entry.async_create_background_task(
                 hass, vehicle.async_shutdown(), name=f"{DOMAIN} remove vehicle"
             )
+        if removed:
             _async_remove_stale_devices(hass, entry, summaries)
         for vehicle_id, summary in summaries.items():
             if vehicle_id in data.vehicles:
                 continue
             LOGGER.info("A vehicle was added to the Tesla account")
-            vehicle = VehicleCoordinator(
-                hass,
-                entry,
-                client=data.client,
-                account=data.account,
-                store=data.store,
-                snapshot=VehicleSnapshot.initial(
-                    summary.id, summary.vin, summary.display_name
-                ),
-            )
-            data.vehicles[vehicle_id] = vehicle
+            # The account just fetched the list: its sleep state is current.
+            vehicle = _async_add_vehicle(hass, entry, summary, seed=True)
             async_dispatcher_send(hass, signal_new_vehicle(entry.entry_id), vehicle)
             entry.async_create_background_task(
                 hass, vehicle.async_refresh(), name=f"{DOMAIN} new vehicle"

@@ -14,7 +14,8 @@ request while it is down, and refreshes every vehicle once on recovery.
 """
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +48,7 @@ from .otp import TotpGuard
 from .polling import (
     LOCATION_ENDPOINT,
     PollAction,
+    PollDecision,
     PollingSettings,
     PollMemory,
     endpoints_for,
@@ -91,6 +93,11 @@ type TeslaResilientConfigEntry = ConfigEntry[TeslaResilientData]
 
 def _seconds(value: float) -> timedelta:
     return timedelta(seconds=max(MIN_INTERVAL, value))
+
+
+def _retry_delay(health: CloudHealth) -> float:
+    """Seconds until the next attempt after a failure (backoff, ``Retry-After``)."""
+    return max(health.wait_time() or 0.0, health.retry_delay())
 
 
 class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
@@ -157,7 +164,7 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         if self.health.state is HealthState.OK and wait is None:
             self.update_interval = ACCOUNT_REFRESH_INTERVAL
         else:
-            self.update_interval = _seconds(max(wait or 0.0, self.health.retry_delay()))
+            self.update_interval = _seconds(_retry_delay(self.health))
 
     @callback
     def async_retry_later(self) -> None:
@@ -316,6 +323,9 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
         self._fetched: frozenset[str] = frozenset()
         self._refetch_scheduled = False
         self._force_data = False
+        self._skip_sleep_check = False
+        self._command_lock = asyncio.Lock()
+        """One command or wake at a time: a sleeping car gets one ``wake_up``."""
 
     # -- public surface -------------------------------------------------------------
 
@@ -360,7 +370,7 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
             self._fetched
             and not wanted <= self._fetched
             and self.data.state is VehicleState.ONLINE
-            and not self._outage_now()
+            and not self.account.in_outage
             and not self._refetch_scheduled
         ):
             self._refetch_scheduled = True
@@ -388,54 +398,52 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
         ``optimistic`` flattened values are shown at once and one confirming refresh
         follows ``settings.confirm_delay`` seconds later.
         """
-        self._raise_if_outage()
-        previous = self.data.state
-        woken = False
-        try:
-            try:
-                await self.client.command(self.vehicle_id, name, params)
-            except VehicleAsleep:
-                # Not delivered: the car sleeps. Wake it and send once more.
-                await self._async_wake(for_command=True)
-                woken = True
-                await self.client.command(self.vehicle_id, name, params)
-        except AuthFailed as err:
-            self.config_entry.async_start_reauth(self.hass)
-            raise translated_error("auth_failed") from err
-        except TeslaError as err:
-            raise self._failed(err) from err
-        self.account.report_success(self)
-        now = self.clock()
-        if not woken and previous is not VehicleState.ONLINE:
-            # Online without our wake_up: someone woke it (and is probably at it).
-            self.memory = self.memory.after_sleep_check(
-                VehicleState.ONLINE, now, previous=previous
+        async with self._command_lock:
+            self._raise_if_outage()
+            previous = self.data.state
+            woken = False
+            with self._command_errors():
+                try:
+                    await self.client.command(self.vehicle_id, name, params)
+                except VehicleAsleep:
+                    # Not delivered: the car sleeps. Wake it and send once more.
+                    await self._async_wake(for_command=True)
+                    woken = True
+                    await self.client.command(self.vehicle_id, name, params)
+            self.account.report_success(self)
+            now = self.clock()
+            if not woken and previous is not VehicleState.ONLINE:
+                # Online without our wake_up: someone woke it (and is probably at it).
+                self.memory = self.memory.after_sleep_check(
+                    VehicleState.ONLINE, now, previous=previous
+                )
+            self.memory = self.memory.after_command(now)
+            # The policy schedules the one confirming vehicle_data (confirm_delay).
+            self.update_interval = _seconds(
+                next_poll(self.data, self.memory, now, self.settings).delay
             )
-        self.memory = self.memory.after_command(now)
-        # The policy schedules the one confirming vehicle_data (confirm_delay).
-        self.update_interval = _seconds(
-            next_poll(self.data, self.memory, now, self.settings).delay
-        )
-        snapshot = self.data
-        if snapshot.state is not VehicleState.ONLINE:
-            snapshot = snapshot.with_state(VehicleState.ONLINE, now)
-        if optimistic:
-            snapshot = replace(snapshot, data=_merge(snapshot.data, optimistic))
-        self._publish(snapshot, always=True)
+            snapshot = self.data
+            if snapshot.state is not VehicleState.ONLINE:
+                snapshot = snapshot.with_state(VehicleState.ONLINE, now)
+            if optimistic:
+                snapshot = replace(snapshot, data=_merge(snapshot.data, optimistic))
+            self._publish(snapshot, always=True)
 
     async def async_wake(self) -> None:
         """Wake the car (wake button or action), wait until online, then fetch its data."""
-        await self._async_wake(for_command=False)
+        async with self._command_lock:
+            await self._async_wake(for_command=False)
 
     async def _async_wake(self, *, for_command: bool) -> None:
         """Wake the car and wait (bounded) until it is online.
 
         A wake for a command is not recorded as the car waking by itself: the
-        command's confirming ``vehicle_data`` follows anyway.
+        command's confirming ``vehicle_data`` follows anyway. The caller holds the
+        command lock.
         """
         self._raise_if_outage()
         previous = self.data.state
-        try:
+        with self._command_errors():
             summary = await self.client.wake_up(self.vehicle_id)
             checks = max(1, round(self.wake_timeout / self.wake_check_interval))
             while summary.state is not VehicleState.ONLINE:
@@ -444,11 +452,6 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
                 checks -= 1
                 await asyncio.sleep(self.wake_check_interval)
                 summary = await self.client.vehicle(self.vehicle_id)
-        except AuthFailed as err:
-            self.config_entry.async_start_reauth(self.hass)
-            raise translated_error("auth_failed") from err
-        except TeslaError as err:
-            raise self._failed(err) from err
         self.account.report_success(self)
         now = self.clock()
         snapshot = self.data.with_state(VehicleState.ONLINE, now)
@@ -462,6 +465,21 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
                 next_poll(snapshot, self.memory, now, self.settings).delay
             )
         self._publish(snapshot, always=True)
+
+    @callback
+    def async_seed_state(self, state: VehicleState) -> None:
+        """Start from the sleep state the vehicle list just reported (before polling).
+
+        The first update then needs no sleep check of its own: an online car is
+        fetched at once, a sleeping one is checked again after the usual interval.
+        """
+        if state is VehicleState.UNKNOWN:
+            return
+        now = self.clock()
+        previous = self.data.state
+        self.memory = self.memory.after_sleep_check(state, now, previous=previous)
+        self.data = self._as_cloud(self.data.with_state(state, now))
+        self._skip_sleep_check = True
 
     @callback
     def _refetch(self) -> None:
@@ -485,7 +503,7 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
     @callback
     def async_retry_later(self) -> None:
         """Poll after the cloud health's retry delay (set-up from the store)."""
-        self.update_interval = _seconds(self._retry_delay())
+        self.update_interval = _seconds(_retry_delay(self.account.health))
 
     @callback
     def async_enter_outage(self) -> None:
@@ -515,11 +533,11 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
             self.update_interval = None
             return snapshot.as_cache()
         if not self.account.health.can_attempt():
-            self.update_interval = _seconds(self._retry_delay())
+            self.update_interval = _seconds(_retry_delay(self.account.health))
             return snapshot
         force, self._force_data = self._force_data, False
         try:
-            snapshot = await self._poll(snapshot, force=force)
+            snapshot, decision = await self._poll(snapshot, force=force)
         except AuthFailed as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
@@ -531,10 +549,11 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
             return self.data
         except (CloudUnavailable, RateLimited) as err:
             self.account.report_failure(err)
-            if self._outage_now():
+            # Re-read (this failure may have started it); not narrowed like in_outage.
+            if self.account.health.state is HealthState.OUTAGE:
                 self.update_interval = None
             else:
-                self.update_interval = _seconds(self._retry_delay())
+                self.update_interval = _seconds(_retry_delay(self.account.health))
             return self.data.as_cache()
         except TeslaError as err:
             LOGGER.debug(
@@ -542,30 +561,44 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
             )
             self.update_interval = _seconds(self.settings.idle_interval)
             return self.data
-        decision = next_poll(
-            snapshot, self.memory, self.clock(), self.settings, self._health_delay()
-        )
         self.update_interval = _seconds(decision.delay)
         self.store.update(snapshot)
-        self._async_update_device(snapshot)
+        previous = self.data
+        if snapshot.display_name != previous.display_name or _software_version(
+            snapshot
+        ) != _software_version(previous):
+            self._async_update_device(snapshot)
         return snapshot
 
-    async def _poll(self, snapshot: VehicleSnapshot, *, force: bool) -> VehicleSnapshot:
+    def _next_poll(self, snapshot: VehicleSnapshot, now: float) -> PollDecision:
+        return next_poll(
+            snapshot, self.memory, now, self.settings, self.account.health.wait_time()
+        )
+
+    async def _poll(
+        self, snapshot: VehicleSnapshot, *, force: bool
+    ) -> tuple[VehicleSnapshot, PollDecision]:
+        """Poll once; return the new snapshot and the decision for the next poll."""
         now = self.clock()
-        decision = next_poll(snapshot, self.memory, now, self.settings)
+        decision = self._next_poll(snapshot, now)
         action = PollAction.VEHICLE_DATA if force else decision.action
+        if action is PollAction.SLEEP_CHECK and self._skip_sleep_check:
+            # The vehicle list reported the sleep state a moment ago (set-up).
+            self._skip_sleep_check = False
+            return snapshot, decision
+        self._skip_sleep_check = False
         if action is PollAction.SLEEP_CHECK:
             snapshot = await self._sleep_check(snapshot, now)
-            if snapshot.state is not VehicleState.ONLINE:
-                return snapshot
+            decision = self._next_poll(snapshot, self.clock())
             # Just woke up (by itself): fetch its data now if the policy wants it.
-            decision = next_poll(snapshot, self.memory, now, self.settings)
             if (
-                decision.action is not PollAction.VEHICLE_DATA
+                snapshot.state is not VehicleState.ONLINE
+                or decision.action is not PollAction.VEHICLE_DATA
                 or decision.delay > MIN_INTERVAL
             ):
-                return snapshot
-        return await self._fetch_data(snapshot, now)
+                return snapshot, decision
+        snapshot = await self._fetch_data(snapshot, now)
+        return snapshot, self._next_poll(snapshot, self.clock())
 
     async def _sleep_check(
         self, snapshot: VehicleSnapshot, now: float
@@ -613,16 +646,23 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
 
     # -- commands ------------------------------------------------------------------
 
-    def _outage_now(self) -> bool:
-        """Whether the cloud is in an outage (re-read after awaiting a request)."""
-        return self.account.in_outage
-
     def _raise_if_outage(self) -> None:
         if self.account.in_outage:
             raise translated_error(
                 "cloud_unreachable",
                 {"since": format_since(self.account.health.outage_since)},
             )
+
+    @contextmanager
+    def _command_errors(self) -> Iterator[None]:
+        """Translate a command's or wake's cloud errors (auth failure: reauth)."""
+        try:
+            yield
+        except AuthFailed as err:
+            self.config_entry.async_start_reauth(self.hass)
+            raise translated_error("auth_failed") from err
+        except TeslaError as err:
+            raise self._failed(err) from err
 
     def _failed(self, err: TeslaError) -> Exception:
         """Record a command's failure in the cloud health and translate it."""
@@ -632,14 +672,6 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
         return command_error(err, since=self.clock() if since is None else since)
 
     # -- helpers -------------------------------------------------------------------
-
-    def _health_delay(self) -> float | None:
-        """Seconds the cloud health holds requests back (backoff, Retry-After)."""
-        return self.account.health.wait_time()
-
-    def _retry_delay(self) -> float:
-        health = self.account.health
-        return max(health.wait_time() or 0.0, health.retry_delay())
 
     @callback
     def _publish(self, snapshot: VehicleSnapshot, *, always: bool = False) -> None:
@@ -656,11 +688,18 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
         device = registry.async_get_device_by_identifier(
             (DOMAIN, self.vin), self.config_entry.entry_id
         )
-        if device is None or snapshot.data is None:
+        if device is None:
             return
-        version = snapshot.data.software_version
+        version = _software_version(snapshot)
         if version is not None and version != device.sw_version:
             registry.async_update_device(device.id, sw_version=version)
+        name = snapshot.display_name
+        if name and name != device.name:
+            registry.async_update_device(device.id, name=name)
+
+
+def _software_version(snapshot: VehicleSnapshot) -> str | None:
+    return None if snapshot.data is None else snapshot.data.software_version
 
 
 def _merge(data: VehicleData | None, values: Mapping[str, Any]) -> VehicleData:
