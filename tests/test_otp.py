@@ -293,3 +293,35 @@ def test_default_protected_actions() -> None:
         ProtectedAction.OPEN_TRUNK,
         ProtectedAction.REMOTE_START,
     }
+
+
+def test_changed_options_keep_lockout_and_used_codes(clock: FakeClock) -> None:
+    """A new guard for the same secret inherits lock-out and used codes; a new secret not."""
+    options = {CONF_OTP_SECRET: SECRET, CONF_OTP_ACTIONS: ["unlock"]}
+    more = {CONF_OTP_SECRET: SECRET, CONF_OTP_ACTIONS: ["unlock", "open_frunk"]}
+
+    used = code_at(START)
+    first = TotpGuard.from_options(options, clock)
+    assert first is not None
+    first.verify(ProtectedAction.UNLOCK, used)
+    after_use = TotpGuard.from_options(more, clock, previous=first)
+    assert after_use is not None
+    with pytest.raises(OtpCodeReused):
+        after_use.verify(ProtectedAction.UNLOCK, used)
+
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(OtpCodeInvalid):
+            after_use.verify(ProtectedAction.UNLOCK, wrong_code(START))
+    locked = TotpGuard.from_options(options, clock, previous=after_use)
+    assert locked is not None
+    assert locked.locked_until() == START + LOCKOUT_SECONDS
+    with pytest.raises(OtpLockedOut):
+        locked.verify(ProtectedAction.UNLOCK, code_at(START + 30))
+
+    other = {
+        CONF_OTP_SECRET: "KRUGKIDROVUWG2ZAMJZG653OEBTG66BA",
+        CONF_OTP_ACTIONS: ["unlock"],
+    }
+    fresh = TotpGuard.from_options(other, clock, previous=locked)
+    assert fresh is not None
+    assert fresh.locked_until() is None

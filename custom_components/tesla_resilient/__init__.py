@@ -211,7 +211,9 @@ async def async_setup_entry(
         nonlocal options
         if dict(entry.options) != options:
             options = dict(entry.options)
-            entry.runtime_data.guard = TotpGuard.from_options(entry.options, wall_clock)
+            entry.runtime_data.guard = TotpGuard.from_options(
+                entry.options, wall_clock, previous=entry.runtime_data.guard
+            )
             # The locks' code_format depends on the guard: show the change at once.
             for vehicle in entry.runtime_data.vehicles.values():
                 vehicle.async_update_listeners()

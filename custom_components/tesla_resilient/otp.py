@@ -237,9 +237,16 @@ class TotpGuard:
 
     @classmethod
     def from_options(
-        cls, options: Mapping[str, Any], clock: Callable[[], float] = time.time
+        cls,
+        options: Mapping[str, Any],
+        clock: Callable[[], float] = time.time,
+        previous: TotpGuard | None = None,
     ) -> TotpGuard | None:
-        """Build the guard from config entry options; ``None`` when protection is off."""
+        """Build the guard from config entry options; ``None`` when protection is off.
+
+        With the same secret as ``previous``, the new guard keeps its used codes and
+        its lock-out: changing the protected actions must not clear either.
+        """
         secret = options.get(CONF_OTP_SECRET)
         raw_actions = options.get(CONF_OTP_ACTIONS) or ()
         if not isinstance(secret, str) or not secret:
@@ -247,4 +254,9 @@ class TotpGuard:
         actions = [ProtectedAction(a) for a in raw_actions if a in ProtectedAction]
         if not actions:
             return None
-        return cls(secret, actions, clock)
+        guard = cls(secret, actions, clock)
+        if previous is not None and previous._totp.secret == secret:
+            guard._used_steps = set(previous._used_steps)
+            guard._failures = previous._failures
+            guard._locked_until = previous._locked_until
+        return guard
