@@ -16,11 +16,25 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.tesla_resilient import (
+    binary_sensor,
+    button,
+    climate,
+    cover,
+    device_tracker,
+    lock,
+    number,
+    select,
+    sensor,
+    switch,
+    update,
+)
 from custom_components.tesla_resilient.api import VehicleAsleep, VehicleState
 from custom_components.tesla_resilient.const import (
     CONF_OTP_ACTIONS,
     CONF_OTP_SECRET,
     DOMAIN,
+    LOCATION_ENTITIES,
     ProtectedAction,
 )
 from custom_components.tesla_resilient.coordinator import (
@@ -79,6 +93,52 @@ async def test_polling_first_data_includes_location(
     assert data.latitude is not None
     assert "location_data" in vehicle.endpoints
     assert vehicle.snapshot.state is VehicleState.ONLINE
+
+
+async def test_disabled_trackers_get_no_location(
+    hass: HomeAssistant, config_entry: MockConfigEntry, sim: SimServer
+) -> None:
+    """With every entity that needs the location disabled, nothing asks for it."""
+    registry = er.async_get(hass)
+    cars = [sim_car(sim, name) for name in ("Stella", "Yara")]
+    for car in cars:
+        for platform, key in LOCATION_ENTITIES:
+            registry.async_get_or_create(
+                platform,
+                DOMAIN,
+                f"{car.vin}-{key}",
+                disabled_by=er.RegistryEntryDisabler.USER,
+            )
+    await setup_entry(hass, config_entry)
+    for car in cars:
+        vehicle = coordinator(config_entry, car)
+        assert vehicle.snapshot.data is not None
+        assert vehicle.snapshot.data.latitude is None
+        assert "location_data" not in vehicle.endpoints
+
+
+def test_location_entities_match_the_tables() -> None:
+    """LOCATION_ENTITIES names exactly the descriptions that ask for location_data."""
+    tables = {
+        "device_tracker": device_tracker.TRACKERS,
+        "cover": cover.COVERS,
+        "button": button.BUTTONS,
+        "sensor": sensor.SENSORS,
+        "binary_sensor": binary_sensor.BINARY_SENSORS,
+        "switch": switch.SWITCHES,
+        "select": select.SELECTS,
+        "number": number.NUMBERS,
+        "lock": lock.LOCKS,
+        "climate": (climate.CLIMATE,),
+        "update": (update.SOFTWARE_UPDATE,),
+    }
+    wanted = {
+        (platform, description.key)
+        for platform, table in tables.items()
+        for description in table
+        if "location_data" in description.endpoints
+    }
+    assert wanted == set(LOCATION_ENTITIES)
 
 
 async def test_sleeping_car_is_not_polled_for_data(

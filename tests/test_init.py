@@ -101,13 +101,17 @@ async def test_setup_and_unload(
 async def test_setup_needs_no_sleep_check(
     freezer: FrozenDateTimeFactory, setup_integration: MockConfigEntry, sim: SimServer
 ) -> None:
-    """The vehicle list gives each car's state: set-up sends no sleep check.
+    """Set-up costs one request per online car: its vehicle_data, location included.
 
+    The vehicle list gives each car's state (no sleep check), and the first fetch already
+    asks for the location the enabled trackers need (no second fetch when they register).
     The clock is frozen so that a slow machine cannot make a poll fall due during set-up.
     """
     for name in ("Stella", "Yara"):
         car = sim_car(sim, name)
-        assert sim.world.meter.vehicle(car.vin).requests["check"] == 0
+        requests = sim.world.meter.vehicle(car.vin).requests
+        assert requests["check"] == 0
+        assert requests["data"] == 1
     for vehicle in setup_integration.runtime_data.vehicles.values():
         assert vehicle.snapshot.state is VehicleState.ONLINE
         assert vehicle.snapshot.data is not None

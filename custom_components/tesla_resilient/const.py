@@ -15,6 +15,15 @@ CONF_AUTH_BASE_URL: Final = "auth_base_url"
 CONF_API_BASE_URL: Final = "api_base_url"
 CONF_REGION: Final = "region"
 
+# The (platform, key) of every entity that asks for the `location_data` endpoint; their
+# unique ids are f"{vin}-{key}". A test checks this list against the platform tables.
+LOCATION_ENTITIES: Final = (
+    ("device_tracker", "location"),
+    ("device_tracker", "route"),
+    ("cover", "windows"),
+    ("button", "homelink"),
+)
+
 # Options keys.
 CONF_OTP_SECRET: Final = "otp_secret"  # noqa: S105
 CONF_OTP_ACTIONS: Final = "otp_actions"

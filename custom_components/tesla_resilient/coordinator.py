@@ -23,7 +23,11 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -42,7 +46,7 @@ from .api import (
     VehicleState,
     VehicleSummary,
 )
-from .const import DOMAIN, LOGGER
+from .const import DOMAIN, LOCATION_ENTITIES, LOGGER
 from .helpers import command_error, format_since, translated_error, wall_clock
 from .otp import TotpGuard
 from .polling import (
@@ -613,14 +617,37 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
             snapshot = snapshot.with_display_name(summary.display_name)
         return self._as_cloud(snapshot)
 
+    def _location_entity_enabled(self) -> bool:
+        """Whether an entity that needs the location is enabled.
+
+        Before the first set-up no entity is registered yet: the trackers are enabled
+        by default, so the answer is yes.
+        """
+        registry = er.async_get(self.hass)
+        registered = [
+            entry
+            for platform, key in LOCATION_ENTITIES
+            if (
+                entity_id := registry.async_get_entity_id(
+                    platform, DOMAIN, f"{self.vin}-{key}"
+                )
+            )
+            and (entry := registry.async_get(entity_id)) is not None
+        ]
+        return not registered or any(not entry.disabled for entry in registered)
+
     async def _fetch_data(
         self, snapshot: VehicleSnapshot, now: float
     ) -> VehicleSnapshot:
         wanted = set(self.endpoints)
         if not self._fetched:
             # First fetch since set-up: everything (entity creation looks at the
-            # car's configuration), the location only when a location entity wants it.
+            # car's configuration), the location only when a location entity is (or,
+            # not registered yet, will be) enabled: one request instead of a second
+            # one when the trackers register.
             wanted |= set(ALL_ENDPOINTS) - {LOCATION_ENDPOINT}
+            if self._location_entity_enabled():
+                wanted.add(LOCATION_ENDPOINT)
         requested = endpoints_for(wanted)
         try:
             data = await self.client.vehicle_data(self.vehicle_id, requested)
