@@ -706,8 +706,10 @@ class Run:
             states = [await self.ha.state(e) for e in ids]
             return all(s is not None and s["state"] == expected for s in states)
 
+        # Each account declares its own outage after three failed probes, spaced by
+        # its back-off (10-20 s, then 20-40 s): allow for two back-off steps.
         try:
-            await self.poll(f"cloud connection {expected}", shown, limit=15)
+            await self.poll(f"cloud connection {expected}", shown, limit=120)
             ok = True
         except E2EError:
             ok = False
