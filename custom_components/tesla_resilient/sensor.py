@@ -104,6 +104,34 @@ def _positive(key: str) -> Callable[[VehicleData], float | None]:
     return value
 
 
+def _range(key: str, *, enabled: bool = True) -> TeslaSensorEntityDescription:
+    """A battery range (miles, as the car reports it)."""
+    return TeslaSensorEntityDescription(
+        key=key,
+        endpoints=CHARGE_STATE,
+        device_class=SensorDeviceClass.DISTANCE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfLength.MILES,
+        suggested_display_precision=0,
+        entity_registry_enabled_default=enabled,
+    )
+
+
+def _temperature(
+    key: str, *, measured: bool = True, enabled: bool = True
+) -> TeslaSensorEntityDescription:
+    """A cabin temperature (°C): a measurement, or a setting (no statistics)."""
+    return TeslaSensorEntityDescription(
+        key=key,
+        endpoints=CLIMATE_STATE,
+        device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT if measured else None,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        suggested_display_precision=1,
+        entity_registry_enabled_default=enabled,
+    )
+
+
 def _tpms_pressure(corner: str) -> TeslaSensorEntityDescription:
     return TeslaSensorEntityDescription(
         key=f"vehicle_state_tpms_pressure_{corner}",
@@ -143,32 +171,9 @@ SENSORS: tuple[TeslaSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=PERCENTAGE,
     ),
-    TeslaSensorEntityDescription(
-        key="charge_state_battery_range",
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.DISTANCE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfLength.MILES,
-        suggested_display_precision=0,
-    ),
-    TeslaSensorEntityDescription(
-        key="charge_state_est_battery_range",
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.DISTANCE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfLength.MILES,
-        suggested_display_precision=0,
-        entity_registry_enabled_default=False,
-    ),
-    TeslaSensorEntityDescription(
-        key="charge_state_ideal_battery_range",
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.DISTANCE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfLength.MILES,
-        suggested_display_precision=0,
-        entity_registry_enabled_default=False,
-    ),
+    _range("charge_state_battery_range"),
+    _range("charge_state_est_battery_range", enabled=False),
+    _range("charge_state_ideal_battery_range", enabled=False),
     # -- charging ------------------------------------------------------------------------
     TeslaSensorEntityDescription(
         key="charge_state_charging_state",
@@ -261,38 +266,10 @@ SENSORS: tuple[TeslaSensorEntityDescription, ...] = (
         ),
     ),
     # -- climate -------------------------------------------------------------------------
-    TeslaSensorEntityDescription(
-        key="climate_state_inside_temp",
-        endpoints=CLIMATE_STATE,
-        device_class=SensorDeviceClass.TEMPERATURE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-        suggested_display_precision=1,
-    ),
-    TeslaSensorEntityDescription(
-        key="climate_state_outside_temp",
-        endpoints=CLIMATE_STATE,
-        device_class=SensorDeviceClass.TEMPERATURE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-        suggested_display_precision=1,
-    ),
-    TeslaSensorEntityDescription(
-        key="climate_state_driver_temp_setting",
-        endpoints=CLIMATE_STATE,
-        device_class=SensorDeviceClass.TEMPERATURE,
-        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-        suggested_display_precision=1,
-        entity_registry_enabled_default=False,
-    ),
-    TeslaSensorEntityDescription(
-        key="climate_state_passenger_temp_setting",
-        endpoints=CLIMATE_STATE,
-        device_class=SensorDeviceClass.TEMPERATURE,
-        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-        suggested_display_precision=1,
-        entity_registry_enabled_default=False,
-    ),
+    _temperature("climate_state_inside_temp"),
+    _temperature("climate_state_outside_temp"),
+    _temperature("climate_state_driver_temp_setting", measured=False, enabled=False),
+    _temperature("climate_state_passenger_temp_setting", measured=False, enabled=False),
     # -- tyres ---------------------------------------------------------------------------
     *(_tpms_pressure(corner) for corner in ("fl", "fr", "rl", "rr")),
     *(_tpms_last_seen(corner) for corner in ("fl", "fr", "rl", "rr")),
