@@ -59,20 +59,14 @@ _update_available = when_reported(
 )
 
 
-def _door(key: str) -> TeslaBinarySensorEntityDescription:
+def _opening(
+    key: str, device_class: BinarySensorDeviceClass
+) -> TeslaBinarySensorEntityDescription:
+    """A door or window: the car reports 0 when closed."""
     return TeslaBinarySensorEntityDescription(
         key=key,
         endpoints=VEHICLE_STATE,
-        device_class=BinarySensorDeviceClass.DOOR,
-        value_fn=is_open(key),
-    )
-
-
-def _window(key: str) -> TeslaBinarySensorEntityDescription:
-    return TeslaBinarySensorEntityDescription(
-        key=key,
-        endpoints=VEHICLE_STATE,
-        device_class=BinarySensorDeviceClass.WINDOW,
+        device_class=device_class,
         value_fn=is_open(key),
     )
 
@@ -114,8 +108,14 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
         value_fn=flag("charge_state_scheduled_charging_pending"),
     ),
     # -- closures ------------------------------------------------------------------------
-    *(_door(f"vehicle_state_{door}") for door in ("df", "dr", "pf", "pr")),
-    *(_window(f"vehicle_state_{window}_window") for window in ("fd", "fp", "rd", "rp")),
+    *(
+        _opening(f"vehicle_state_{door}", BinarySensorDeviceClass.DOOR)
+        for door in ("df", "dr", "pf", "pr")
+    ),
+    *(
+        _opening(f"vehicle_state_{window}_window", BinarySensorDeviceClass.WINDOW)
+        for window in ("fd", "fp", "rd", "rp")
+    ),
     TeslaBinarySensorEntityDescription(
         key="vehicle_state_ft",
         endpoints=VEHICLE_STATE,
