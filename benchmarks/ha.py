@@ -30,8 +30,9 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 
 from custom_components.tesla_resilient import (
+    account as account_module,
+    const as const_module,
     coordinator as coordinator_module,
-    helpers as helpers_module,
 )
 from custom_components.tesla_resilient.api import DEFAULT_CLIENT_ID, TeslaAuth, Tokens
 from custom_components.tesla_resilient.api.auth import TokenManager
@@ -45,7 +46,7 @@ from custom_components.tesla_resilient.const import (
     DOMAIN,
     AuthMethod,
 )
-from custom_components.tesla_resilient.resilience import CloudHealth
+from custom_components.tesla_resilient.health import CloudHealth
 from tesla_sim import SimServer
 
 from .common import ACCOUNT_EMAIL
@@ -55,7 +56,7 @@ _CLOCKED: tuple[Callable[..., Any], ...] = (
     TeslaAuth.__init__,
     TokenManager.__init__,
     CloudHealth.__init__,
-    coordinator_module.AccountCoordinator.__init__,
+    account_module.AccountCoordinator.__init__,
     coordinator_module.VehicleCoordinator.__init__,
 )
 
@@ -64,12 +65,12 @@ _CLOCKED: tuple[Callable[..., Any], ...] = (
 def integration_clock(clock: Callable[[], float]) -> Iterator[None]:
     """Make ``clock`` the integration's injected clock (instead of the wall clock).
 
-    Replaces the runtime's default clock (``helpers.wall_clock``, wherever a module of the
+    Replaces the runtime's default clock (``const.wall_clock``, wherever a module of the
     integration imported it) and the ``clock`` default argument of its classes.
     """
     saved_defaults: list[tuple[Callable[..., Any], Any]] = []
     saved_names: list[tuple[ModuleType, Any]] = []
-    original = getattr(helpers_module, "wall_clock", None)
+    original = getattr(const_module, "wall_clock", None)
     if original is not None:
         for name, module in list(sys.modules.items()):
             if (

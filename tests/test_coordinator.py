@@ -37,13 +37,11 @@ from custom_components.tesla_resilient.const import (
     LOCATION_ENTITIES,
     ProtectedAction,
 )
-from custom_components.tesla_resilient.coordinator import (
-    ACCOUNT_REFRESH_INTERVAL,
-    VehicleCoordinator,
-)
+from custom_components.tesla_resilient.account import ACCOUNT_REFRESH_INTERVAL
+from custom_components.tesla_resilient.coordinator import VehicleCoordinator
 from custom_components.tesla_resilient.entity import model_name
-from custom_components.tesla_resilient.helpers import command_error, format_since
-from custom_components.tesla_resilient.resilience import HealthState
+from custom_components.tesla_resilient.errors import command_error, format_since
+from custom_components.tesla_resilient.health import HealthState
 from custom_components.tesla_resilient.snapshot import DataSource
 from tesla_sim import SimServer
 from tesla_sim.vehicles import Vehicle

@@ -32,10 +32,11 @@ from custom_components.tesla_resilient.const import (
     DOMAIN,
     ProtectedAction,
 )
-from custom_components.tesla_resilient.helpers import format_since
+from custom_components.tesla_resilient.errors import format_since
+from custom_components.tesla_resilient.health import HealthState
 from custom_components.tesla_resilient.lock import CODE_FORMAT
-from custom_components.tesla_resilient.resilience import HealthState
 from custom_components.tesla_resilient.snapshot import DataSource
+from custom_components.tesla_resilient.store import LastKnownStore
 from tesla_sim import SimServer
 from tesla_sim.vehicles import make_config
 from tests.ha_fixtures import TOTP_EMAIL, add_fault, setup_entry, sim_car
@@ -279,7 +280,9 @@ async def test_vehicle_removed_and_added_without_reload(
     assert registry.async_get(yara_device.id) is None
     assert hass.states.get(yara_entities[0].entity_id) is None
     assert yara.vin not in {v.vin for v in data.vehicles.values()}
-    assert all(s.vin != yara.vin for s in data.store.snapshots.values())
+    await data.store.async_flush()
+    saved = await LastKnownStore(hass, entry.entry_id).async_load()
+    assert all(s.vin != yara.vin for s in saved.values())
 
     new_device = registry.async_get_device_by_identifier(
         (DOMAIN, new_car.vin), entry.entry_id
@@ -402,7 +405,9 @@ async def test_store_forgets_car_removed_while_stopped(
     assert [v.vin for v in entry.runtime_data.vehicles.values()] == [
         sim_car(sim, "Stella").vin
     ]
-    assert all(s.vin != yara.vin for s in entry.runtime_data.store.snapshots.values())
+    await entry.runtime_data.store.async_flush()
+    saved = await LastKnownStore(hass, entry.entry_id).async_load()
+    assert all(s.vin != yara.vin for s in saved.values())
     assert await hass.config_entries.async_unload(entry.entry_id)
     stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["vehicles"]
     assert len(stored) == 1
@@ -454,7 +459,8 @@ async def test_restart_mid_outage_resumes_it(
     assert health.state is HealthState.OUTAGE
     since = health.outage_since
     assert since is not None
-    assert entry.runtime_data.store.outage_since == since
+    await entry.runtime_data.store.async_flush()
+    assert entry.runtime_data.store.saved_outage_since == since
     assert cloud_connection_states(hass, entry) == {STATE_OFF}
 
     freezer.tick(timedelta(minutes=15))
@@ -499,7 +505,8 @@ async def test_restart_mid_outage_resumes_it(
     assert ir.async_get(hass).async_get_issue(DOMAIN, account.issue_id) is None
     for vehicle in entry.runtime_data.vehicles.values():
         assert vehicle.data_source is DataSource.CLOUD
-    assert entry.runtime_data.store.outage_since is None
+    await entry.runtime_data.store.async_flush()
+    assert entry.runtime_data.store.saved_outage_since is None
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert hass_storage[key]["data"]["outage_since"] is None
@@ -510,7 +517,7 @@ async def test_restart_without_saved_outage_keeps_counting(
 ) -> None:
     """Cloud down at a restart but no outage saved: the cloud health counts afresh."""
     entry = setup_integration
-    assert entry.runtime_data.store.outage_since is None
+    assert entry.runtime_data.store.saved_outage_since is None
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     add_fault(sim, "outage", 3600)

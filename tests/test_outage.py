@@ -40,9 +40,9 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.tesla_resilient.api import CloudUnavailable
 from custom_components.tesla_resilient.const import DOMAIN
-from custom_components.tesla_resilient.coordinator import OUTAGE_ISSUE_ID
-from custom_components.tesla_resilient.helpers import format_since
-from custom_components.tesla_resilient.resilience import CloudHealth, HealthState
+from custom_components.tesla_resilient.account import OUTAGE_ISSUE_ID
+from custom_components.tesla_resilient.errors import format_since
+from custom_components.tesla_resilient.health import CloudHealth, HealthState
 from custom_components.tesla_resilient.snapshot import DataSource
 from tesla_sim import SimServer
 from tests.ha_fixtures import add_fault, setup_entry

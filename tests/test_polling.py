@@ -16,7 +16,6 @@ from custom_components.tesla_resilient.polling import (
     endpoints_for,
     is_active,
     next_poll,
-    required_endpoints,
 )
 from custom_components.tesla_resilient.snapshot import VehicleSnapshot
 
@@ -342,7 +341,7 @@ def test_endpoints_for() -> None:
     )
     assert "location_data" not in endpoints_for(["drive_state", "gui_settings"])
     assert "location_data" in endpoints_for(iter(["location_data"]))
-    assert required_endpoints(["location_data"]) == {*base, "location_data"}
+    assert set(endpoints_for(["location_data"])) == {*base, "location_data"}
 
 
 # --- virtual days ----------------------------------------------------------------------

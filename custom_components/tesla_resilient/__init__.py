@@ -9,27 +9,23 @@ its original start. Without stored data set-up is retried later by Home Assistan
 """
 
 import asyncio
-from collections.abc import Callable
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
     issue_registry as ir,
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.typing import ConfigType
 
+from .account import AccountCoordinator
 from .api import (
     DEFAULT_API_BASE,
     DEFAULT_AUTH_BASE,
     DEFAULT_CLIENT_ID,
-    AuthFailed,
     CloudUnavailable,
-    RateLimited,
     TeslaAuth,
     TeslaError,
     TeslaFleetClient,
@@ -44,19 +40,16 @@ from .const import (
     CONF_TOKEN,
     DOMAIN,
     LOGGER,
+    wall_clock,
 )
-from .coordinator import (
-    AccountCoordinator,
-    TeslaResilientConfigEntry,
-    TeslaResilientData,
-    VehicleCoordinator,
-    signal_new_vehicle,
-)
-from .helpers import wall_clock
+from .coordinator import TeslaResilientConfigEntry, TeslaResilientData
+from .devices import on_account
+from .errors import reauth_on_auth_failure, reauth_required, setup_error
+from .health import CLOUD_FAILURES, CloudHealth
 from .otp import TotpGuard
-from .resilience import CloudHealth, LastKnownStore
 from .services import async_setup_services
 from .snapshot import VehicleSnapshot
+from .store import LastKnownStore
 
 PLATFORMS: list[Platform] = [
     Platform.LOCK,
@@ -89,9 +82,7 @@ async def async_setup_entry(
     try:
         tokens = Tokens.from_dict(entry.data[CONF_TOKEN])
     except (KeyError, TypeError, ValueError) as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
+        raise reauth_required() from err
 
     auth = TeslaAuth(
         session,
@@ -121,23 +112,18 @@ async def async_setup_entry(
         on_base_url_change=persist_base_url,
     )
     health = CloudHealth(clock=wall_clock)
-    store = LastKnownStore(hass, entry.entry_id)
+    store = LastKnownStore(hass, entry.entry_id, health)
     stored = await store.async_load()
 
     from_store = False
     resume_since: float | None = None
     try:
-        summaries = {summary.id: summary for summary in await client.vehicles()}
-    except AuthFailed as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
-    except (CloudUnavailable, RateLimited) as err:
+        with reauth_on_auth_failure():
+            summaries = {summary.id: summary for summary in await client.vehicles()}
+    except CLOUD_FAILURES as err:
         health.record_failure(err)
         if not stored:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN, translation_key="setup_cloud_unreachable"
-            ) from err
+            raise setup_error(err) from err
         # Logged at info once the cloud health sees an outage (not twice).
         LOGGER.debug(
             "Tesla cloud unreachable at start-up; showing the last known state of %d vehicle(s)",
@@ -146,31 +132,20 @@ async def async_setup_entry(
         from_store = True
         if isinstance(err, CloudUnavailable):
             # Restarted during an outage: it goes on (not when only rate limited).
-            resume_since = store.outage_since
+            resume_since = store.saved_outage_since
         summaries = {
             snapshot.vehicle_id: _summary_from(snapshot) for snapshot in stored.values()
         }
     except TeslaError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="setup_failed",
-            translation_placeholders={"error": type(err).__name__},
-        ) from err
+        raise setup_error(err) from err
     else:
         health.record_success()
-        store.set_outage_since(None)
+        store.async_outage_changed()
         for vehicle_id in set(stored) - set(summaries):
             store.remove(vehicle_id)
 
-    vehicles: dict[str, VehicleCoordinator] = {}
     account = AccountCoordinator(
-        hass,
-        entry,
-        client=client,
-        health=health,
-        vehicles=vehicles,
-        initial=summaries,
-        store=store,
+        hass, entry, client=client, health=health, store=store, initial=summaries
     )
     entry.runtime_data = TeslaResilientData(
         client=client,
@@ -178,31 +153,27 @@ async def async_setup_entry(
         health=health,
         store=store,
         account=account,
-        vehicles=vehicles,
+        vehicles=account.vehicles,
         guard=TotpGuard.from_options(entry.options, wall_clock),
     )
     for summary in summaries.values():
         # A list fresh from the cloud gives each car's sleep state (no extra check).
-        _async_add_vehicle(
-            hass, entry, summary, stored.get(summary.id), seed=not from_store
-        )
+        account.async_add_vehicle(summary, stored.get(summary.id), seed=not from_store)
 
     if resume_since is not None:
         account.async_resume_outage(resume_since)
     elif from_store:
-        for vehicle in vehicles.values():
-            vehicle.async_retry_later()
         account.async_retry_later()
     else:
-        _async_remove_stale_devices(hass, entry, summaries)
+        account.async_remove_stale_devices()
         await asyncio.gather(
             *(
                 vehicle.async_config_entry_first_refresh()
-                for vehicle in vehicles.values()
+                for vehicle in account.vehicles.values()
             )
         )
 
-    entry.async_on_unload(account.async_add_listener(_sync_vehicles(hass, entry)))
+    entry.async_on_unload(account.async_add_listener(account.async_sync_vehicles))
     options = dict(entry.options)
 
     async def options_updated(
@@ -245,49 +216,8 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: TeslaResilientConfigEntry, device: dr.DeviceEntry
 ) -> bool:
     """Allow removing a vehicle's device only when it is no longer on the account."""
-    return not _on_account(device, entry.runtime_data.account.data)
-
-
-def _on_account(device: dr.DeviceEntry, summaries: dict[str, VehicleSummary]) -> bool:
-    """Whether ``device`` is the device of a vehicle in the vehicle list ``summaries``."""
-    vins = {summary.vin for summary in summaries.values()}
-    return any(
-        domain == DOMAIN and identifier in vins
-        for domain, identifier in device.identifiers
-    )
-
-
-@callback
-def _async_add_vehicle(
-    hass: HomeAssistant,
-    entry: TeslaResilientConfigEntry,
-    summary: VehicleSummary,
-    cached: VehicleSnapshot | None = None,
-    *,
-    seed: bool,
-) -> VehicleCoordinator:
-    """Create the coordinator of the vehicle ``summary`` and add it to the entry.
-
-    ``cached``: its last known state from the store. ``seed``: ``summary`` comes fresh
-    from the cloud, so its sleep state spares the first update a sleep check.
-    """
-    data = entry.runtime_data
-    vehicle = VehicleCoordinator(
-        hass,
-        entry,
-        client=data.client,
-        account=data.account,
-        store=data.store,
-        snapshot=(
-            cached.as_cache()
-            if cached is not None
-            else VehicleSnapshot.initial(summary.id, summary.vin, summary.display_name)
-        ),
-    )
-    if seed:
-        vehicle.async_seed_state(summary.state)
-    data.vehicles[summary.id] = vehicle
-    return vehicle
+    vins = {summary.vin for summary in entry.runtime_data.account.data.values()}
+    return not on_account(device, vins)
 
 
 def _summary_from(snapshot: VehicleSnapshot) -> VehicleSummary:
@@ -299,49 +229,3 @@ def _summary_from(snapshot: VehicleSnapshot) -> VehicleSummary:
         state=snapshot.state,
         in_service=False,
     )
-
-
-@callback
-def _async_remove_stale_devices(
-    hass: HomeAssistant,
-    entry: TeslaResilientConfigEntry,
-    summaries: dict[str, VehicleSummary],
-) -> None:
-    """Remove this entry's devices of vehicles no longer on the account."""
-    registry = dr.async_get(hass)
-    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        if not _on_account(device, summaries):
-            registry.async_remove_device(device.id)
-
-
-def _sync_vehicles(
-    hass: HomeAssistant, entry: TeslaResilientConfigEntry
-) -> Callable[[], None]:
-    """Return the listener that follows vehicles added to or removed from the account."""
-
-    @callback
-    def sync() -> None:
-        data = entry.runtime_data
-        summaries = data.account.data
-        removed = [v for v in data.vehicles if v not in summaries]
-        for vehicle_id in removed:
-            vehicle = data.vehicles.pop(vehicle_id)
-            LOGGER.info("A vehicle was removed from the Tesla account")
-            data.store.remove(vehicle_id)
-            entry.async_create_background_task(
-                hass, vehicle.async_shutdown(), name=f"{DOMAIN} remove vehicle"
-            )
-        if removed:
-            _async_remove_stale_devices(hass, entry, summaries)
-        for vehicle_id, summary in summaries.items():
-            if vehicle_id in data.vehicles:
-                continue
-            LOGGER.info("A vehicle was added to the Tesla account")
-            # The account just fetched the list: its sleep state is current.
-            vehicle = _async_add_vehicle(hass, entry, summary, seed=True)
-            async_dispatcher_send(hass, signal_new_vehicle(entry.entry_id), vehicle)
-            entry.async_create_background_task(
-                hass, vehicle.async_refresh(), name=f"{DOMAIN} new vehicle"
-            )
-
-    return sync

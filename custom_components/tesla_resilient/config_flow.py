@@ -45,24 +45,14 @@ from .api import (
     DEFAULT_API_BASE,
     DEFAULT_AUTH_BASE,
     DEFAULT_CLIENT_ID,
-    AccountLocked,
-    AuthFailed,
     CaptchaRequired,
-    CloudUnavailable,
-    InvalidCredentials,
-    InvalidPasscode,
-    LoginExpired,
-    PasscodeReused,
     PendingLogin,
-    PreconditionFailed,
-    RateLimited,
     SignInError,
     TeslaAuth,
     TeslaError,
     TeslaFleetClient,
     TokenManager,
     Tokens,
-    TooManyAttempts,
 )
 from .application_credentials import TeslaOAuth2Implementation
 from .const import (
@@ -79,6 +69,8 @@ from .const import (
     AuthMethod,
     ProtectedAction,
 )
+from .errors import flow_error_key
+from .health import CLOUD_FAILURES
 from .otp import (
     CODE_PATTERN,
     DEFAULT_PROTECTED_ACTIONS,
@@ -148,31 +140,6 @@ def _clean_code(value: str) -> str | None:
     """Return the six-digit code without spaces (leading zeros kept), or None."""
     code = normalize_code(value)
     return code if code is not None and CODE_PATTERN.fullmatch(code) else None
-
-
-def _error_key(err: TeslaError) -> str:
-    """Map a sign-in or API error to the flow's translated error key."""
-    match err:
-        case InvalidCredentials() | AuthFailed():
-            return "invalid_auth"
-        case AccountLocked():
-            return "account_locked"
-        case InvalidPasscode():
-            return "invalid_code"
-        case PasscodeReused():
-            return "code_reused"
-        case TooManyAttempts():
-            return "too_many_attempts"
-        case LoginExpired():
-            return "login_expired"
-        case CloudUnavailable() | RateLimited():
-            return "cannot_connect"
-        case PreconditionFailed():
-            return "not_registered"
-    LOGGER.exception(
-        "Unexpected error while signing in to Tesla: %s", type(err).__name__
-    )
-    return "unknown"
 
 
 def _jwt_email(token: Any) -> str | None:
@@ -299,7 +266,7 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
                 except CaptchaRequired:
                     return await self.async_step_captcha()
                 except TeslaError as err:
-                    errors["base"] = _error_key(err)
+                    errors["base"] = flow_error_key(err)
                 else:
                     self._pending = result
                     if len(result.factors) > 1:
@@ -362,7 +329,7 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
                     )
                     return await self._async_signed_in(tokens, AuthMethod.PASSWORD)
                 except TeslaError as err:
-                    error = _error_key(err)
+                    error = flow_error_key(err)
                     if error in {"too_many_attempts", "login_expired"}:
                         # This sign-in is over: start again from the password.
                         return self._password_form({"base": error})
@@ -389,7 +356,7 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
                 )
                 return await self._async_signed_in(tokens, AuthMethod.REFRESH_TOKEN)
             except TeslaError as err:
-                errors["base"] = _error_key(err)
+                errors["base"] = flow_error_key(err)
         schema = self.add_suggested_values_to_schema(
             probatio.Schema(
                 {
@@ -453,7 +420,7 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
                 tokens, AuthMethod.BROWSER, client_id, data[AUTH_IMPLEMENTATION]
             )
         except TeslaError as err:
-            return self.async_abort(reason=_error_key(err))
+            return self.async_abort(reason=flow_error_key(err))
 
     # ------------------------------------------------------------------- helpers
 
@@ -550,7 +517,7 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
             title = await self._async_title(client) if entry is None else None
         except TeslaError as err:
             return self.async_show_form(
-                step_id="finish", errors={"base": _error_key(err)}
+                step_id="finish", errors={"base": flow_error_key(err)}
             )
         # Built after the calls: a token refresh during them rotated the tokens.
         data: dict[str, Any] = {
@@ -583,9 +550,9 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
             return email
         try:
             account = await client.me()
+        except CLOUD_FAILURES:
+            raise
         except TeslaError as err:
-            if isinstance(err, CloudUnavailable | RateLimited):
-                raise
             LOGGER.debug(
                 "Tesla did not tell the account's email: %s", type(err).__name__
             )

@@ -2,10 +2,21 @@
 
 from enum import StrEnum
 import logging
+import time
 from typing import Final
 
 DOMAIN: Final = "tesla_resilient"
 LOGGER = logging.getLogger(__package__)
+
+
+def wall_clock() -> float:
+    """Return the current epoch time; the runtime's default injected clock.
+
+    ``time.time`` is looked up on every call (not bound once as a default argument), so
+    tests that freeze or move time move this clock too.
+    """
+    return time.time()
+
 
 # Config entry data keys (written by the config flow, read by the runtime).
 CONF_AUTH_METHOD: Final = "auth_method"

@@ -25,7 +25,7 @@ from .coordinator import (
     VehicleCoordinator,
     signal_new_vehicle,
 )
-from .helpers import check_code
+from .errors import check_code
 from .values import EMPTY_DATA
 
 MANUFACTURER = "Tesla"

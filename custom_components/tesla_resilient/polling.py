@@ -171,6 +171,14 @@ class PollMemory:
     """A command awaits its confirming ``vehicle_data``."""
     active_since: float | None = None
     """First ``vehicle_data`` of the current run of active ones (``None``: not active)."""
+    fetched: frozenset[str] = frozenset()
+    """The ``vehicle_data`` endpoints fetched at least once since set-up."""
+    force_data: bool = False
+    """The next update fetches ``vehicle_data`` whatever the policy says (refresh,
+    recovery, an entity that needs an endpoint not fetched yet)."""
+    skip_sleep_check: bool = False
+    """The vehicle list reported the sleep state a moment ago (set-up): the next sleep
+    check the policy asks for is spared."""
 
     def after_vehicle_data(self, data: VehicleData, now: float) -> Self:
         """Record a successful ``vehicle_data``; it also confirms any pending command."""
@@ -371,8 +379,3 @@ def endpoints_for(enabled: Iterable[str]) -> tuple[str, ...]:
     """
     wanted = POLICY_ENDPOINTS | set(enabled)
     return tuple(endpoint for endpoint in ALL_ENDPOINTS if endpoint in wanted)
-
-
-def required_endpoints(enabled: Iterable[str]) -> set[str]:
-    """Set form of :func:`endpoints_for` (the name docs/architecture.md uses)."""
-    return set(endpoints_for(enabled))

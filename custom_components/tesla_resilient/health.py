@@ -1,26 +1,18 @@
-"""Resilience: cloud health (backoff, circuit breaker) and the last known state on disk.
+"""Cloud health: consecutive failures, backoff and the circuit breaker of one account.
 
-:class:`CloudHealth` is pure (injected clock and jitter source) and decides when the next
-request may go out while Tesla's cloud fails. :class:`LastKnownStore` keeps the latest
-:class:`~.snapshot.VehicleSnapshot` of each vehicle in Home Assistant's storage, so the
-entities come back with their last known values after a restart during an outage.
+:class:`CloudHealth` is pure (injected clock and jitter source, no Home Assistant) and
+decides when the next request may go out while Tesla's cloud fails. It owns the start of
+an outage (``outage_since``), which :class:`~.store.LastKnownStore` persists.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-import math
 import random
 import time
 from typing import Any
 
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.storage import Store
-
-from .api.errors import CloudUnavailable, RateLimited
-from .const import DOMAIN, LOGGER
-from .snapshot import VehicleSnapshot
+from .api.errors import CloudUnavailable, RateLimited, TeslaError
 
 DEFAULT_OUTAGE_AFTER = 3
 """Consecutive failures after which the cloud is considered down."""
@@ -30,6 +22,9 @@ BACKOFF_FACTOR = 2.0
 BACKOFF_CAP = 300.0
 """Longest backoff: an outage is probed at least every five minutes, so recovery is
 noticed within that time while a long outage costs 12 unbilled probes an hour."""
+CLOUD_FAILURES: tuple[type[TeslaError], ...] = (CloudUnavailable, RateLimited)
+"""The api errors :meth:`CloudHealth.record_failure` counts (an outage, a rate limit);
+every other ``TeslaError`` is an answer from a working cloud."""
 
 
 class HealthState(StrEnum):
@@ -135,6 +130,10 @@ class CloudHealth:
         """Backoff of the current failing streak in seconds (0 when healthy)."""
         return self._backoff
 
+    def retry_after_failure(self) -> float:
+        """Seconds until the next attempt after a failure (backoff, ``Retry-After``)."""
+        return max(self.wait_time() or 0.0, self._backoff)
+
     def wait_time(self, now: float | None = None) -> float | None:
         """Seconds until the next request may go out; ``None`` when nothing holds it back.
 
@@ -229,209 +228,3 @@ class CloudHealth:
             "rate_limited_until": _iso(self.rate_limited_until),
             "last_success_at": _iso(self.last_success_at),
         }
-
-
-STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 2
-"""1: ``{"vehicles"}``; 2: adds ``outage_since`` (epoch seconds or ``None``)."""
-SAVE_DELAY = 60.0
-"""Seconds a changed snapshot waits before it is written: at most one write a minute,
-however often the vehicles are polled."""
-
-
-class IncompatibleStoreError(HomeAssistantError):
-    """The saved last known state has a layout this version cannot read."""
-
-
-class _SnapshotStore(Store[dict[str, Any]]):
-    """The Store with this integration's migrations."""
-
-    async def _async_migrate_func(
-        self,
-        old_major_version: int,
-        old_minor_version: int,
-        old_data: dict[str, Any],
-    ) -> dict[str, Any]:
-        """Migrate saved data; minor versions only ever add keys.
-
-        Minor 1 had no ``outage_since`` (no outage was saved); newer minor versions read
-        as they are. A newer major version never gets here (Store raises
-        ``UnsupportedStorageVersionError``); there is no older major version yet.
-        """
-        if old_major_version == STORAGE_VERSION:
-            if old_minor_version < 2 and isinstance(old_data, dict):
-                return {**old_data, "outage_since": None}
-            return old_data
-        raise IncompatibleStoreError(
-            f"Unsupported storage version {old_major_version}.{old_minor_version}"
-        )
-
-
-class LastKnownStore:
-    """The last known snapshot of each vehicle of one config entry, on disk.
-
-    Stored as ``{"vehicles": {vehicle_id: VehicleSnapshot.to_dict()}, "outage_since":
-    float | None}`` under the key ``tesla_resilient.<entry_id>``; ``outage_since`` is the
-    start of the account's cloud outage (``None`` when the cloud was reachable), so a
-    restart during an outage resumes it. Writes are delayed (:data:`SAVE_DELAY`); Home
-    Assistant's ``Store`` writes a pending delayed save itself when it shuts down
-    (``EVENT_HOMEASSISTANT_FINAL_WRITE``), and :meth:`async_flush` writes at once (on
-    unload). A corrupt, unreadable or incompatible store is ignored with one warning.
-    """
-
-    def __init__(
-        self, hass: HomeAssistant, entry_id: str, *, save_delay: float = SAVE_DELAY
-    ) -> None:
-        """Create the store of the config entry ``entry_id`` (nothing is read yet)."""
-        self._store = _SnapshotStore(
-            hass,
-            STORAGE_VERSION,
-            f"{DOMAIN}.{entry_id}",
-            minor_version=STORAGE_MINOR_VERSION,
-        )
-        self._save_delay = save_delay
-        self._snapshots: dict[str, VehicleSnapshot] = {}
-        self._outage_since: float | None = None
-        self._outage_set = False
-        """``outage_since`` was set in memory before the load (memory wins)."""
-        self._dirty = False
-        self._loaded = False
-
-    @property
-    def key(self) -> str:
-        """The storage key."""
-        return self._store.key
-
-    @property
-    def snapshots(self) -> Mapping[str, VehicleSnapshot]:
-        """The snapshots held, by vehicle id."""
-        return self._snapshots
-
-    @property
-    def outage_since(self) -> float | None:
-        """Start of the saved cloud outage (epoch seconds); ``None`` when none."""
-        return self._outage_since
-
-    def get(self, vehicle_id: str) -> VehicleSnapshot | None:
-        """The snapshot held for ``vehicle_id``."""
-        return self._snapshots.get(vehicle_id)
-
-    async def async_load(self) -> dict[str, VehicleSnapshot]:
-        """Read the saved snapshots, marked as coming from the cache; never raises.
-
-        Snapshots already updated in memory win over saved ones. Delayed saves start
-        only after the load (a pending save would hide the file from the load).
-        """
-        try:
-            raw = await self._store.async_load()
-        except (
-            HomeAssistantError,  # unsupported newer version, failed migration, I/O
-            OSError,
-            ValueError,
-            KeyError,
-            TypeError,
-            AttributeError,
-        ) as err:
-            LOGGER.warning(
-                "Ignoring the saved last known vehicle state (%s); starting empty",
-                type(err).__name__,
-            )
-            self._loaded_now()
-            return dict(self._snapshots)
-        loaded, outage_since, bad = self._parse(raw)
-        if bad:
-            LOGGER.warning(
-                "Ignoring %d unreadable entries of the saved last known vehicle state",
-                bad,
-            )
-        self._snapshots = {**loaded, **self._snapshots}
-        if not self._outage_set:
-            self._outage_since = outage_since
-        self._loaded_now()
-        return dict(self._snapshots)
-
-    def _loaded_now(self) -> None:
-        self._loaded = True
-        if self._dirty:
-            self._schedule_save()
-
-    @staticmethod
-    def _parse(raw: Any) -> tuple[dict[str, VehicleSnapshot], float | None, int]:
-        """Parse the stored payload: (snapshots, outage start, entries ignored)."""
-        if raw is None:
-            return {}, None, 0
-        vehicles = raw.get("vehicles") if isinstance(raw, Mapping) else None
-        if not isinstance(vehicles, Mapping):
-            return {}, None, 1
-        outage_since = raw.get("outage_since")
-        bad = 0
-        if outage_since is not None and not _valid_time(outage_since):
-            outage_since = None
-            bad += 1
-        loaded: dict[str, VehicleSnapshot] = {}
-        for vehicle_id, item in vehicles.items():
-            snapshot = VehicleSnapshot.from_dict(item)
-            if snapshot is None or snapshot.vehicle_id != vehicle_id:
-                bad += 1
-                continue
-            loaded[vehicle_id] = snapshot.as_cache()
-        return loaded, (None if outage_since is None else float(outage_since)), bad
-
-    def _data_to_save(self) -> dict[str, Any]:
-        self._dirty = False
-        return {
-            "vehicles": {
-                vehicle_id: snapshot.to_dict()
-                for vehicle_id, snapshot in self._snapshots.items()
-            },
-            "outage_since": self._outage_since,
-        }
-
-    @callback
-    def set_outage_since(self, since: float | None) -> None:
-        """Remember the start of the cloud outage (``None``: over); written after a delay."""
-        self._outage_set = True
-        if since == self._outage_since:
-            return
-        self._outage_since = since
-        self._schedule_save()
-
-    @callback
-    def update(self, snapshot: VehicleSnapshot) -> None:
-        """Keep ``snapshot`` as its vehicle's last known state; written after a delay."""
-        self._snapshots[snapshot.vehicle_id] = snapshot
-        self._schedule_save()
-
-    @callback
-    def remove(self, vehicle_id: str) -> None:
-        """Forget a vehicle (removed from the account)."""
-        if self._snapshots.pop(vehicle_id, None) is not None:
-            self._schedule_save()
-
-    @callback
-    def _schedule_save(self) -> None:
-        self._dirty = True
-        if self._loaded:
-            self._store.async_delay_save(self._data_to_save, self._save_delay)
-
-    async def async_flush(self) -> None:
-        """Write pending changes now (on unload); nothing to do when none are pending."""
-        if self._dirty:
-            await self._store.async_save(self._data_to_save())
-
-    async def async_remove(self) -> None:
-        """Delete the saved state (the config entry is removed)."""
-        self._snapshots.clear()
-        self._outage_since = None
-        self._dirty = False
-        await self._store.async_remove()
-
-
-def _valid_time(value: Any) -> bool:
-    """Whether ``value`` is a plausible epoch time (a finite, positive number)."""
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )

@@ -1,4 +1,4 @@
-"""Tests of CloudHealth (pure, virtual time) and LastKnownStore (a real Home Assistant)."""
+"""Tests of LastKnownStore against a real Home Assistant's storage."""
 
 from datetime import timedelta
 import logging
@@ -7,260 +7,29 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
-from hypothesis import given, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.tesla_resilient.api.errors import (
-    AuthFailed,
-    CloudUnavailable,
-    CommandFailed,
-    Forbidden,
-    MalformedResponse,
-    RateLimited,
-    VehicleAsleep,
-)
+from custom_components.tesla_resilient.api.errors import CloudUnavailable
 from custom_components.tesla_resilient.api.models import VehicleData, VehicleState
-from custom_components.tesla_resilient.resilience import (
-    BACKOFF_CAP,
+from custom_components.tesla_resilient.health import CloudHealth
+from custom_components.tesla_resilient.snapshot import DataSource, VehicleSnapshot
+from custom_components.tesla_resilient.store import (
     SAVE_DELAY,
     STORAGE_MINOR_VERSION,
     STORAGE_VERSION,
-    CloudHealth,
-    HealthState,
     LastKnownStore,
 )
-from custom_components.tesla_resilient.snapshot import DataSource, VehicleSnapshot
 
 T0 = 1_750_000_000.0
 
-
-class VirtualClock:
-    """A settable clock."""
-
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _health(jitter: float = 0.5, **kwargs: Any) -> tuple[CloudHealth, VirtualClock]:
-    clock = VirtualClock()
-    return CloudHealth(clock=clock, jitter=lambda: jitter, **kwargs), clock
-
-
-def _state(health: CloudHealth) -> HealthState:
-    """The state, read through a call (keeps mypy from narrowing the property)."""
-    return health.state
-
-
-# --- CloudHealth -----------------------------------------------------------------------
-
-
-def test_state_machine_ok_degraded_outage_recovery() -> None:
-    """1 failure degrades, 3 start an outage (once), a success ends it."""
-    health, clock = _health()
-    assert _state(health) is HealthState.OK
-    assert health.wait_time() is None
-    assert health.record_failure(CloudUnavailable("503")) is False
-    assert _state(health) is HealthState.DEGRADED
-    clock.now += 20
-    assert health.record_failure(MalformedResponse("bad body")) is False
-    clock.now += 30
-    assert health.record_failure(TimeoutError()) is True
-    assert _state(health) is HealthState.OUTAGE
-    assert health.outage_since == T0  # the failing streak's start
-    assert health.last_error == "TimeoutError"
-    clock.now += 60
-    assert health.record_failure(CloudUnavailable("503")) is False  # already in outage
-    assert health.outage_duration == 110
-    assert health.record_success() is True
-    assert _state(health) is HealthState.OK
-    assert health.as_dict()["outage_since"] is None
-    assert health.as_dict()["outage_duration"] is None
-    assert health.retry_delay() == 0
-    assert health.next_attempt_at is None
-    assert health.record_success() is False
-
-
-def test_resume_outage_after_a_restart() -> None:
-    """resume_outage: straight into outage with the saved start and a normal backoff."""
-    health, clock = _health(jitter=0.0)
-    health.record_failure(CloudUnavailable("503"))  # the set-up's failed request
-    health.resume_outage(T0 - 1800)
-    assert _state(health) is HealthState.OUTAGE
-    assert health.outage_since == T0 - 1800
-    assert health.outage_duration == 1800
-    assert health.failures == health.outage_after
-    # The backoff after outage_after failures (jitter 0: its lower half's bound).
-    assert health.retry_delay() == health.backoff(health.outage_after) == 20
-    assert health.can_attempt() is False
-    clock.now += 20
-    assert health.can_attempt() is True  # one probe per backoff period
-    assert health.can_attempt() is False
-    assert health.record_failure(CloudUnavailable("503")) is False  # still the same
-    assert health.outage_since == T0 - 1800
-    assert health.record_success() is True
-    assert health.outage_since is None
-
-
-def test_resume_outage_from_the_future_starts_now() -> None:
-    """A saved start later than now (clock set back) counts as now."""
-    health, _ = _health()
-    health.resume_outage(T0 + 3600)
-    assert health.outage_since == T0
-    assert health.outage_duration == 0
-
-
-def test_degraded_success_does_not_report_recovery() -> None:
-    """A success after fewer than outage_after failures ends no outage."""
-    health, _ = _health(outage_after=2)
-    health.record_failure(OSError("unreachable"))
-    assert health.record_success() is False
-    assert _state(health) is HealthState.OK
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        VehicleAsleep(),
-        AuthFailed(),
-        Forbidden(),
-        CommandFailed("busy"),
-        ValueError("x"),
-    ],
-)
-def test_answers_from_a_working_cloud_change_nothing(error: BaseException) -> None:
-    """Asleep (callers must not report it), auth and other answers are no failures."""
-    health, _ = _health()
-    health.record_failure(CloudUnavailable("503"))
-    before = health.as_dict()
-    assert health.record_failure(error) is False
-    assert health.as_dict() == before
-    assert _state(health) is HealthState.DEGRADED
-
-
-def test_rate_limit_sets_not_before_and_is_no_outage() -> None:
-    """429: wait retry_after; never an outage, however many."""
-    health, clock = _health()
-    for _ in range(5):
-        assert health.record_failure(RateLimited(120)) is False
-    assert _state(health) is HealthState.OK
-    assert health.next_attempt_at == T0 + 120
-    assert health.wait_time() == 120
-    assert not health.can_attempt()
-    assert health.record_failure(RateLimited(30)) is False  # never shortens the wait
-    assert health.rate_limited_until == T0 + 120
-    clock.now += 120
-    assert health.can_attempt()
-    assert health.wait_time() == 0
-    assert health.as_dict()["rate_limited_until"].startswith("2025-")
-
-
-def test_backoff_grows_to_the_cap() -> None:
-    """Base 10 s, factor 2, cap 300 s; equal jitter keeps the upper half."""
-    health, _ = _health(jitter=0.0)
-    delays = []
-    for _ in range(8):
-        health.record_failure(CloudUnavailable("503"))
-        delays.append(health.retry_delay())
-    assert delays == [5, 10, 20, 40, 80, 150, 150, 150]
-    top, _ = _health(jitter=0.999999)
-    top.record_failure(CloudUnavailable("503"))
-    assert 9.99 < top.retry_delay() < 10
-    assert top.backoff(0) == 0
-    assert top.backoff(10_000) <= BACKOFF_CAP
-
-
-@pytest.mark.parametrize("outcome", ["failure", "success", "silence"])
-def test_circuit_breaker(outcome: str) -> None:
-    """Backoff, then one probe; its outcome (or another backoff period) frees the next."""
-    health, clock = _health(jitter=0.0)
-    for _ in range(3):
-        health.record_failure(CloudUnavailable("503"))
-    assert health.retry_delay() == 20
-    assert not health.can_attempt()
-    clock.now += 19
-    assert not health.can_attempt()
-    assert health.wait_time() == 1
-    clock.now += 1
-    assert health.can_attempt()  # the probe
-    assert not health.can_attempt()  # only one
-    clock.now += 10
-    assert not health.can_attempt(clock.now)
-    if outcome == "failure":
-        health.record_failure(CloudUnavailable("503"))
-        assert not health.can_attempt()
-        clock.now += health.retry_delay()
-        assert health.can_attempt()
-    elif outcome == "success":
-        health.record_success()
-        assert health.can_attempt()
-        assert health.can_attempt()
-    else:
-        clock.now += 10  # the probe never reported: a new one after a backoff period
-        assert health.can_attempt()
-        assert not health.can_attempt()
-
-
-def test_as_dict_for_diagnostics() -> None:
-    """Diagnostics show the state, counts and ISO times."""
-    health, clock = _health(jitter=0.0)
-    for _ in range(3):
-        health.record_failure(CloudUnavailable("503"))
-    clock.now += 5
-    info = health.as_dict()
-    assert info["state"] == "outage"
-    assert info["consecutive_failures"] == 3
-    assert info["last_error"] == "CloudUnavailable"
-    assert info["outage_since"] == "2025-06-15T15:06:40+00:00"
-    assert info["outage_duration"] == 5
-    assert info["retry_delay"] == 20
-    assert info["rate_limited_until"] is None
-    health.record_success()
-    assert health.as_dict()["last_success_at"] == "2025-06-15T15:06:45+00:00"
-
-
-def test_default_clock_and_jitter() -> None:
-    """Without injection it uses the wall clock and random jitter within bounds."""
-    health = CloudHealth()
-    health.record_failure(CloudUnavailable("503"))
-    assert 5 <= health.retry_delay() < 10
-    assert 0 <= (health.wait_time() or 0) <= 10
-    assert health.can_attempt()
-
-
-@given(
-    jitters=st.lists(
-        st.floats(min_value=0, max_value=1, exclude_max=True), min_size=1, max_size=40
-    ),
-    base=st.floats(min_value=0.1, max_value=60),
-    factor=st.floats(min_value=1, max_value=4),
-    cap=st.floats(min_value=1, max_value=3600),
-)
-def test_backoff_property(
-    jitters: list[float], base: float, factor: float, cap: float
-) -> None:
-    """Every delay is within [0, cap]; its expectation never decreases with failures."""
-    values = iter(jitters)
-    health = CloudHealth(
-        clock=lambda: T0,
-        jitter=lambda: next(values),
-        base_delay=base,
-        factor=factor,
-        max_delay=cap,
-    )
-    for _ in jitters:
-        health.record_failure(CloudUnavailable("503"))
-        assert 0 <= health.retry_delay() <= cap
-    expected = [min(cap, base * factor ** (n - 1)) * 0.75 for n in range(1, 41)]
-    assert expected == sorted(expected)
-
-
-# --- LastKnownStore ----------------------------------------------------------------------
-
 ENTRY_ID = "entry1"
+
+
+def _health() -> CloudHealth:
+    return CloudHealth(clock=lambda: T0 + 60, jitter=lambda: 0.5)
+
+
 KEY = f"tesla_resilient.{ENTRY_ID}"
 
 
@@ -280,9 +49,8 @@ def _snapshot(vehicle_id: str = "111", level: int = 80) -> VehicleSnapshot:
 async def test_load_empty(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:
     """Nothing saved: an empty dict, no warning."""
     store = LastKnownStore(hass, ENTRY_ID)
-    assert store.key == KEY
     assert await store.async_load() == {}
-    assert store.get("111") is None
+    assert KEY not in hass_storage
 
 
 async def test_update_saves_after_a_delay_and_restores_as_cache(
@@ -348,10 +116,10 @@ async def test_remove_vehicle_and_entry(
     store.remove("333")  # unknown: nothing happens
     await store.async_flush()
     assert list(hass_storage[KEY]["data"]["vehicles"]) == ["222"]
-    assert list(store.snapshots) == ["222"]
+    assert list(await LastKnownStore(hass, ENTRY_ID).async_load()) == ["222"]
     await store.async_remove()
     assert KEY not in hass_storage
-    assert store.snapshots == {}
+    assert await store.async_load() == {}
     await store.async_flush()
     assert KEY not in hass_storage
 
@@ -394,7 +162,7 @@ async def test_older_minor_version_is_migrated(
         store = LastKnownStore(hass, ENTRY_ID)
         loaded = await store.async_load()
         assert loaded["111"].data is not None
-        assert store.outage_since is None
+        assert store.saved_outage_since is None
         assert hass_storage[KEY]["minor_version"] == STORAGE_MINOR_VERSION
 
 
@@ -409,7 +177,7 @@ async def test_minor_version_1_gains_outage_since(
     }
     store = LastKnownStore(hass, ENTRY_ID)
     assert list(await store.async_load()) == ["111"]
-    assert store.outage_since is None
+    assert store.saved_outage_since is None
     assert hass_storage[KEY]["minor_version"] == STORAGE_MINOR_VERSION == 2
     assert hass_storage[KEY]["data"]["outage_since"] is None
     assert "111" in hass_storage[KEY]["data"]["vehicles"]
@@ -419,46 +187,54 @@ async def test_outage_since_round_trip(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:
     """outage_since is saved with the snapshots, read back, and cleared."""
-    store = LastKnownStore(hass, ENTRY_ID)
+    health = _health()
+    store = LastKnownStore(hass, ENTRY_ID, health)
     assert await store.async_load() == {}
-    assert store.outage_since is None
+    assert store.saved_outage_since is None
     store.update(_snapshot())
-    store.set_outage_since(T0)
+    health.resume_outage(T0)
+    store.async_outage_changed()
     await store.async_flush()
     assert hass_storage[KEY]["minor_version"] == STORAGE_MINOR_VERSION
     assert hass_storage[KEY]["data"]["outage_since"] == T0
 
-    again = LastKnownStore(hass, ENTRY_ID)
+    health = _health()
+    again = LastKnownStore(hass, ENTRY_ID, health)
     assert list(await again.async_load()) == ["111"]
-    assert again.outage_since == T0
-    again.set_outage_since(T0)  # unchanged: nothing to write
+    assert again.saved_outage_since == T0
+    health.resume_outage(T0)
+    again.async_outage_changed()  # unchanged: nothing to write
     hass_storage[KEY]["data"]["marker"] = 1
     await again.async_flush()
     assert "marker" in hass_storage[KEY]["data"]
-    again.set_outage_since(None)
+    health.record_success()
+    again.async_outage_changed()
     await again.async_flush()
     assert hass_storage[KEY]["data"]["outage_since"] is None
     assert "111" in hass_storage[KEY]["data"]["vehicles"]
-    assert (
-        await LastKnownStore(hass, ENTRY_ID).async_load()
-    ).keys() == again.snapshots.keys()
+    assert list(await LastKnownStore(hass, ENTRY_ID).async_load()) == ["111"]
     await again.async_remove()
-    assert again.outage_since is None
+    assert again.saved_outage_since is None
 
 
 async def test_outage_since_in_memory_wins_over_disk(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:
-    """An outage start set (or cleared) before the load is not replaced by the saved one."""
+    """The cloud health's outage start is what is written, not the saved one."""
     hass_storage[KEY] = {
         "version": 1,
         "minor_version": STORAGE_MINOR_VERSION,
         "data": {"vehicles": {}, "outage_since": T0},
     }
-    store = LastKnownStore(hass, ENTRY_ID)
-    store.set_outage_since(None)
+    health = _health()
+    health.record_failure(CloudUnavailable())
+    store = LastKnownStore(hass, ENTRY_ID, health)
     await store.async_load()
-    assert store.outage_since is None
+    assert store.saved_outage_since == T0
+    store.async_outage_changed()
+    await store.async_flush()
+    assert store.saved_outage_since is None
+    assert hass_storage[KEY]["data"]["outage_since"] is None
 
 
 @pytest.mark.parametrize(
@@ -478,7 +254,7 @@ async def test_bad_outage_since_is_ignored(
     }
     store = LastKnownStore(hass, ENTRY_ID)
     assert list(await store.async_load()) == ["111"]
-    assert store.outage_since is None
+    assert store.saved_outage_since is None
     assert "Ignoring 1 unreadable" in caplog.text
 
 
@@ -493,8 +269,8 @@ async def test_integer_outage_since_is_read_as_float(
     }
     store = LastKnownStore(hass, ENTRY_ID)
     await store.async_load()
-    assert store.outage_since == T0
-    assert isinstance(store.outage_since, float)
+    assert store.saved_outage_since == T0
+    assert isinstance(store.saved_outage_since, float)
 
 
 BAD_STORES: list[tuple[str, Any]] = [

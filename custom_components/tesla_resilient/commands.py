@@ -1,0 +1,144 @@
+"""A vehicle's commands and wake: one at a time, never sent twice, errors translated."""
+
+import asyncio
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from .api import VehicleAsleep, VehicleData, VehicleState
+from .errors import cloud_unreachable, command_errors
+from .polling import next_poll
+
+if TYPE_CHECKING:
+    from .coordinator import VehicleCoordinator
+
+
+class VehicleCommands:
+    """Sends the commands of one vehicle through its coordinator's client.
+
+    One command or wake at a time, so a sleeping car gets one ``wake_up``. Fails fast
+    during an outage; nothing is queued or retried after a failure that may have
+    reached the car.
+    """
+
+    def __init__(self, vehicle: VehicleCoordinator) -> None:
+        """Send the commands of ``vehicle``."""
+        self._vehicle = vehicle
+        self._lock = asyncio.Lock()
+
+    @property
+    def busy(self) -> bool:
+        """Whether a command or wake is under way."""
+        return self._lock.locked()
+
+    def raise_if_outage(self) -> None:
+        """Refuse at once (translated) while the account's cloud is in an outage."""
+        account = self._vehicle.account
+        if account.in_outage:
+            raise cloud_unreachable(account.health.outage_since)
+
+    async def async_send(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        optimistic: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Send a command; wake the car only when it answers that it sleeps (408).
+
+        The command goes first even when the car was last seen asleep: the owner may
+        have woken it since, and ``wake_up`` costs ten data requests. A car that
+        accepts it woke by itself (the owner's activity). ``optimistic`` flattened
+        values are shown at once and one confirming refresh follows
+        ``settings.confirm_delay`` seconds later.
+        """
+        vehicle = self._vehicle
+        async with self._lock:
+            self.raise_if_outage()
+            previous = vehicle.data.state
+            woken = False
+            with self._errors():
+                try:
+                    await vehicle.client.command(vehicle.vehicle_id, name, params)
+                except VehicleAsleep:
+                    # Not delivered: the car sleeps. Wake it and send once more.
+                    await self._async_wake(for_command=True)
+                    woken = True
+                    await vehicle.client.command(vehicle.vehicle_id, name, params)
+            vehicle.account.report_success()
+            now = vehicle.clock()
+            memory = vehicle.memory
+            if not woken and previous is not VehicleState.ONLINE:
+                # Online without our wake_up: someone woke it (and is probably at it).
+                memory = memory.after_sleep_check(
+                    VehicleState.ONLINE, now, previous=previous
+                )
+            vehicle.memory = memory.after_command(now)
+            # The policy schedules the one confirming vehicle_data (confirm_delay).
+            vehicle.schedule(
+                next_poll(vehicle.data, vehicle.memory, now, vehicle.settings).delay
+            )
+            snapshot = vehicle.data
+            if snapshot.state is not VehicleState.ONLINE:
+                snapshot = snapshot.with_state(VehicleState.ONLINE, now)
+            if optimistic:
+                snapshot = replace(snapshot, data=_merge(snapshot.data, optimistic))
+            vehicle.async_publish(snapshot, always=True)
+
+    async def async_wake(self) -> None:
+        """Wake the car (wake button or action), wait until online, then fetch its data."""
+        async with self._lock:
+            await self._async_wake(for_command=False)
+
+    async def _async_wake(self, *, for_command: bool) -> None:
+        """Wake the car and wait (bounded) until it is online.
+
+        A wake for a command is not recorded as the car waking by itself: the
+        command's confirming ``vehicle_data`` follows anyway. The caller holds the
+        lock.
+        """
+        vehicle = self._vehicle
+        self.raise_if_outage()
+        previous = vehicle.data.state
+        with self._errors():
+            summary = await vehicle.client.wake_up(vehicle.vehicle_id)
+            checks = max(1, round(vehicle.wake_timeout / vehicle.wake_check_interval))
+            while summary.state is not VehicleState.ONLINE:
+                if checks <= 0:
+                    raise VehicleAsleep  # translated: the car did not wake
+                checks -= 1
+                await asyncio.sleep(vehicle.wake_check_interval)
+                summary = await vehicle.client.vehicle(vehicle.vehicle_id)
+        vehicle.account.report_success()
+        now = vehicle.clock()
+        snapshot = vehicle.data.with_state(VehicleState.ONLINE, now)
+        if for_command:
+            vehicle.memory = replace(vehicle.memory, last_sleep_check=now)
+        else:
+            vehicle.memory = vehicle.memory.after_sleep_check(
+                VehicleState.ONLINE, now, previous=previous
+            )
+            vehicle.schedule(
+                next_poll(snapshot, vehicle.memory, now, vehicle.settings).delay
+            )
+        vehicle.async_publish(snapshot, always=True)
+
+    def _errors(self) -> AbstractContextManager[None]:
+        """Translate a command's or wake's cloud errors (auth failure: reauth)."""
+        vehicle = self._vehicle
+        health = vehicle.account.health
+        return command_errors(
+            vehicle.hass,
+            vehicle.config_entry,
+            on_cloud_failure=vehicle.account.report_failure,
+            since=lambda: (
+                vehicle.clock() if health.outage_since is None else health.outage_since
+            ),
+        )
+
+
+def _merge(data: VehicleData | None, values: Mapping[str, Any]) -> VehicleData:
+    """Return ``data`` with the flattened ``values`` on top (optimistic update)."""
+    update = VehicleData(dict(values))
+    return update if data is None else update.merged_onto(data)

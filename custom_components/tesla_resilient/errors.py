@@ -1,0 +1,196 @@
+"""The one place where an api error (``TeslaError``) becomes a Home Assistant error.
+
+Set-up, both coordinators, commands, the entities' authenticator check and the config
+flow all translate here:
+
+* :func:`reauth_on_auth_failure`: an ``AuthFailed`` becomes ``ConfigEntryAuthFailed``
+  (Home Assistant starts reauth), wherever a coordinator or set-up talks to the cloud;
+* :func:`setup_error`: what set-up cannot start with becomes ``ConfigEntryNotReady``;
+* :func:`command_errors`: a command's or wake's error becomes a translated
+  ``HomeAssistantError`` (reauth started on ``AuthFailed``);
+* :func:`check_code`: a refused authenticator code becomes ``ServiceValidationError``;
+* :func:`flow_error_key`: a sign-in error becomes the flow form's error key.
+
+Every message is translated (``exceptions`` in strings.json) and carries no secret.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryNotReady,
+    HomeAssistantError,
+    ServiceValidationError,
+)
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    AccountLocked,
+    AuthFailed,
+    CloudUnavailable,
+    CommandFailed,
+    CommandProtocolRequired,
+    Forbidden,
+    InvalidCredentials,
+    InvalidPasscode,
+    LoginExpired,
+    PasscodeReused,
+    PreconditionFailed,
+    RateLimited,
+    TeslaError,
+    TooManyAttempts,
+    VehicleAsleep,
+    VehicleNotFound,
+)
+from .const import DOMAIN, LOGGER, ProtectedAction
+from .health import CLOUD_FAILURES
+from .otp import OtpError, TotpGuard
+
+
+def format_since(timestamp: float | None) -> str:
+    """Return an epoch timestamp as local ``YYYY-MM-DD HH:MM`` for a message."""
+    if timestamp is None:
+        return "-"
+    moment = dt_util.as_local(dt_util.utc_from_timestamp(timestamp))
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def translated_error(
+    key: str, placeholders: dict[str, str] | None = None
+) -> HomeAssistantError:
+    """Return a HomeAssistantError with the integration's translated message ``key``."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
+
+
+def cloud_unreachable(since: float | None) -> HomeAssistantError:
+    """The error of a command refused during an outage that started at ``since``."""
+    return translated_error("cloud_unreachable", {"since": format_since(since)})
+
+
+def reauth_required() -> ConfigEntryAuthFailed:
+    """The entry's tokens no longer work: Home Assistant starts reauth."""
+    return ConfigEntryAuthFailed(
+        translation_domain=DOMAIN, translation_key="auth_failed"
+    )
+
+
+@contextmanager
+def reauth_on_auth_failure() -> Iterator[None]:
+    """Turn ``AuthFailed`` into ``ConfigEntryAuthFailed`` (Home Assistant reauths)."""
+    try:
+        yield
+    except AuthFailed as err:
+        raise reauth_required() from err
+
+
+def setup_error(err: TeslaError) -> ConfigEntryNotReady:
+    """Set-up cannot start because of ``err``: Home Assistant retries later."""
+    if isinstance(err, CLOUD_FAILURES):
+        return ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="setup_cloud_unreachable"
+        )
+    return ConfigEntryNotReady(
+        translation_domain=DOMAIN,
+        translation_key="setup_failed",
+        translation_placeholders={"error": type(err).__name__},
+    )
+
+
+def command_error(err: TeslaError, *, since: float | None) -> HomeAssistantError:
+    """Map an api error raised while sending a command to a translated error.
+
+    ``since`` is when the cloud was first seen unreachable (for ``cloud_unreachable``).
+    """
+    if isinstance(err, CommandFailed):
+        return translated_error("command_failed", {"reason": err.reason})
+    if isinstance(err, CommandProtocolRequired):
+        return translated_error("command_signing_required")
+    if isinstance(err, Forbidden):
+        return translated_error("command_forbidden")
+    if isinstance(err, RateLimited):
+        return translated_error(
+            "rate_limited", {"seconds": str(max(1, round(err.retry_after)))}
+        )
+    if isinstance(err, VehicleAsleep):
+        return translated_error("vehicle_did_not_wake")
+    if isinstance(err, VehicleNotFound):
+        return translated_error("vehicle_not_found")
+    if isinstance(err, CloudUnavailable):
+        return cloud_unreachable(since)
+    return translated_error("command_error", {"error": type(err).__name__})
+
+
+@contextmanager
+def command_errors(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    *,
+    on_cloud_failure: Callable[[TeslaError], None],
+    since: Callable[[], float],
+) -> Iterator[None]:
+    """Translate a command's or wake's api errors into Home Assistant errors.
+
+    ``AuthFailed`` starts reauth; an outage or rate limit is first reported through
+    ``on_cloud_failure`` (the cloud health); ``since`` then gives when the cloud was
+    first seen unreachable, for the message.
+    """
+    try:
+        yield
+    except AuthFailed as err:
+        entry.async_start_reauth(hass)
+        raise translated_error("auth_failed") from err
+    except TeslaError as err:
+        if isinstance(err, CLOUD_FAILURES):
+            on_cloud_failure(err)
+        raise command_error(err, since=since()) from err
+
+
+def check_code(
+    guard: TotpGuard | None, action: ProtectedAction | None, code: str | None
+) -> None:
+    """Raise ServiceValidationError unless ``action`` may run with ``code``.
+
+    Actions that are not protected (or no guard configured) always pass.
+    """
+    if guard is None or action is None:
+        return
+    try:
+        guard.verify(action, code)
+    except OtpError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=err.translation_key,
+            translation_placeholders=err.translation_placeholders,
+        ) from err
+
+
+def flow_error_key(err: TeslaError) -> str:
+    """Map a sign-in or API error to the config flow's translated error key."""
+    match err:
+        case InvalidCredentials() | AuthFailed():
+            return "invalid_auth"
+        case AccountLocked():
+            return "account_locked"
+        case InvalidPasscode():
+            return "invalid_code"
+        case PasscodeReused():
+            return "code_reused"
+        case TooManyAttempts():
+            return "too_many_attempts"
+        case LoginExpired():
+            return "login_expired"
+        case CloudUnavailable() | RateLimited():
+            return "cannot_connect"
+        case PreconditionFailed():
+            return "not_registered"
+    LOGGER.exception(
+        "Unexpected error while signing in to Tesla: %s", type(err).__name__
+    )
+    return "unknown"
