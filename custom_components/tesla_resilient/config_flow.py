@@ -37,7 +37,6 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-import jwt
 import probatio
 from yarl import URL
 
@@ -51,6 +50,7 @@ from .api import (
     CloudUnavailable,
     InvalidCredentials,
     InvalidPasscode,
+    JwtClaims,
     LoginExpired,
     PasscodeReused,
     PendingLogin,
@@ -173,18 +173,6 @@ def _error_key(err: TeslaError) -> str:
         "Unexpected error while signing in to Tesla: %s", type(err).__name__
     )
     return "unknown"
-
-
-def _jwt_email(token: Any) -> str | None:
-    """Return the ``email`` claim of a JWT (signature not verified), if any."""
-    if not isinstance(token, str):
-        return None
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return None
-    email = claims.get("email")
-    return email if isinstance(email, str) and email else None
 
 
 @dataclass(slots=True)
@@ -436,7 +424,7 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
         """Turn Home Assistant's OAuth2 token into this integration's entry data."""
         token = data[CONF_TOKEN]
         # Tesla's id token names the account actually signed in to.
-        self._email = _jwt_email(token.get("id_token")) or self._email
+        self._email = JwtClaims.decode(token.get("id_token")).email or self._email
         try:
             tokens = Tokens.from_dict(token)
         except ValueError:
@@ -579,7 +567,10 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
         the Fleet API. An outage there is raised, so that the user retries from the
         finish step; a refusal (e.g. a token without access to the profile) is not.
         """
-        if email := self._email or _jwt_email(self._signed_in.tokens.access_token):
+        if (
+            email := self._email
+            or JwtClaims.decode(self._signed_in.tokens.access_token).email
+        ):
             return email
         try:
             account = await client.me()
