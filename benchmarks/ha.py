@@ -35,7 +35,7 @@ from custom_components.tesla_resilient import (
     coordinator as coordinator_module,
 )
 from custom_components.tesla_resilient.api import DEFAULT_CLIENT_ID, TeslaAuth, Tokens
-from custom_components.tesla_resilient.api.auth import TokenManager
+from custom_components.tesla_resilient.api.oauth import TokenManager
 from custom_components.tesla_resilient.const import (
     CONF_API_BASE_URL,
     CONF_AUTH_BASE_URL,

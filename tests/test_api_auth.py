@@ -9,6 +9,7 @@ import pyotp
 import pytest
 
 from custom_components.tesla_resilient.api import (
+    SCOPES,
     AccountLocked,
     AuthFailed,
     CaptchaRequired,
@@ -25,8 +26,11 @@ from custom_components.tesla_resilient.api import (
     TokenManager,
     Tokens,
     TooManyAttempts,
+    authorize_endpoint,
+    authorize_params,
     code_challenge,
     make_code_verifier,
+    token_endpoint,
 )
 from tesla_sim import SimServer
 
@@ -403,6 +407,21 @@ async def test_authorize_url_and_code_exchange(
         await auth.exchange_code(code, verifier, REDIRECT_URI)
     plain = await sim.authorization_code(NOMFA, redirect_uri=REDIRECT_URI)
     assert isinstance(await auth.exchange_code(plain, None, REDIRECT_URI), Tokens)
+
+
+def test_sign_in_server_urls() -> None:
+    """The authorize and token endpoints and the authorize parameters of a browser flow."""
+    assert authorize_endpoint("https://auth.example/") == (
+        "https://auth.example/oauth2/v3/authorize"
+    )
+    assert token_endpoint("https://auth.example") == (
+        "https://auth.example/oauth2/v3/token"
+    )
+    assert authorize_params("challenge") == {
+        "scope": SCOPES,
+        "code_challenge": "challenge",
+        "code_challenge_method": "S256",
+    }
 
 
 async def test_refresh_rotates_single_use_tokens(

@@ -136,7 +136,6 @@ async def test_vehicle_data_selects_endpoints(harness: Harness) -> None:
     assert full.locked is True
     assert full.model == "model3"
     assert full.state is VehicleState.ONLINE
-    assert full.timestamp is not None
     partial = await client.vehicle_data(vehicle_id, ["climate_state", "charge_state"])
     assert partial.get("charge_state_battery_level") is not None
     assert partial.get("climate_state_inside_temp") is not None

@@ -14,8 +14,6 @@ from custom_components.tesla_resilient.api import (
     InvalidPasscode,
     LoginExpired,
     MalformedResponse,
-    MfaFactor,
-    MfaRequired,
     PasscodeReused,
     PreconditionFailed,
     RateLimited,
@@ -56,7 +54,6 @@ def test_hierarchy() -> None:
         InvalidCredentials,
         InvalidPasscode,
         LoginExpired,
-        MfaRequired,
         PasscodeReused,
         TooManyAttempts,
     ]
@@ -78,11 +75,7 @@ def test_hierarchy() -> None:
 
 
 def test_errors_with_data() -> None:
-    """CommandFailed keeps Tesla's reason, MfaRequired the factors to choose from."""
+    """CommandFailed keeps Tesla's reason."""
     failed = CommandFailed("not_charging")
     assert failed.reason == "not_charging"
     assert "not_charging" in str(failed)
-    factors = [MfaFactor("f1", "Phone", "token:software")]
-    required = MfaRequired(factors)
-    assert required.factors == factors
-    assert "Phone" not in str(required)

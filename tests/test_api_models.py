@@ -1,7 +1,5 @@
 """Tests of the tolerant payload models of the Tesla cloud client."""
 
-import base64
-import json
 import math
 from typing import Any
 
@@ -18,6 +16,7 @@ from custom_components.tesla_resilient.api import (
     VehicleData,
     VehicleState,
     VehicleSummary,
+    key_endpoints,
 )
 
 # The autouse Home Assistant fixtures are function scoped; they do not affect these
@@ -68,14 +67,6 @@ SECTION_VALUES = JSON_VALUES | st.dictionaries(
 VEHICLE_PAYLOADS = (
     st.dictionaries(st.sampled_from(SECTIONS), SECTION_VALUES) | JSON_VALUES
 )
-
-
-def _jwt(claims: dict[str, Any]) -> str:
-    def part(value: dict[str, Any]) -> str:
-        raw = json.dumps(value).encode()
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-    return f"{part({'alg': 'none'})}.{part(claims)}.signature"
 
 
 REAL_PAYLOAD: dict[str, Any] = {
@@ -140,8 +131,6 @@ def test_vehicle_data_flattens_a_real_payload() -> None:
     assert data.locked is True
     assert data.latitude == 52.5
     assert data.longitude == 13.4
-    assert data.gps_as_of == 1701129612.0
-    assert data.timestamp == 1705707521.649
     assert data.shift_state is None
     assert data.speed is None
     assert data.is_driving is False
@@ -212,7 +201,6 @@ def test_vehicle_data_accessors_when_empty() -> None:
     )
     assert data.state is VehicleState.UNKNOWN
     assert data.software_version is None
-    assert data.timestamp is None
     assert data.locked is None
     assert data.is_charging is False
     assert data.is_climate_on is False
@@ -410,78 +398,6 @@ def test_vehicle_summary_without_id(item: Any) -> None:
         VehicleSummary.from_api(item)
 
 
-def test_tokens_from_token_response_and_round_trip() -> None:
-    """expires_in is relative to the injected now; as_dict/from_dict round-trip."""
-    access = _jwt({"sub": "account-1", "exp": 1})
-    tokens = Tokens.from_token_response(
-        {
-            "access_token": access,
-            "refresh_token": "r1",
-            "expires_in": 28800,
-            "id_token": "x",
-        },
-        now=1000.0,
-    )
-    assert tokens.expires_at == 29800.0
-    assert tokens.account_id() == "account-1"
-    assert Tokens.from_dict(tokens.as_dict()) == tokens
-    assert access not in repr(tokens)
-    assert "r1" not in repr(tokens)
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        None,
-        [],
-        {},
-        {"access_token": "a", "refresh_token": "r"},
-        {"access_token": "a", "refresh_token": "r", "expires_in": "60"},
-        {"access_token": "a", "refresh_token": "r", "expires_in": -1},
-        {"access_token": "a", "refresh_token": "r", "expires_in": True},
-        {"access_token": "", "refresh_token": "r", "expires_in": 60},
-        {"access_token": "a", "refresh_token": None, "expires_in": 60},
-    ],
-)
-def test_tokens_from_bad_token_response(body: Any) -> None:
-    """Incomplete token responses are malformed."""
-    with pytest.raises(MalformedResponse):
-        Tokens.from_token_response(body, now=0.0)
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        {},
-        None,
-        ["a", "r", 1.0],
-        {"access_token": "a", "refresh_token": "r"},
-        {"access_token": "a", "refresh_token": 1, "expires_at": 5},
-    ],
-)
-def test_tokens_from_bad_dict(data: Any) -> None:
-    """Corrupt stored tokens raise ValueError."""
-    with pytest.raises(ValueError, match="incomplete"):
-        Tokens.from_dict(data)
-
-
-@pytest.mark.parametrize(
-    "access_token",
-    [
-        "opaque",
-        "a.b",
-        "a.!!!.c",
-        "a." + base64.urlsafe_b64encode(b"\xff\xfe").decode() + ".c",
-        "a." + base64.urlsafe_b64encode(b"[1]").decode() + ".c",
-        _jwt({"sub": 5}),
-        _jwt({"iss": "x"}),
-    ],
-)
-def test_tokens_account_id_tolerates_any_token(access_token: str) -> None:
-    """A token that is not a JWT with a string sub has no account id."""
-    assert Tokens(access_token, "r", 0.0).account_id() is None
-
-
 def test_mfa_factor_and_region() -> None:
     """Factors need an id; regions need both fields."""
     factor = MfaFactor.from_api(
@@ -547,8 +463,6 @@ def _check_accessors(data: VehicleData) -> None:
         data.speed,
         data.latitude,
         data.longitude,
-        data.gps_as_of,
-        data.timestamp,
     ):
         assert number is None or (isinstance(number, float) and math.isfinite(number))
     for text in (data.charging_state, data.software_version, data.model):
@@ -682,3 +596,20 @@ def test_tokens_never_raise_anything_else(body: Any, now: float) -> None:
     assert tokens.expires_at >= now
     account = tokens.account_id()
     assert account is None or isinstance(account, str)
+
+
+@pytest.mark.parametrize(
+    ("key", "endpoints"),
+    [
+        ("charge_state_battery_level", ("charge_state",)),
+        ("vehicle_state_tpms_pressure_fl", ("vehicle_state",)),
+        ("vehicle_config_car_type", ("vehicle_config",)),
+        ("drive_state_latitude", ("drive_state", "location_data")),
+        ("drive_state_shift_state", ("drive_state",)),
+        ("state", ()),
+        ("charge_state", ()),
+    ],
+)
+def test_key_endpoints(key: str, endpoints: tuple[str, ...]) -> None:
+    """A flattened key is fetched by its section (and location_data for the location)."""
+    assert key_endpoints(key) == endpoints

@@ -29,6 +29,7 @@ from custom_components.tesla_resilient import (
     switch,
     update,
 )
+from custom_components.tesla_resilient.account import ACCOUNT_REFRESH_INTERVAL
 from custom_components.tesla_resilient.api import VehicleAsleep, VehicleState
 from custom_components.tesla_resilient.const import (
     CONF_OTP_ACTIONS,
@@ -37,7 +38,6 @@ from custom_components.tesla_resilient.const import (
     LOCATION_ENTITIES,
     ProtectedAction,
 )
-from custom_components.tesla_resilient.account import ACCOUNT_REFRESH_INTERVAL
 from custom_components.tesla_resilient.coordinator import VehicleCoordinator
 from custom_components.tesla_resilient.entity import model_name
 from custom_components.tesla_resilient.errors import command_error, format_since

@@ -38,9 +38,9 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.tesla_resilient.account import OUTAGE_ISSUE_ID
 from custom_components.tesla_resilient.api import CloudUnavailable
 from custom_components.tesla_resilient.const import DOMAIN
-from custom_components.tesla_resilient.account import OUTAGE_ISSUE_ID
 from custom_components.tesla_resilient.errors import format_since
 from custom_components.tesla_resilient.health import CloudHealth, HealthState
 from custom_components.tesla_resilient.snapshot import DataSource

@@ -15,15 +15,21 @@ from homeassistant.components.application_credentials import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_entry_oauth2_flow
 
-from .api import DEFAULT_AUTH_BASE, SCOPES, code_challenge, make_code_verifier
+from .api import (
+    DEFAULT_AUTH_BASE,
+    authorize_endpoint,
+    authorize_params,
+    code_challenge,
+    make_code_verifier,
+    token_endpoint,
+)
 
 
 def authorization_server(auth_base: str) -> AuthorizationServer:
     """Return Tesla's authorize and token URLs under ``auth_base``."""
-    base = auth_base.rstrip("/")
     return AuthorizationServer(
-        authorize_url=f"{base}/oauth2/v3/authorize",
-        token_url=f"{base}/oauth2/v3/token",
+        authorize_url=authorize_endpoint(auth_base),
+        token_url=token_endpoint(auth_base),
     )
 
 
@@ -53,11 +59,7 @@ class TeslaOAuth2Implementation(AuthImplementation):
     @override
     def extra_authorize_data(self) -> dict[str, Any]:
         """Ask for Tesla's scopes and send the PKCE challenge."""
-        return {
-            "scope": SCOPES,
-            "code_challenge": code_challenge(self._code_verifier),
-            "code_challenge_method": "S256",
-        }
+        return authorize_params(code_challenge(self._code_verifier))
 
     @property
     @override

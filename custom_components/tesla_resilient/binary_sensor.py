@@ -5,7 +5,7 @@ Tesla's cloud is in an outage, when every other entity shows its last known valu
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -16,17 +16,13 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import VehicleData
+from .api import VehicleData, key_endpoints
 from .const import SOFTWARE_UPDATE_OFFERED
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 from .values import charging, flag, is_open, when_reported
 
 PARALLEL_UPDATES = 0
-
-CHARGE_STATE = ("charge_state",)
-CLIMATE_STATE = ("climate_state",)
-VEHICLE_STATE = ("vehicle_state",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,27 +55,30 @@ _update_available = when_reported(
 )
 
 
+def _binary(
+    key: str,
+    device_class: BinarySensorDeviceClass | None = None,
+    *,
+    value_fn: Callable[[VehicleData], bool | None] | None = None,
+    diagnostic: bool = False,
+    enabled: bool = True,
+) -> TeslaBinarySensorEntityDescription:
+    """A state the car reports at ``key`` (default: the boolean there)."""
+    return TeslaBinarySensorEntityDescription(
+        key=key,
+        endpoints=key_endpoints(key),
+        device_class=device_class,
+        entity_category=EntityCategory.DIAGNOSTIC if diagnostic else None,
+        entity_registry_enabled_default=enabled,
+        value_fn=flag(key) if value_fn is None else value_fn,
+    )
+
+
 def _opening(
     key: str, device_class: BinarySensorDeviceClass
 ) -> TeslaBinarySensorEntityDescription:
-    """A door or window: the car reports 0 when closed."""
-    return TeslaBinarySensorEntityDescription(
-        key=key,
-        endpoints=VEHICLE_STATE,
-        device_class=device_class,
-        value_fn=is_open(key),
-    )
-
-
-def _tpms_warning(key: str) -> TeslaBinarySensorEntityDescription:
-    return TeslaBinarySensorEntityDescription(
-        key=key,
-        endpoints=VEHICLE_STATE,
-        device_class=BinarySensorDeviceClass.PROBLEM,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=flag(key),
-    )
+    """A door, trunk or window: the car reports 0 when closed."""
+    return _binary(key, device_class, value_fn=is_open(key))
 
 
 BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
@@ -90,23 +89,15 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
         coordinator_fn=lambda coordinator: coordinator.cloud_connected,
     ),
     # -- charging ------------------------------------------------------------------------
-    TeslaBinarySensorEntityDescription(
-        key="charge_state_conn_charge_cable",
-        endpoints=CHARGE_STATE,
-        device_class=BinarySensorDeviceClass.PLUG,
-        value_fn=_cable,
+    _binary(
+        "charge_state_conn_charge_cable", BinarySensorDeviceClass.PLUG, value_fn=_cable
     ),
-    TeslaBinarySensorEntityDescription(
-        key="charge_state_charging_state",
-        endpoints=CHARGE_STATE,
-        device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
+    _binary(
+        "charge_state_charging_state",
+        BinarySensorDeviceClass.BATTERY_CHARGING,
         value_fn=charging,
     ),
-    TeslaBinarySensorEntityDescription(
-        key="charge_state_scheduled_charging_pending",
-        endpoints=CHARGE_STATE,
-        value_fn=flag("charge_state_scheduled_charging_pending"),
-    ),
+    _binary("charge_state_scheduled_charging_pending"),
     # -- closures ------------------------------------------------------------------------
     *(
         _opening(f"vehicle_state_{door}", BinarySensorDeviceClass.DOOR)
@@ -116,64 +107,43 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
         _opening(f"vehicle_state_{window}_window", BinarySensorDeviceClass.WINDOW)
         for window in ("fd", "fp", "rd", "rp")
     ),
-    TeslaBinarySensorEntityDescription(
-        key="vehicle_state_ft",
-        endpoints=VEHICLE_STATE,
-        device_class=BinarySensorDeviceClass.OPENING,
-        value_fn=is_open("vehicle_state_ft"),
-    ),
-    TeslaBinarySensorEntityDescription(
-        key="vehicle_state_rt",
-        endpoints=VEHICLE_STATE,
-        device_class=BinarySensorDeviceClass.OPENING,
-        value_fn=is_open("vehicle_state_rt"),
+    *(
+        _opening(f"vehicle_state_{trunk}", BinarySensorDeviceClass.OPENING)
+        for trunk in ("ft", "rt")
     ),
     # -- people and guarding -------------------------------------------------------------
-    TeslaBinarySensorEntityDescription(
-        key="vehicle_state_is_user_present",
-        endpoints=VEHICLE_STATE,
-        device_class=BinarySensorDeviceClass.OCCUPANCY,
-        value_fn=flag("vehicle_state_is_user_present"),
-    ),
-    TeslaBinarySensorEntityDescription(
-        key="vehicle_state_sentry_mode",
-        endpoints=VEHICLE_STATE,
-        value_fn=flag("vehicle_state_sentry_mode"),
+    _binary("vehicle_state_is_user_present", BinarySensorDeviceClass.OCCUPANCY),
+    replace(
+        _binary("vehicle_state_sentry_mode"),
         exists_fn=lambda data: (
             data.get_bool("vehicle_state_sentry_mode_available") is not False
         ),
     ),
-    TeslaBinarySensorEntityDescription(
-        key="vehicle_state_dashcam_state",
-        endpoints=VEHICLE_STATE,
-        device_class=BinarySensorDeviceClass.RUNNING,
-        entity_category=EntityCategory.DIAGNOSTIC,
+    _binary(
+        "vehicle_state_dashcam_state",
+        BinarySensorDeviceClass.RUNNING,
         value_fn=_dashcam,
+        diagnostic=True,
     ),
     # -- climate and battery -------------------------------------------------------------
-    TeslaBinarySensorEntityDescription(
-        key="climate_state_is_preconditioning",
-        endpoints=CLIMATE_STATE,
-        device_class=BinarySensorDeviceClass.RUNNING,
-        value_fn=flag("climate_state_is_preconditioning"),
-    ),
-    TeslaBinarySensorEntityDescription(
-        key="climate_state_battery_heater",
-        endpoints=CLIMATE_STATE,
-        device_class=BinarySensorDeviceClass.HEAT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=flag("climate_state_battery_heater"),
+    _binary("climate_state_is_preconditioning", BinarySensorDeviceClass.RUNNING),
+    _binary(
+        "climate_state_battery_heater", BinarySensorDeviceClass.HEAT, diagnostic=True
     ),
     # -- software and tyres --------------------------------------------------------------
-    TeslaBinarySensorEntityDescription(
-        key="vehicle_state_software_update_status",
-        endpoints=VEHICLE_STATE,
-        device_class=BinarySensorDeviceClass.UPDATE,
-        entity_category=EntityCategory.DIAGNOSTIC,
+    _binary(
+        "vehicle_state_software_update_status",
+        BinarySensorDeviceClass.UPDATE,
         value_fn=_update_available,
+        diagnostic=True,
     ),
     *(
-        _tpms_warning(f"vehicle_state_tpms_{level}_warning_{corner}")
+        _binary(
+            f"vehicle_state_tpms_{level}_warning_{corner}",
+            BinarySensorDeviceClass.PROBLEM,
+            diagnostic=True,
+            enabled=False,
+        )
         for level in ("soft", "hard")
         for corner in ("fl", "fr", "rl", "rr")
     ),

@@ -37,7 +37,6 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-import jwt
 import probatio
 from yarl import URL
 
@@ -46,6 +45,7 @@ from .api import (
     DEFAULT_AUTH_BASE,
     DEFAULT_CLIENT_ID,
     CaptchaRequired,
+    JwtClaims,
     PendingLogin,
     SignInError,
     TeslaAuth,
@@ -140,18 +140,6 @@ def _clean_code(value: str) -> str | None:
     """Return the six-digit code without spaces (leading zeros kept), or None."""
     code = normalize_code(value)
     return code if code is not None and CODE_PATTERN.fullmatch(code) else None
-
-
-def _jwt_email(token: Any) -> str | None:
-    """Return the ``email`` claim of a JWT (signature not verified), if any."""
-    if not isinstance(token, str):
-        return None
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return None
-    email = claims.get("email")
-    return email if isinstance(email, str) and email else None
 
 
 @dataclass(slots=True)
@@ -403,7 +391,7 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
         """Turn Home Assistant's OAuth2 token into this integration's entry data."""
         token = data[CONF_TOKEN]
         # Tesla's id token names the account actually signed in to.
-        self._email = _jwt_email(token.get("id_token")) or self._email
+        self._email = JwtClaims.decode(token.get("id_token")).email or self._email
         try:
             tokens = Tokens.from_dict(token)
         except ValueError:
@@ -546,7 +534,10 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
         the Fleet API. An outage there is raised, so that the user retries from the
         finish step; a refusal (e.g. a token without access to the profile) is not.
         """
-        if email := self._email or _jwt_email(self._signed_in.tokens.access_token):
+        if (
+            email := self._email
+            or JwtClaims.decode(self._signed_in.tokens.access_token).email
+        ):
             return email
         try:
             account = await client.me()

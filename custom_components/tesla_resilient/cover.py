@@ -7,7 +7,7 @@ with a translated error unless the caller passes ``code``, as the integration's 
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from homeassistant.components.cover import (
@@ -20,7 +20,7 @@ from homeassistant.const import ATTR_CODE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import VehicleData
+from .api import Trunk, VehicleData, actuate_trunk
 from .const import ProtectedAction
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
@@ -78,48 +78,46 @@ def _position(command: str) -> Callable[[VehicleData], Mapping[str, Any]]:
     return params
 
 
-def _trunk(which: str) -> Callable[[VehicleData], Mapping[str, Any]]:
-    return lambda _: {"which_trunk": which}
+def _trunk(
+    key: str,
+    which: Trunk,
+    protected: ProtectedAction,
+    *,
+    close_fn: Callable[[VehicleData], bool] | None = None,
+) -> TeslaCoverEntityDescription:
+    """The frunk or the trunk: ``actuate_trunk`` toggles it; ``close_fn`` if it closes."""
+
+    def command(position: int, guard: ProtectedAction | None = None) -> CoverCommand:
+        return CoverCommand(
+            name="actuate_trunk",
+            params_fn=lambda _: actuate_trunk(which),
+            optimistic={key: position},
+            protected=guard,
+        )
+
+    description = TeslaCoverEntityDescription(
+        key=key,
+        endpoints=("vehicle_state",),
+        device_class=CoverDeviceClass.DOOR,
+        is_closed_fn=is_closed(key),
+        open_command=command(1, protected),
+        toggles=True,
+        exists_fn=lambda data: (
+            data.get_bool("vehicle_config_can_actuate_trunks") is not False
+        ),
+    )
+    if close_fn is None:
+        return description
+    return replace(description, close_command=command(0), close_fn=close_fn)
 
 
 COVERS: tuple[TeslaCoverEntityDescription, ...] = (
-    TeslaCoverEntityDescription(
-        key="vehicle_state_ft",
-        endpoints=("vehicle_state",),
-        device_class=CoverDeviceClass.DOOR,
-        is_closed_fn=is_closed("vehicle_state_ft"),
-        open_command=CoverCommand(
-            name="actuate_trunk",
-            params_fn=_trunk("front"),
-            optimistic={"vehicle_state_ft": 1},
-            protected=ProtectedAction.OPEN_FRUNK,
-        ),
-        toggles=True,
-        exists_fn=lambda data: (
-            data.get_bool("vehicle_config_can_actuate_trunks") is not False
-        ),
-    ),
-    TeslaCoverEntityDescription(
-        key="vehicle_state_rt",
-        endpoints=("vehicle_state",),
-        device_class=CoverDeviceClass.DOOR,
-        is_closed_fn=is_closed("vehicle_state_rt"),
-        open_command=CoverCommand(
-            name="actuate_trunk",
-            params_fn=_trunk("rear"),
-            optimistic={"vehicle_state_rt": 1},
-            protected=ProtectedAction.OPEN_TRUNK,
-        ),
-        close_command=CoverCommand(
-            name="actuate_trunk",
-            params_fn=_trunk("rear"),
-            optimistic={"vehicle_state_rt": 0},
-        ),
+    _trunk("vehicle_state_ft", Trunk.FRONT, ProtectedAction.OPEN_FRUNK),
+    _trunk(
+        "vehicle_state_rt",
+        Trunk.REAR,
+        ProtectedAction.OPEN_TRUNK,
         close_fn=lambda data: data.get_bool("vehicle_config_plg") is True,
-        toggles=True,
-        exists_fn=lambda data: (
-            data.get_bool("vehicle_config_can_actuate_trunks") is not False
-        ),
     ),
     TeslaCoverEntityDescription(
         key="charge_state_charge_port_door_open",

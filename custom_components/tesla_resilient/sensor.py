@@ -32,17 +32,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .api import VehicleData
+from .api import VehicleData, key_endpoints
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 from .values import when_reported
 
 PARALLEL_UPDATES = 0
-
-CHARGE_STATE = ("charge_state",)
-CLIMATE_STATE = ("climate_state",)
-DRIVE_STATE = ("drive_state",)
-VEHICLE_STATE = ("vehicle_state",)
 
 CHARGING_STATES: dict[str, str] = {
     "Starting": "starting",
@@ -104,16 +99,63 @@ def _positive(key: str) -> Callable[[VehicleData], float | None]:
     return value
 
 
-def _range(key: str, *, enabled: bool = True) -> TeslaSensorEntityDescription:
-    """A battery range (miles, as the car reports it)."""
+def _measured(
+    key: str,
+    device_class: SensorDeviceClass,
+    unit: str,
+    *,
+    state_class: SensorStateClass | None = SensorStateClass.MEASUREMENT,
+    precision: int | None = None,
+    enabled: bool = True,
+    value_fn: Callable[[VehicleData], SensorValue] | None = None,
+) -> TeslaSensorEntityDescription:
+    """A number the car reports at ``key`` in ``unit`` (default: a measurement)."""
     return TeslaSensorEntityDescription(
         key=key,
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.DISTANCE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfLength.MILES,
-        suggested_display_precision=0,
+        endpoints=key_endpoints(key),
+        device_class=device_class,
+        state_class=state_class,
+        native_unit_of_measurement=unit,
+        suggested_display_precision=precision,
         entity_registry_enabled_default=enabled,
+        value_fn=value_fn,
+    )
+
+
+def _minutes_until(
+    key: str, value_fn: Callable[[VehicleData], SensorValue]
+) -> TeslaSensorEntityDescription:
+    """A countdown in minutes at ``key``, shown as the moment it ends."""
+    return TeslaSensorEntityDescription(
+        key=key,
+        endpoints=key_endpoints(key),
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=value_fn,
+        minutes_until=True,
+    )
+
+
+def _state(
+    key: str, options: list[str], value_fn: Callable[[VehicleData], SensorValue]
+) -> TeslaSensorEntityDescription:
+    """One of ``options`` read from the string at ``key``."""
+    return TeslaSensorEntityDescription(
+        key=key,
+        endpoints=key_endpoints(key),
+        device_class=SensorDeviceClass.ENUM,
+        options=options,
+        value_fn=value_fn,
+    )
+
+
+def _range(key: str, *, enabled: bool = True) -> TeslaSensorEntityDescription:
+    """A battery range (miles, as the car reports it)."""
+    return _measured(
+        key,
+        SensorDeviceClass.DISTANCE,
+        UnitOfLength.MILES,
+        precision=0,
+        enabled=enabled,
     )
 
 
@@ -121,25 +163,13 @@ def _temperature(
     key: str, *, measured: bool = True, enabled: bool = True
 ) -> TeslaSensorEntityDescription:
     """A cabin temperature (°C): a measurement, or a setting (no statistics)."""
-    return TeslaSensorEntityDescription(
-        key=key,
-        endpoints=CLIMATE_STATE,
-        device_class=SensorDeviceClass.TEMPERATURE,
+    return _measured(
+        key,
+        SensorDeviceClass.TEMPERATURE,
+        UnitOfTemperature.CELSIUS,
         state_class=SensorStateClass.MEASUREMENT if measured else None,
-        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-        suggested_display_precision=1,
-        entity_registry_enabled_default=enabled,
-    )
-
-
-def _tpms_pressure(corner: str) -> TeslaSensorEntityDescription:
-    return TeslaSensorEntityDescription(
-        key=f"vehicle_state_tpms_pressure_{corner}",
-        endpoints=VEHICLE_STATE,
-        device_class=SensorDeviceClass.PRESSURE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPressure.BAR,
-        suggested_display_precision=2,
+        precision=1,
+        enabled=enabled,
     )
 
 
@@ -147,7 +177,7 @@ def _tpms_last_seen(corner: str) -> TeslaSensorEntityDescription:
     key = f"vehicle_state_tpms_last_seen_pressure_time_{corner}"
     return TeslaSensorEntityDescription(
         key=key,
-        endpoints=VEHICLE_STATE,
+        endpoints=key_endpoints(key),
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
@@ -157,110 +187,77 @@ def _tpms_last_seen(corner: str) -> TeslaSensorEntityDescription:
 
 SENSORS: tuple[TeslaSensorEntityDescription, ...] = (
     # -- battery and range ---------------------------------------------------------------
-    TeslaSensorEntityDescription(
-        key="charge_state_battery_level",
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.BATTERY,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=PERCENTAGE,
-    ),
-    TeslaSensorEntityDescription(
-        key="charge_state_usable_battery_level",
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.BATTERY,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=PERCENTAGE,
+    *(
+        _measured(key, SensorDeviceClass.BATTERY, PERCENTAGE)
+        for key in ("charge_state_battery_level", "charge_state_usable_battery_level")
     ),
     _range("charge_state_battery_range"),
     _range("charge_state_est_battery_range", enabled=False),
     _range("charge_state_ideal_battery_range", enabled=False),
     # -- charging ------------------------------------------------------------------------
-    TeslaSensorEntityDescription(
-        key="charge_state_charging_state",
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.ENUM,
-        options=list(CHARGING_STATES.values()),
-        value_fn=_enum("charge_state_charging_state", CHARGING_STATES),
+    _state(
+        "charge_state_charging_state",
+        list(CHARGING_STATES.values()),
+        _enum("charge_state_charging_state", CHARGING_STATES),
     ),
-    TeslaSensorEntityDescription(
-        key="charge_state_charger_power",
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+    _measured(
+        "charge_state_charger_power", SensorDeviceClass.POWER, UnitOfPower.KILO_WATT
     ),
-    TeslaSensorEntityDescription(
-        key="charge_state_charge_rate",
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.SPEED,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfSpeed.MILES_PER_HOUR,
-        suggested_display_precision=0,
+    _measured(
+        "charge_state_charge_rate",
+        SensorDeviceClass.SPEED,
+        UnitOfSpeed.MILES_PER_HOUR,
+        precision=0,
     ),
-    TeslaSensorEntityDescription(
-        key="charge_state_charger_voltage",
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.VOLTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-        entity_registry_enabled_default=False,
+    _measured(
+        "charge_state_charger_voltage",
+        SensorDeviceClass.VOLTAGE,
+        UnitOfElectricPotential.VOLT,
+        enabled=False,
     ),
-    TeslaSensorEntityDescription(
-        key="charge_state_charger_actual_current",
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.CURRENT,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-        entity_registry_enabled_default=False,
+    _measured(
+        "charge_state_charger_actual_current",
+        SensorDeviceClass.CURRENT,
+        UnitOfElectricCurrent.AMPERE,
+        enabled=False,
     ),
-    TeslaSensorEntityDescription(
-        key="charge_state_charge_energy_added",
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.ENERGY,
+    _measured(
+        "charge_state_charge_energy_added",
+        SensorDeviceClass.ENERGY,
+        UnitOfEnergy.KILO_WATT_HOUR,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=1,
+        precision=1,
     ),
-    TeslaSensorEntityDescription(
-        key="charge_state_minutes_to_full_charge",
-        endpoints=CHARGE_STATE,
-        device_class=SensorDeviceClass.TIMESTAMP,
-        value_fn=_positive("charge_state_minutes_to_full_charge"),
-        minutes_until=True,
+    _minutes_until(
+        "charge_state_minutes_to_full_charge",
+        _positive("charge_state_minutes_to_full_charge"),
     ),
     # -- driving -------------------------------------------------------------------------
-    TeslaSensorEntityDescription(
-        key="vehicle_state_odometer",
-        endpoints=VEHICLE_STATE,
-        device_class=SensorDeviceClass.DISTANCE,
+    _measured(
+        "vehicle_state_odometer",
+        SensorDeviceClass.DISTANCE,
+        UnitOfLength.MILES,
         state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfLength.MILES,
-        suggested_display_precision=0,
+        precision=0,
     ),
-    TeslaSensorEntityDescription(
-        key="drive_state_speed",
-        endpoints=DRIVE_STATE,
-        device_class=SensorDeviceClass.SPEED,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfSpeed.MILES_PER_HOUR,
-        suggested_display_precision=0,
+    _measured(
+        "drive_state_speed",
+        SensorDeviceClass.SPEED,
+        UnitOfSpeed.MILES_PER_HOUR,
+        precision=0,
         value_fn=_zero_when_null("drive_state_speed"),
     ),
-    TeslaSensorEntityDescription(
-        key="drive_state_power",
-        endpoints=DRIVE_STATE,
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.KILO_WATT,
-        entity_registry_enabled_default=False,
+    _measured(
+        "drive_state_power",
+        SensorDeviceClass.POWER,
+        UnitOfPower.KILO_WATT,
+        enabled=False,
         value_fn=_zero_when_null("drive_state_power"),
     ),
-    TeslaSensorEntityDescription(
-        key="drive_state_shift_state",
-        endpoints=DRIVE_STATE,
-        device_class=SensorDeviceClass.ENUM,
-        options=list(SHIFT_STATES.values()),
-        value_fn=when_reported(
+    _state(
+        "drive_state_shift_state",
+        list(SHIFT_STATES.values()),
+        when_reported(
             "drive_state_shift_state",
             lambda data: SHIFT_STATES.get(data.shift_state or "P"),
         ),
@@ -271,34 +268,35 @@ SENSORS: tuple[TeslaSensorEntityDescription, ...] = (
     _temperature("climate_state_driver_temp_setting", measured=False, enabled=False),
     _temperature("climate_state_passenger_temp_setting", measured=False, enabled=False),
     # -- tyres ---------------------------------------------------------------------------
-    *(_tpms_pressure(corner) for corner in ("fl", "fr", "rl", "rr")),
+    *(
+        _measured(
+            f"vehicle_state_tpms_pressure_{corner}",
+            SensorDeviceClass.PRESSURE,
+            UnitOfPressure.BAR,
+            precision=2,
+        )
+        for corner in ("fl", "fr", "rl", "rr")
+    ),
     *(_tpms_last_seen(corner) for corner in ("fl", "fr", "rl", "rr")),
     # -- navigation ----------------------------------------------------------------------
-    TeslaSensorEntityDescription(
-        key="drive_state_active_route_minutes_to_arrival",
-        endpoints=DRIVE_STATE,
-        device_class=SensorDeviceClass.TIMESTAMP,
-        value_fn=when_reported(
+    _minutes_until(
+        "drive_state_active_route_minutes_to_arrival",
+        when_reported(
             "drive_state_active_route_minutes_to_arrival",
             lambda data: data.get_float("drive_state_active_route_minutes_to_arrival"),
         ),
-        minutes_until=True,
     ),
-    TeslaSensorEntityDescription(
-        key="drive_state_active_route_miles_to_arrival",
-        endpoints=DRIVE_STATE,
-        device_class=SensorDeviceClass.DISTANCE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfLength.MILES,
-        suggested_display_precision=1,
+    _measured(
+        "drive_state_active_route_miles_to_arrival",
+        SensorDeviceClass.DISTANCE,
+        UnitOfLength.MILES,
+        precision=1,
     ),
-    TeslaSensorEntityDescription(
-        key="drive_state_active_route_traffic_minutes_delay",
-        endpoints=DRIVE_STATE,
-        device_class=SensorDeviceClass.DURATION,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfTime.MINUTES,
-        entity_registry_enabled_default=False,
+    _measured(
+        "drive_state_active_route_traffic_minutes_delay",
+        SensorDeviceClass.DURATION,
+        UnitOfTime.MINUTES,
+        enabled=False,
     ),
     # -- the connection (our own, from the snapshot) -------------------------------------
     TeslaSensorEntityDescription(

@@ -29,6 +29,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import VolDictType
 import probatio as vol
 
+from .api import navigation_request
 from .const import DOMAIN
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 
@@ -113,12 +114,9 @@ async def _navigation_request(call: ServiceCall) -> None:
     destination: str = call.data[ATTR_DESTINATION]
     await vehicle.async_command(
         "navigation_request",
-        {
-            "type": "share_ext_content_raw",
-            "locale": call.hass.config.language,
-            "timestamp_ms": str(int(time.time() * 1000)),
-            "value": {"android.intent.extra.TEXT": destination},
-        },
+        navigation_request(
+            destination, locale=call.hass.config.language, now=time.time()
+        ),
     )
 
 

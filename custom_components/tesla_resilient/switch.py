@@ -6,7 +6,7 @@ Turning sentry mode off can be protected by an authenticator code (options);
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
@@ -14,7 +14,7 @@ from homeassistant.const import ATTR_CODE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import VehicleData
+from .api import VehicleData, key_endpoints
 from .const import ProtectedAction
 from .coordinator import TeslaResilientConfigEntry
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
@@ -51,22 +51,41 @@ class TeslaSwitchEntityDescription(SwitchEntityDescription, TeslaEntityDescripti
     off_command: SwitchCommand
 
 
-SWITCHES: tuple[TeslaSwitchEntityDescription, ...] = (
-    TeslaSwitchEntityDescription(
-        key="vehicle_state_sentry_mode",
-        endpoints=("vehicle_state",),
-        is_on_fn=flag("vehicle_state_sentry_mode"),
+def _on_off(
+    key: str,
+    command: str,
+    *,
+    protected: ProtectedAction | None = None,
+    exists_fn: Callable[[VehicleData], bool] | None = None,
+) -> TeslaSwitchEntityDescription:
+    """A flag the car reports at ``key`` and ``command`` sets with ``{"on": bool}``.
+
+    ``protected`` guards turning it off; ``exists_fn`` tells whether the car has it.
+    """
+    description = TeslaSwitchEntityDescription(
+        key=key,
+        endpoints=key_endpoints(key),
+        is_on_fn=flag(key),
         on_command=SwitchCommand(
-            name="set_sentry_mode",
-            params={"on": True},
-            optimistic={"vehicle_state_sentry_mode": True},
+            name=command, params={"on": True}, optimistic={key: True}
         ),
         off_command=SwitchCommand(
-            name="set_sentry_mode",
+            name=command,
             params={"on": False},
-            optimistic={"vehicle_state_sentry_mode": False},
-            protected=ProtectedAction.DISABLE_SENTRY,
+            optimistic={key: False},
+            protected=protected,
         ),
+    )
+    return (
+        description if exists_fn is None else replace(description, exists_fn=exists_fn)
+    )
+
+
+SWITCHES: tuple[TeslaSwitchEntityDescription, ...] = (
+    _on_off(
+        "vehicle_state_sentry_mode",
+        "set_sentry_mode",
+        protected=ProtectedAction.DISABLE_SENTRY,
         exists_fn=lambda data: (
             data.get_bool("vehicle_state_sentry_mode_available") is not False
         ),
@@ -84,35 +103,10 @@ SWITCHES: tuple[TeslaSwitchEntityDescription, ...] = (
             optimistic={"charge_state_charging_state": "Stopped"},
         ),
     ),
-    TeslaSwitchEntityDescription(
-        key="vehicle_state_valet_mode",
-        endpoints=("vehicle_state",),
-        is_on_fn=flag("vehicle_state_valet_mode"),
-        on_command=SwitchCommand(
-            name="set_valet_mode",
-            params={"on": True},
-            optimistic={"vehicle_state_valet_mode": True},
-        ),
-        off_command=SwitchCommand(
-            name="set_valet_mode",
-            params={"on": False},
-            optimistic={"vehicle_state_valet_mode": False},
-        ),
-    ),
-    TeslaSwitchEntityDescription(
-        key="climate_state_steering_wheel_heater",
-        endpoints=("climate_state",),
-        is_on_fn=flag("climate_state_steering_wheel_heater"),
-        on_command=SwitchCommand(
-            name="remote_steering_wheel_heater_request",
-            params={"on": True},
-            optimistic={"climate_state_steering_wheel_heater": True},
-        ),
-        off_command=SwitchCommand(
-            name="remote_steering_wheel_heater_request",
-            params={"on": False},
-            optimistic={"climate_state_steering_wheel_heater": False},
-        ),
+    _on_off("vehicle_state_valet_mode", "set_valet_mode"),
+    _on_off(
+        "climate_state_steering_wheel_heater",
+        "remote_steering_wheel_heater_request",
         exists_fn=reported("climate_state_steering_wheel_heater"),
     ),
     TeslaSwitchEntityDescription(

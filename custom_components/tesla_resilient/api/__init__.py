@@ -14,20 +14,8 @@ Independent of Home Assistant. Typical use::
 Every error is a :class:`TeslaError`; messages never contain a secret or a VIN.
 """
 
-from .auth import (
-    DEFAULT_AUTH_BASE,
-    DEFAULT_CLIENT_ID,
-    DEFAULT_REDIRECT_URI,
-    SCOPES,
-    USER_AGENT,
-    VERSION,
-    PendingLogin,
-    TeslaAuth,
-    TokenManager,
-    code_challenge,
-    make_code_verifier,
-)
 from .client import DEFAULT_API_BASE, TeslaFleetClient
+from .commands import Trunk, actuate_trunk, navigation_request
 from .errors import (
     AccountLocked,
     AuthFailed,
@@ -40,7 +28,6 @@ from .errors import (
     InvalidPasscode,
     LoginExpired,
     MalformedResponse,
-    MfaRequired,
     PasscodeReused,
     PreconditionFailed,
     RateLimited,
@@ -55,11 +42,28 @@ from .models import (
     Account,
     MfaFactor,
     Region,
-    Tokens,
     VehicleData,
     VehicleState,
     VehicleSummary,
+    key_endpoints,
 )
+from .oauth import (
+    DEFAULT_AUTH_BASE,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_REDIRECT_URI,
+    SCOPES,
+    USER_AGENT,
+    VERSION,
+    TeslaOAuth,
+    TokenManager,
+    authorize_endpoint,
+    authorize_params,
+    code_challenge,
+    make_code_verifier,
+    token_endpoint,
+)
+from .sso import PendingLogin, TeslaAuth
+from .tokens import JwtClaims, Tokens
 
 __all__ = [
     "ALL_ENDPOINTS",
@@ -80,10 +84,10 @@ __all__ = [
     "Forbidden",
     "InvalidCredentials",
     "InvalidPasscode",
+    "JwtClaims",
     "LoginExpired",
     "MalformedResponse",
     "MfaFactor",
-    "MfaRequired",
     "PasscodeReused",
     "PendingLogin",
     "PreconditionFailed",
@@ -93,14 +97,22 @@ __all__ = [
     "TeslaAuth",
     "TeslaError",
     "TeslaFleetClient",
+    "TeslaOAuth",
     "TokenManager",
     "Tokens",
     "TooManyAttempts",
+    "Trunk",
     "VehicleAsleep",
     "VehicleData",
     "VehicleNotFound",
     "VehicleState",
     "VehicleSummary",
+    "actuate_trunk",
+    "authorize_endpoint",
+    "authorize_params",
     "code_challenge",
+    "key_endpoints",
     "make_code_verifier",
+    "navigation_request",
+    "token_endpoint",
 ]

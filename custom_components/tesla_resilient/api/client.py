@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 import aiohttp
 
-from .auth import USER_AGENT, TokenManager
 from .errors import (
     AuthFailed,
     CloudUnavailable,
@@ -24,6 +23,7 @@ from .errors import (
     VehicleNotFound,
 )
 from .models import ALL_ENDPOINTS, Account, Region, VehicleData, VehicleSummary
+from .oauth import USER_AGENT, TokenManager
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -5,10 +5,6 @@ contain a token, password, passcode, cookie or VIN.
 """
 
 import math
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .models import MfaFactor
 
 DEFAULT_RETRY_AFTER = 60.0
 """Seconds to wait after a 429 that carries no usable ``Retry-After`` header."""
@@ -91,15 +87,6 @@ class InvalidCredentials(SignInError):
 
 class AccountLocked(SignInError):
     """The account is locked, usually after too many wrong passwords."""
-
-
-class MfaRequired(SignInError):
-    """The account needs a second factor; ``factors`` lists the choices."""
-
-    def __init__(self, factors: list[MfaFactor]) -> None:
-        """Store the factors the user may choose from."""
-        super().__init__("Two-factor authentication required")
-        self.factors = factors
 
 
 class InvalidPasscode(SignInError):

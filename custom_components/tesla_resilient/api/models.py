@@ -6,11 +6,9 @@ Parsing here never trusts a type: it keeps what it finds and the typed getters a
 ``None`` when a value is missing or of the wrong type.
 """
 
-import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-import json
 import logging
 import math
 from typing import Any, Self
@@ -39,19 +37,6 @@ _SECRET_KEYS = frozenset({"tokens", "backseat_token"})
 
 _SHIFT_STATES = frozenset({"P", "D", "R", "N"})
 _CHARGING_STATES = frozenset({"Charging", "Starting"})
-_TIMESTAMP_KEYS = tuple(
-    f"{section}_timestamp"
-    for section in (
-        "charge_state",
-        "climate_state",
-        "closures_state",
-        "drive_state",
-        "gui_settings",
-        "vehicle_config",
-        "vehicle_state",
-    )
-)
-
 
 _LOCATION_KEYS = frozenset(
     f"drive_state_{name}"
@@ -71,7 +56,19 @@ _LOCATION_KEYS = frozenset(
 """Keys of ``drive_state`` the car sends only when ``location_data`` is requested."""
 
 
-def _as_float(value: Any) -> float | None:
+def key_endpoints(key: str) -> tuple[str, ...]:
+    """Return the ``vehicle_data`` endpoints that return the flattened ``key``.
+
+    The section ``key`` starts with (``charge_state`` for ``charge_state_battery_level``)
+    and ``location_data`` too for a location key; none for a key of no section.
+    """
+    for endpoint in ALL_ENDPOINTS:
+        if key.startswith(f"{endpoint}_"):
+            return (endpoint, "location_data") if key in _LOCATION_KEYS else (endpoint,)
+    return ()
+
+
+def as_float(value: Any) -> float | None:
     """Return ``value`` as a finite float when it is a JSON number, else ``None``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -82,62 +79,9 @@ def _as_float(value: Any) -> float | None:
     return result if math.isfinite(result) else None
 
 
-def _as_str(value: Any) -> str | None:
+def as_str(value: Any) -> str | None:
     """Return ``value`` when it is a non-empty string, else ``None``."""
     return value if isinstance(value, str) and value else None
-
-
-@dataclass(frozen=True, slots=True)
-class Tokens:
-    """OAuth tokens of one Tesla account."""
-
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_at: float
-    """Epoch seconds at which the access token expires."""
-
-    def account_id(self) -> str | None:
-        """Return the ``sub`` claim of the access token (a JWT, not verified), if any."""
-        parts = self.access_token.split(".")
-        if len(parts) != 3:
-            return None
-        payload = parts[1] + "=" * (-len(parts[1]) % 4)
-        try:
-            claims = json.loads(base64.urlsafe_b64decode(payload))
-        except ValueError:  # also binascii.Error and UnicodeDecodeError
-            return None
-        return _as_str(claims.get("sub")) if isinstance(claims, dict) else None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict, the inverse of :meth:`from_dict`."""
-        return {
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "expires_at": self.expires_at,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        """Rebuild tokens saved with :meth:`as_dict`; raise ``ValueError`` when invalid."""
-        fields: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
-        access = _as_str(fields.get("access_token"))
-        refresh = _as_str(fields.get("refresh_token"))
-        expires_at = _as_float(fields.get("expires_at"))
-        if access is None or refresh is None or expires_at is None:
-            raise ValueError("Stored tokens are incomplete")
-        return cls(access, refresh, expires_at)
-
-    @classmethod
-    def from_token_response(cls, body: Any, now: float) -> Self:
-        """Parse the body of ``POST /oauth2/v3/token``; raise MalformedResponse when invalid."""
-        if not isinstance(body, Mapping):
-            raise MalformedResponse("Token response is not a JSON object")
-        access = _as_str(body.get("access_token"))
-        refresh = _as_str(body.get("refresh_token"))
-        expires_in = _as_float(body.get("expires_in"))
-        if access is None or refresh is None or expires_in is None or expires_in < 0:
-            raise MalformedResponse("Token response lacks a token or its lifetime")
-        return cls(access, refresh, now + expires_in)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +97,13 @@ class MfaFactor:
         """Parse an item of the factors list; ``None`` when it has no id."""
         if (
             not isinstance(item, Mapping)
-            or (factor_id := _as_str(item.get("id"))) is None
+            or (factor_id := as_str(item.get("id"))) is None
         ):
             return None
         return cls(
             id=factor_id,
-            name=_as_str(item.get("name")) or factor_id,
-            factor_type=_as_str(item.get("factorType")) or "token:software",
+            name=as_str(item.get("name")) or factor_id,
+            factor_type=as_str(item.get("factorType")) or "token:software",
         )
 
 
@@ -194,7 +138,7 @@ class VehicleSummary:
         """Parse one vehicle; raise MalformedResponse when not a mapping or without an id."""
         if not isinstance(item, Mapping):
             raise MalformedResponse("Vehicle is not a JSON object")
-        vehicle_id = _as_str(item.get("id_s"))
+        vehicle_id = as_str(item.get("id_s"))
         if vehicle_id is None:
             raw_id = item.get("id")
             if isinstance(raw_id, int) and not isinstance(raw_id, bool):
@@ -203,8 +147,8 @@ class VehicleSummary:
                 raise MalformedResponse("Vehicle has no id")
         return cls(
             id=vehicle_id,
-            vin=_as_str(item.get("vin")) or "",
-            display_name=_as_str(item.get("display_name")),
+            vin=as_str(item.get("vin")) or "",
+            display_name=as_str(item.get("display_name")),
             state=VehicleState.parse(item.get("state")),
             in_service=item.get("in_service") is True,
         )
@@ -299,7 +243,7 @@ class VehicleData:
 
     def get_float(self, key: str) -> float | None:
         """Return a number as float; ``None`` when missing, not finite or not a number."""
-        return _as_float(self.values.get(key))
+        return as_float(self.values.get(key))
 
     def get_int(self, key: str) -> int | None:
         """Return an integer (an integral float counts); ``None`` otherwise."""
@@ -319,7 +263,7 @@ class VehicleData:
 
     def get_str(self, key: str) -> str | None:
         """Return a string; ``None`` when missing, empty or not a string."""
-        return _as_str(self.values.get(key))
+        return as_str(self.values.get(key))
 
     @property
     def state(self) -> VehicleState:
@@ -373,17 +317,6 @@ class VehicleData:
         return self.get_float("drive_state_longitude")
 
     @property
-    def gps_as_of(self) -> float | None:
-        """Epoch seconds of the GPS fix."""
-        return self.get_float("drive_state_gps_as_of")
-
-    @property
-    def timestamp(self) -> float | None:
-        """Epoch seconds of the newest section timestamp (Tesla sends milliseconds)."""
-        stamps = [s for k in _TIMESTAMP_KEYS if (s := self.get_float(k)) is not None]
-        return max(stamps) / 1000 if stamps else None
-
-    @property
     def is_driving(self) -> bool:
         """Whether the car is in gear or moving."""
         speed = self.speed
@@ -413,8 +346,8 @@ class Region:
         """Parse the region response; raise MalformedResponse when incomplete."""
         if not isinstance(payload, Mapping):
             raise MalformedResponse("Region is not a JSON object")
-        region = _as_str(payload.get("region"))
-        base_url = _as_str(payload.get("fleet_api_base_url"))
+        region = as_str(payload.get("region"))
+        base_url = as_str(payload.get("fleet_api_base_url"))
         if region is None or base_url is None:
             raise MalformedResponse("Region response lacks region or base URL")
         return cls(region, base_url.rstrip("/"))
@@ -435,5 +368,5 @@ class Account:
         """Parse the account summary; raise MalformedResponse unless a mapping."""
         if not isinstance(payload, Mapping):
             raise MalformedResponse("Account is not a JSON object")
-        email = (_as_str(payload.get("email")) or "").strip()
-        return cls(email=email or None, full_name=_as_str(payload.get("full_name")))
+        email = (as_str(payload.get("email")) or "").strip()
+        return cls(email=email or None, full_name=as_str(payload.get("full_name")))
