@@ -10,7 +10,9 @@ from collections.abc import Iterable
 import math
 from typing import Any
 
-from .vehicles import CHARGING, DISCONNECTED, SEAT_HEATERS, Vehicle, distance_miles
+from .car import CHARGING, DISCONNECTED, distance_miles
+from .configs import SEAT_HEATERS
+from .vehicles import Vehicle
 
 ALL_ENDPOINTS = (
     "charge_state",
@@ -106,9 +108,7 @@ def charge_state(v: Vehicle, now: float, ts: int) -> dict[str, Any]:
     kw = v.charger_kw
     charging = v.charging_state == CHARGING
     plugged = v.charging_state != DISCONNECTED
-    remaining_kwh = max(
-        0.0, v.charge_limit / 100.0 * v.config.battery_kwh - v.energy_kwh
-    )
+    remaining_kwh = max(0.0, v.limit_kwh - v.energy_kwh)
     hours_to_full = remaining_kwh / kw if charging and kw > 0 else 0.0
     miles_per_kwh = 1000.0 / v.config.wh_per_mi
     amps = min(v.charge_current_request, v.config.max_amps)
@@ -221,7 +221,7 @@ def climate_state(v: Vehicle, ts: int) -> dict[str, Any]:
         "timestamp": ts,
         "wiper_blade_heater": v.defrost,
     }
-    for seat in v.seats():
+    for seat in v.config.heated_seats():
         state[f"seat_heater_{SEAT_HEATERS[seat]}"] = v.seat_heaters.get(seat, 0)
     if v.config.seat_cooling:
         state["seat_fan_front_left"] = v.seat_coolers.get(1, 0)
