@@ -1,4 +1,4 @@
-"""What a virtual car is: its model, battery and optional hardware."""
+"""What a virtual car is: its model, battery, optional hardware and ``vehicle_config``."""
 
 from dataclasses import dataclass, replace
 from typing import Any
@@ -97,3 +97,54 @@ def make_config(model: str, *, all_options: bool = False) -> VehicleConfig:
         return base
     every_option: dict[str, Any] = dict.fromkeys(OPTIONS, True)
     return replace(base, **every_option)
+
+
+def vehicle_config(c: VehicleConfig, ts: int) -> dict[str, Any]:
+    """The ``vehicle_config`` payload: the optional hardware shows here."""
+    return {
+        "aux_park_lamps": "NaPremium",
+        "badge_version": 1,
+        "can_accept_navigation_requests": True,
+        "can_actuate_trunks": True,
+        "car_special_type": "base",
+        "car_type": c.car_type,
+        "charge_port_type": "US",
+        "cop_user_set_temp_supported": True,
+        "dashcam_clip_save_supported": True,
+        "default_charge_to_max": False,
+        "driver_assist": "TeslaAP3",
+        "ece_restrictions": False,
+        "efficiency_package": "Default",
+        "eu_vehicle": False,
+        "exterior_color": "DeepBlue",
+        "exterior_trim": "Black",
+        "exterior_trim_override": "",
+        "has_air_suspension": c.air_suspension,
+        "has_ludicrous_mode": False,
+        "has_seat_cooling": c.seat_cooling,
+        "headlamp_type": "Global",
+        "interior_trim_type": "Black2",
+        "key_version": 2,
+        "motorized_charge_port": True,
+        "paint_color_override": "0,9,25,0.7,0.04",
+        "performance_package": "Base",
+        "plg": c.powered_liftgate,
+        "pws": True,
+        "rear_drive_unit": "PM216MOSFET",
+        "rear_seat_heaters": 1 if c.rear_seat_heaters else 0,
+        "rear_seat_type": 0,
+        "rhd": False,
+        "roof_color": "RoofColorGlass",
+        "seat_type": None,
+        "spoiler_type": "None",
+        "sun_roof_installed": c.sunroof,
+        "supports_qr_pairing": False,
+        "third_row_seats": "FuturisFoldFlat" if c.third_row_seats else "None",
+        "timestamp": ts,
+        "trim_badging": c.trim_badging,
+        "use_range_badging": True,
+        "utc_offset": -28800,
+        "webcam_selfie_supported": True,
+        "webcam_supported": True,
+        "wheel_type": "Pinwheel18CapKit",
+    }
