@@ -2,14 +2,14 @@
 
 import json
 import math
-from typing import Any
+from typing import Any, TypeIs
 
 from aiohttp import web
 
 from .faults import FaultError
 from .keys import WORLD
 from .tokens import parse_scopes
-from .world import REGIONS, World
+from .world import REGIONS, Account, World
 
 ACTIVITIES = ("park", "drive", "charge", "climate", "sleep", "wake", "offline")
 
@@ -26,6 +26,45 @@ async def _json(request: web.Request) -> Any:
         return json.loads(raw)
     except ValueError:
         return None
+
+
+async def _object(request: web.Request) -> dict[str, Any] | web.Response:
+    """The body as a JSON object, or the 400 to answer."""
+    body = await _json(request)
+    if not isinstance(body, dict):
+        return _bad("body must be a JSON object")
+    return body
+
+
+async def _account_body(
+    request: web.Request,
+) -> tuple[Account, dict[str, Any]] | web.Response:
+    """A JSON object naming an account by ``email``, and that account; or the error."""
+    body = await _json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("email"), str):
+        return _bad("email is required")
+    account = request.app[WORLD].account_by_email(body["email"])
+    if account is None:
+        return _bad("unknown account", 404)
+    return account, body
+
+
+def _is_number(value: Any) -> TypeIs[int | float]:
+    """An int or a float, not a bool."""
+    return not isinstance(value, bool) and isinstance(value, int | float)
+
+
+def _wrong_type(
+    body: dict[str, Any], booleans: tuple[str, ...], numbers: tuple[str, ...] = ()
+) -> web.Response | None:
+    """The 400 for the first of ``booleans`` or ``numbers`` in ``body`` of another type."""
+    for key in booleans:
+        if key in body and not isinstance(body[key], bool):
+            return _bad(f"{key} must be a boolean")
+    for key in numbers:
+        if key in body and not _is_number(body[key]):
+            return _bad(f"{key} must be a number")
+    return None
 
 
 async def state(request: web.Request) -> web.Response:
@@ -104,22 +143,21 @@ async def vehicle_script(request: web.Request) -> web.Response:
     vin = request.match_info["vin"]
     if vin not in world.vehicles:
         return _bad("unknown vehicle", 404)
-    body = await _json(request)
-    if not isinstance(body, dict):
-        return _bad("body must be a JSON object")
+    body = await _object(request)
+    if isinstance(body, web.Response):
+        return body
     car = world.vehicle(vin)
     now = world.now()
     activity = body.get("activity")
     if activity is not None and activity not in ACTIVITIES:
         return _bad(f"activity must be one of {', '.join(ACTIVITIES)}")
-    for key in ("requires_command_signing", "in_service", "locked"):
-        if key in body and not isinstance(body[key], bool):
-            return _bad(f"{key} must be a boolean")
-    for key in ("battery_level", "latitude", "longitude", "outside_temp"):
-        if key in body and (
-            isinstance(body[key], bool) or not isinstance(body[key], int | float)
-        ):
-            return _bad(f"{key} must be a number")
+    wrong = _wrong_type(
+        body,
+        ("requires_command_signing", "in_service", "locked"),
+        ("battery_level", "latitude", "longitude", "outside_temp"),
+    )
+    if wrong is not None:
+        return wrong
     if activity is not None:
         car.set_activity(activity, now)
     if "requires_command_signing" in body:
@@ -147,12 +185,12 @@ async def account_script(request: web.Request) -> web.Response:
     account = world.account_by_email(request.match_info["email"])
     if account is None:
         return _bad("unknown account", 404)
-    body = await _json(request)
-    if not isinstance(body, dict):
-        return _bad("body must be a JSON object")
-    for key in ("locked", "captcha", "registered"):
-        if key in body and not isinstance(body[key], bool):
-            return _bad(f"{key} must be a boolean")
+    body = await _object(request)
+    if isinstance(body, web.Response):
+        return body
+    wrong = _wrong_type(body, ("locked", "captcha", "registered"))
+    if wrong is not None:
+        return wrong
     if "region" in body and body["region"] not in REGIONS:
         return _bad(f"region must be one of {', '.join(REGIONS)}")
     if "locked" in body:
@@ -178,16 +216,15 @@ async def clock_advance(request: web.Request) -> web.Response:
     world = request.app[WORLD]
     if not world.clock.virtual:
         return _bad("the simulator runs on the real clock", 409)
-    body = await _json(request)
-    if not isinstance(body, dict):
-        return _bad("body must be a JSON object")
+    body = await _object(request)
+    if isinstance(body, web.Response):
+        return body
     seconds = body.get("advance")
     if "to" in body:
-        target = body["to"]
-        if isinstance(target, bool) or not isinstance(target, int | float):
+        if not _is_number(body["to"]):
             return _bad("to must be a number")
-        seconds = target - world.now()
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        seconds = body["to"] - world.now()
+    if not _is_number(seconds):
         return _bad("advance must be a number")
     if seconds < 0 or not math.isfinite(seconds):
         return _bad("the clock cannot go backwards")
@@ -205,18 +242,15 @@ async def reset(request: web.Request) -> web.Response:
 async def oauth_code(request: web.Request) -> web.Response:
     """POST /__sim__/oauth/code {"email", "code_challenge", "redirect_uri", "state",
     "client_id", "scope"} -> {"code", "state"}: a code without the sign-in pages."""
-    world = request.app[WORLD]
-    body = await _json(request)
-    if not isinstance(body, dict) or not isinstance(body.get("email"), str):
-        return _bad("email is required")
-    account = world.account_by_email(body["email"])
-    if account is None:
-        return _bad("unknown account", 404)
+    found = await _account_body(request)
+    if isinstance(found, web.Response):
+        return found
+    account, body = found
     redirect_uri = body.get("redirect_uri")
     if not isinstance(redirect_uri, str) or not redirect_uri:
         return _bad("redirect_uri is required")
     challenge = body.get("code_challenge")
-    code = world.sso.code_for(
+    code = request.app[WORLD].sso.code_for(
         account,
         client_id=str(body.get("client_id") or "ownerapi"),
         redirect_uri=redirect_uri,
@@ -228,16 +262,13 @@ async def oauth_code(request: web.Request) -> web.Response:
 
 async def oauth_tokens(request: web.Request) -> web.Response:
     """POST /__sim__/oauth/tokens {"email", "scope"}: a token response without sign-in."""
-    world = request.app[WORLD]
-    body = await _json(request)
-    if not isinstance(body, dict) or not isinstance(body.get("email"), str):
-        return _bad("email is required")
-    account = world.account_by_email(body["email"])
-    if account is None:
-        return _bad("unknown account", 404)
+    found = await _account_body(request)
+    if isinstance(found, web.Response):
+        return found
+    account, body = found
     scope = body.get("scope")
     return web.json_response(
-        world.tokens.issue(
+        request.app[WORLD].tokens.issue(
             account, scopes=parse_scopes(scope if isinstance(scope, str) else None)
         )
     )

@@ -10,10 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
+from .commands import CHARGING_COMMANDS, CommandError
 from .keys import WORLD
 from .payloads import parse_endpoints, summary, vehicle_data
 from .tokens import TokenError, TokenRecord
-from .vehicles import CommandError, Vehicle
+from .vehicles import Vehicle
 from .world import Account, World
 
 ASLEEP_ERROR = "vehicle unavailable: vehicle is offline or asleep"
@@ -24,19 +25,6 @@ SIGNING_ERROR = (
 )
 PRECONDITION_ERROR = (
     "Account or app not registered in this region; register the partner account first"
-)
-CHARGING_COMMANDS = frozenset(
-    {
-        "charge_start",
-        "charge_stop",
-        "set_charge_limit",
-        "charge_max_range",
-        "charge_standard",
-        "set_charging_amps",
-        "charge_port_door_open",
-        "charge_port_door_close",
-        "set_scheduled_charging",
-    }
 )
 REGION_PREFIXES = {"": "na", "/eu": "eu"}
 

@@ -10,7 +10,9 @@ from collections.abc import Iterable
 import math
 from typing import Any
 
-from .vehicles import CHARGING, DISCONNECTED, SEAT_HEATERS, Vehicle, distance_miles
+from .car import CHARGING, DISCONNECTED, distance_miles
+from .configs import SEAT_HEATERS, vehicle_config
+from .vehicles import Vehicle
 
 ALL_ENDPOINTS = (
     "charge_state",
@@ -23,16 +25,6 @@ ALL_ENDPOINTS = (
     "vehicle_state",
 )
 DEFAULT_ENDPOINTS = tuple(e for e in ALL_ENDPOINTS if e != "location_data")
-LOCATION_FIELDS = (
-    "latitude",
-    "longitude",
-    "native_latitude",
-    "native_longitude",
-    "native_location_supported",
-    "native_type",
-    "heading",
-    "gps_as_of",
-)
 ROUTE_MPH = 30.0
 
 
@@ -89,7 +81,7 @@ def vehicle_data(
     if "gui_settings" in wanted:
         data["gui_settings"] = gui_settings(ts)
     if "vehicle_config" in wanted:
-        data["vehicle_config"] = vehicle_config(vehicle, ts)
+        data["vehicle_config"] = vehicle_config(vehicle.config, ts)
     if "vehicle_state" in wanted or "closures_state" in wanted:
         data["vehicle_state"] = vehicle_state(vehicle, now, ts)
     return data
@@ -106,9 +98,7 @@ def charge_state(v: Vehicle, now: float, ts: int) -> dict[str, Any]:
     kw = v.charger_kw
     charging = v.charging_state == CHARGING
     plugged = v.charging_state != DISCONNECTED
-    remaining_kwh = max(
-        0.0, v.charge_limit / 100.0 * v.config.battery_kwh - v.energy_kwh
-    )
+    remaining_kwh = max(0.0, v.limit_kwh - v.energy_kwh)
     hours_to_full = remaining_kwh / kw if charging and kw > 0 else 0.0
     miles_per_kwh = 1000.0 / v.config.wh_per_mi
     amps = min(v.charge_current_request, v.config.max_amps)
@@ -221,7 +211,7 @@ def climate_state(v: Vehicle, ts: int) -> dict[str, Any]:
         "timestamp": ts,
         "wiper_blade_heater": v.defrost,
     }
-    for seat in v.seats():
+    for seat in v.config.heated_seats():
         state[f"seat_heater_{SEAT_HEATERS[seat]}"] = v.seat_heaters.get(seat, 0)
     if v.config.seat_cooling:
         state["seat_fan_front_left"] = v.seat_coolers.get(1, 0)
@@ -286,58 +276,6 @@ def gui_settings(ts: int) -> dict[str, Any]:
         "gui_tirepressure_units": "Psi",
         "show_range_units": False,
         "timestamp": ts,
-    }
-
-
-def vehicle_config(v: Vehicle, ts: int) -> dict[str, Any]:
-    """``vehicle_config``: the optional hardware shows here."""
-    c = v.config
-    return {
-        "aux_park_lamps": "NaPremium",
-        "badge_version": 1,
-        "can_accept_navigation_requests": True,
-        "can_actuate_trunks": True,
-        "car_special_type": "base",
-        "car_type": c.car_type,
-        "charge_port_type": "US",
-        "cop_user_set_temp_supported": True,
-        "dashcam_clip_save_supported": True,
-        "default_charge_to_max": False,
-        "driver_assist": "TeslaAP3",
-        "ece_restrictions": False,
-        "efficiency_package": "Default",
-        "eu_vehicle": False,
-        "exterior_color": "DeepBlue",
-        "exterior_trim": "Black",
-        "exterior_trim_override": "",
-        "has_air_suspension": c.air_suspension,
-        "has_ludicrous_mode": False,
-        "has_seat_cooling": c.seat_cooling,
-        "headlamp_type": "Global",
-        "interior_trim_type": "Black2",
-        "key_version": 2,
-        "motorized_charge_port": True,
-        "paint_color_override": "0,9,25,0.7,0.04",
-        "performance_package": "Base",
-        "plg": c.powered_liftgate,
-        "pws": True,
-        "rear_drive_unit": "PM216MOSFET",
-        "rear_seat_heaters": 1 if c.rear_seat_heaters else 0,
-        "rear_seat_type": 0,
-        "rhd": False,
-        "roof_color": "RoofColorGlass",
-        "seat_type": None,
-        "spoiler_type": "None",
-        "sun_roof_installed": c.sunroof,
-        "supports_qr_pairing": False,
-        "third_row_seats": "FuturisFoldFlat" if c.third_row_seats else "None",
-        "timestamp": ts,
-        "trim_badging": c.trim_badging,
-        "use_range_badging": True,
-        "utc_offset": -28800,
-        "webcam_selfie_supported": True,
-        "webcam_supported": True,
-        "wheel_type": "Pinwheel18CapKit",
     }
 
 

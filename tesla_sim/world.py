@@ -10,12 +10,13 @@ from typing import Any
 import uuid
 
 from .clock import Clock, RealClock, VirtualClock
+from .configs import VehicleConfig, make_config
 from .faults import Faults
 from .meter import Meter
 from .ratelimit import RateLimits
 from .sso import Sso
 from .tokens import TokenStore
-from .vehicles import Vehicle, VehicleConfig, make_config
+from .vehicles import Vehicle
 
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
