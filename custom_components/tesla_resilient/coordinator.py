@@ -165,9 +165,8 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
         """
         wanted = frozenset(endpoints)
         self._endpoints[token] = wanted
-        fetched = self.memory.fetched
         if (
-            fetched
+            (fetched := self.memory.fetched)
             and not wanted <= fetched
             and self.data.state is VehicleState.ONLINE
             and not self.account.in_outage
