@@ -2,8 +2,8 @@
 
 Reads the JSON report written by ``coverage json`` / ``pytest --cov-report=json:FILE`` and
 fails when a module of the integration is at or below the minimum, or when a module of
-the config flow (``FULL_COVERAGE``) is not fully covered. The percentage is the one coverage.py reports
-(statements and, with branch coverage on, branches).
+the config flow (``FULL_COVERAGE``) is not fully covered. The percentage is the one
+coverage.py reports (statements and, with branch coverage on, branches).
 
 Usage: python scripts/check_coverage.py COVERAGE.json [--min 95] [--package DIR]
 """

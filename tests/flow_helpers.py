@@ -1,5 +1,8 @@
-"""Helpers of the config and options flow tests: the simulator's accounts, flow steps,
-a browser on Tesla's sign-in page, and the fixtures every flow test module imports."""
+"""Helpers of the config and options flow tests.
+
+The simulator's accounts and codes, the flow steps, a browser on Tesla's sign-in page,
+and the fixtures the flow test modules import (``unload_entries`` is autouse).
+"""
 
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser

@@ -1,5 +1,7 @@
-"""Config flow tests: the menu, and signing in with password and two-factor codes against
-tesla_sim over loopback."""
+"""Config flow tests: the menu, and signing in with password and two-factor codes.
+
+The flows sign in against tesla_sim over loopback.
+"""
 
 import aiohttp
 from homeassistant.config_entries import ConfigEntryState

@@ -1,5 +1,7 @@
-"""Config flow tests: the captcha menu and the browser sign-in (OAuth2 with PKCE), against
-tesla_sim over loopback."""
+"""Config flow tests: the captcha menu and the browser sign-in (OAuth2 with PKCE).
+
+The browser signs in on tesla_sim's page over loopback.
+"""
 
 from typing import Any
 from urllib.parse import parse_qs, urlsplit

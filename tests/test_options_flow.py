@@ -1,4 +1,4 @@
-"""Options flow tests: turning authenticator protection on, changing it, turning it off."""
+"""Options flow tests: authenticator protection turned on, changed and turned off."""
 
 import json
 import time

@@ -1,4 +1,4 @@
-"""Config flow steps that sign in without a browser: password, two-factor, refresh token.
+"""Sign-in steps without a browser: password, two-factor code, refresh token.
 
 Also the server fields (simulator, Tesla China, proxy) every sign-in form shows. The
 steps end in ``_async_signed_in``, which the config flow implements.
