@@ -1,6 +1,7 @@
 """Config flow: sign in (password + two-factor, browser, refresh token), reauth, reconfigure.
 
-Also the options flow that turns on authenticator codes for sensitive actions.
+The headless sign-in steps live in flow_signin.py, the options flow (authenticator
+codes for sensitive actions) in options_flow.py.
 
 Nothing here stores or logs a password, a passcode, a token or the TOTP secret: the
 entry keeps only the token dict, the client id, the servers and the region.
@@ -9,46 +10,25 @@ entry keeps only the token dict, the client id, the servers and the region.
 from collections.abc import Mapping
 from dataclasses import dataclass
 import logging
-import time
 from typing import Any, override
 
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
-    ConfigEntryState,
     ConfigFlowResult,
-    OptionsFlow,
 )
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import section
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.selector import (
-    BooleanSelector,
-    QrCodeSelector,
-    QrCodeSelectorConfig,
-    QrErrorCorrectionLevel,
-    SelectOptionDict,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
-)
 import probatio
-from yarl import URL
 
 from .api import (
     DEFAULT_API_BASE,
     DEFAULT_AUTH_BASE,
     DEFAULT_CLIENT_ID,
-    CaptchaRequired,
     JwtClaims,
-    PendingLogin,
     SignInError,
-    TeslaAuth,
     TeslaError,
     TeslaFleetClient,
     TokenManager,
@@ -60,86 +40,21 @@ from .const import (
     CONF_AUTH_BASE_URL,
     CONF_AUTH_METHOD,
     CONF_CLIENT_ID,
-    CONF_OTP_ACTIONS,
-    CONF_OTP_SECRET,
     CONF_REGION,
     CONF_TOKEN,
     DOMAIN,
     LOGGER,
     AuthMethod,
-    ProtectedAction,
 )
 from .errors import flow_error_key
+from .flow_signin import SignInSteps
 from .health import CLOUD_FAILURES
-from .otp import (
-    CODE_PATTERN,
-    DEFAULT_PROTECTED_ACTIONS,
-    OtpCodeReused,
-    OtpError,
-    OtpLockedOut,
-    TotpGuard,
-    code_is_valid,
-    new_secret,
-    normalize_code,
-    provisioning_uri,
-)
+from .options_flow import OptionsFlowHandler
 
-CONF_EMAIL = "email"
-CONF_PASSWORD = "password"  # noqa: S105 - a field name, not a password
-CONF_CODE = "code"
-CONF_FACTOR = "factor"
-CONF_REFRESH_TOKEN = "refresh_token"  # noqa: S105 - a field name
-CONF_ENABLED = "enabled"
-CONF_QR_CODE = "qr_code"
-CONF_SERVERS = "servers"
 CONF_IMPLEMENTATION = "implementation"
 AUTH_IMPLEMENTATION = "auth_implementation"
 
 SIGN_IN_METHODS = [AuthMethod.PASSWORD, AuthMethod.BROWSER, AuthMethod.REFRESH_TOKEN]
-
-_EMAIL_SELECTOR = TextSelector(
-    TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="username")
-)
-_PASSWORD_SELECTOR = TextSelector(
-    TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
-)
-_SECRET_SELECTOR = TextSelector(
-    TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
-)
-_CODE_SELECTOR = TextSelector(
-    TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="one-time-code")
-)
-_URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
-_ACTIONS_SELECTOR = SelectSelector(
-    SelectSelectorConfig(
-        options=[str(action) for action in ProtectedAction],
-        multiple=True,
-        mode=SelectSelectorMode.LIST,
-        translation_key=CONF_OTP_ACTIONS,
-    )
-)
-
-
-def _url_or_none(value: str) -> str | None:
-    """Return ``value`` as an absolute http(s) URL without a trailing slash, or None.
-
-    A URL carrying a user name or password is refused: it would be stored in the entry.
-    """
-    try:
-        url = URL(value.strip())
-    except ValueError:
-        return None
-    if url.scheme not in {"http", "https"} or not url.host:
-        return None
-    if url.user is not None or url.password is not None:
-        return None
-    return str(url).rstrip("/")
-
-
-def _clean_code(value: str) -> str | None:
-    """Return the six-digit code without spaces (leading zeros kept), or None."""
-    code = normalize_code(value)
-    return code if code is not None and CODE_PATTERN.fullmatch(code) else None
 
 
 @dataclass(slots=True)
@@ -152,24 +67,16 @@ class _SignedIn:
     implementation: str | None
 
 
-class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMAIN):
+class ConfigFlow(
+    SignInSteps, config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMAIN
+):
     """Sign in to a Tesla account."""
 
     DOMAIN = DOMAIN
     VERSION = 1
     MINOR_VERSION = 1
 
-    # Set by the password step before the two-factor steps run.
-    _pending: PendingLogin
-    _factor_id: str
     _signed_in: _SignedIn
-
-    def __init__(self) -> None:
-        """Start with Tesla's servers and no account."""
-        super().__init__()
-        self._email: str | None = None
-        self._auth_base = DEFAULT_AUTH_BASE
-        self._api_base = DEFAULT_API_BASE
 
     @property
     @override
@@ -228,136 +135,6 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
         self._auth_base = entry.data.get(CONF_AUTH_BASE_URL, DEFAULT_AUTH_BASE)
         self._api_base = entry.data.get(CONF_API_BASE_URL, DEFAULT_API_BASE)
 
-    async def async_step_captcha(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Tesla demands a captcha: offer the browser sign-in (or another try)."""
-        return self.async_show_menu(
-            step_id="captcha", menu_options=[AuthMethod.BROWSER, AuthMethod.PASSWORD]
-        )
-
-    # ------------------------------------------------------- email, password, 2FA
-
-    async def async_step_password(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Sign in with email and password."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            self._email = user_input[CONF_EMAIL].strip()
-            if self._read_servers(user_input, errors):
-                auth = self._auth()
-                try:
-                    result = await auth.login(self._email, user_input[CONF_PASSWORD])
-                    if isinstance(result, Tokens):
-                        return await self._async_signed_in(result, AuthMethod.PASSWORD)
-                except CaptchaRequired:
-                    return await self.async_step_captcha()
-                except TeslaError as err:
-                    errors["base"] = flow_error_key(err)
-                else:
-                    self._pending = result
-                    if len(result.factors) > 1:
-                        return await self.async_step_mfa_factor()
-                    self._factor_id = result.factors[0].id
-                    return await self.async_step_mfa()
-        return self._password_form(errors)
-
-    def _password_form(self, errors: dict[str, str]) -> ConfigFlowResult:
-        schema = self.add_suggested_values_to_schema(
-            probatio.Schema(
-                {
-                    probatio.Required(CONF_EMAIL): _EMAIL_SELECTOR,
-                    probatio.Required(CONF_PASSWORD): _PASSWORD_SELECTOR,
-                    **self._server_fields(),
-                }
-            ),
-            {CONF_EMAIL: self._email, **self._server_values()},
-        )
-        return self.async_show_form(
-            step_id="password", data_schema=schema, errors=errors
-        )
-
-    async def async_step_mfa_factor(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Let the user choose which authenticator to take the code from."""
-        factors = self._pending.factors
-        if user_input is not None:
-            self._factor_id = user_input[CONF_FACTOR]
-            return await self.async_step_mfa()
-        options = [SelectOptionDict(value=f.id, label=f.name) for f in factors]
-        return self.async_show_form(
-            step_id="mfa_factor",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(
-                        CONF_FACTOR, default=factors[0].id
-                    ): SelectSelector(
-                        SelectSelectorConfig(
-                            options=options, mode=SelectSelectorMode.LIST
-                        )
-                    )
-                }
-            ),
-        )
-
-    async def async_step_mfa(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Ask for the six-digit code of the chosen authenticator."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            if (code := _clean_code(user_input[CONF_CODE])) is None:
-                errors[CONF_CODE] = "invalid_code_format"
-            else:
-                try:
-                    tokens = await self._auth().verify_mfa(
-                        self._pending, self._factor_id, code
-                    )
-                    return await self._async_signed_in(tokens, AuthMethod.PASSWORD)
-                except TeslaError as err:
-                    error = flow_error_key(err)
-                    if error in {"too_many_attempts", "login_expired"}:
-                        # This sign-in is over: start again from the password.
-                        return self._password_form({"base": error})
-                    errors["base"] = error
-        factor = next(f for f in self._pending.factors if f.id == self._factor_id)
-        return self.async_show_form(
-            step_id="mfa",
-            data_schema=probatio.Schema({probatio.Required(CONF_CODE): _CODE_SELECTOR}),
-            errors=errors,
-            description_placeholders={"factor": factor.name},
-        )
-
-    # -------------------------------------------------------------- refresh token
-
-    async def async_step_refresh_token(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Sign in with a refresh token made by a token app."""
-        errors: dict[str, str] = {}
-        if user_input is not None and self._read_servers(user_input, errors):
-            try:
-                tokens = await self._auth().refresh(
-                    user_input[CONF_REFRESH_TOKEN].strip()
-                )
-                return await self._async_signed_in(tokens, AuthMethod.REFRESH_TOKEN)
-            except TeslaError as err:
-                errors["base"] = flow_error_key(err)
-        schema = self.add_suggested_values_to_schema(
-            probatio.Schema(
-                {
-                    probatio.Required(CONF_REFRESH_TOKEN): _SECRET_SELECTOR,
-                    **self._server_fields(),
-                }
-            ),
-            self._server_values(),
-        )
-        return self.async_show_form(
-            step_id="refresh_token", data_schema=schema, errors=errors
-        )
-
     # -------------------------------------------------------------- browser OAuth
 
     async def async_step_browser(
@@ -412,13 +189,6 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
 
     # ------------------------------------------------------------------- helpers
 
-    def _auth(self, client_id: str = DEFAULT_CLIENT_ID) -> TeslaAuth:
-        return TeslaAuth(
-            async_get_clientsession(self.hass),
-            auth_base=self._auth_base,
-            client_id=client_id,
-        )
-
     def _existing_entry(self) -> ConfigEntry | None:
         if self.source == SOURCE_REAUTH:
             return self._get_reauth_entry()
@@ -426,41 +196,7 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
             return self._get_reconfigure_entry()
         return None
 
-    def _server_fields(self) -> dict[Any, Any]:
-        """The server URLs, in a collapsed section (simulator, Tesla China, proxy)."""
-        return {
-            probatio.Required(CONF_SERVERS): section(
-                probatio.Schema(
-                    {
-                        probatio.Optional(CONF_AUTH_BASE_URL): _URL_SELECTOR,
-                        probatio.Optional(CONF_API_BASE_URL): _URL_SELECTOR,
-                    }
-                ),
-                {"collapsed": True},
-            )
-        }
-
-    def _server_values(self) -> dict[str, Any]:
-        return {
-            CONF_SERVERS: {
-                CONF_AUTH_BASE_URL: self._auth_base,
-                CONF_API_BASE_URL: self._api_base,
-            }
-        }
-
-    def _read_servers(
-        self, user_input: Mapping[str, Any], errors: dict[str, str]
-    ) -> bool:
-        """Take the server URLs from the form; False (with errors) when one is invalid."""
-        given = user_input.get(CONF_SERVERS) or {}
-        auth_base = _url_or_none(given.get(CONF_AUTH_BASE_URL) or DEFAULT_AUTH_BASE)
-        api_base = _url_or_none(given.get(CONF_API_BASE_URL) or DEFAULT_API_BASE)
-        if auth_base is None or api_base is None:
-            errors["base"] = "invalid_url"
-            return False
-        self._auth_base, self._api_base = auth_base, api_base
-        return True
-
+    @override
     async def _async_signed_in(
         self,
         tokens: Tokens,
@@ -549,133 +285,3 @@ class ConfigFlow(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMA
             )
             return str(self.unique_id)
         return account.email or str(self.unique_id)
-
-
-class OptionsFlowHandler(OptionsFlow):
-    """Options: authenticator codes for sensitive actions.
-
-    No reload is needed: the integration's update listener swaps the guard in place.
-    """
-
-    def __init__(self) -> None:
-        """Start without a new secret."""
-        self._new_secret: str | None = None
-
-    async def async_step_init(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Show the options menu."""
-        return self.async_show_menu(step_id="init", menu_options=["protection"])
-
-    async def async_step_protection(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Turn authenticator protection on or off, or change the protected actions."""
-        options = dict(self.config_entry.options)
-        if options.get(CONF_OTP_SECRET):
-            return await self.async_step_protection_change(user_input)
-        return await self.async_step_protection_enable(user_input)
-
-    async def async_step_protection_enable(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Show a new secret; enable protection once the user enters a valid code."""
-        if self._new_secret is None:
-            self._new_secret = new_secret()
-        secret = self._new_secret
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            actions = user_input[CONF_OTP_ACTIONS]
-            if not actions:
-                errors[CONF_OTP_ACTIONS] = "no_actions"
-            elif not code_is_valid(secret, user_input[CONF_CODE], time.time()):
-                errors[CONF_CODE] = "invalid_code"
-            else:
-                return self.async_create_entry(
-                    data={
-                        **self.config_entry.options,
-                        CONF_OTP_SECRET: secret,
-                        CONF_OTP_ACTIONS: list(actions),
-                    }
-                )
-        uri = provisioning_uri(secret, self.config_entry.title)
-        schema = probatio.Schema(
-            {
-                probatio.Optional(CONF_QR_CODE): QrCodeSelector(
-                    QrCodeSelectorConfig(
-                        data=uri,
-                        scale=5,
-                        error_correction_level=QrErrorCorrectionLevel.MEDIUM,
-                    )
-                ),
-                probatio.Required(
-                    CONF_OTP_ACTIONS,
-                    default=[str(action) for action in DEFAULT_PROTECTED_ACTIONS],
-                ): _ACTIONS_SELECTOR,
-                probatio.Required(CONF_CODE): _CODE_SELECTOR,
-            }
-        )
-        return self.async_show_form(
-            step_id="protection_enable",
-            data_schema=schema,
-            errors=errors,
-            description_placeholders={"uri": uri, "key": secret},
-        )
-
-    async def async_step_protection_change(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Change the protected actions or turn protection off; needs a valid code."""
-        options = dict(self.config_entry.options)
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            actions = user_input[CONF_OTP_ACTIONS]
-            enabled = user_input[CONF_ENABLED]
-            if enabled and not actions:
-                errors[CONF_OTP_ACTIONS] = "no_actions"
-            elif error := self._code_error(
-                options[CONF_OTP_SECRET], user_input[CONF_CODE]
-            ):
-                errors[CONF_CODE] = error
-            elif not enabled:
-                options.pop(CONF_OTP_SECRET)
-                options.pop(CONF_OTP_ACTIONS, None)
-                return self.async_create_entry(data=options)
-            else:
-                return self.async_create_entry(
-                    data={**options, CONF_OTP_ACTIONS: list(actions)}
-                )
-        schema = probatio.Schema(
-            {
-                probatio.Required(CONF_ENABLED, default=True): BooleanSelector(),
-                probatio.Required(
-                    CONF_OTP_ACTIONS, default=list(options.get(CONF_OTP_ACTIONS, []))
-                ): _ACTIONS_SELECTOR,
-                probatio.Required(CONF_CODE): _CODE_SELECTOR,
-            }
-        )
-        return self.async_show_form(
-            step_id="protection_change", data_schema=schema, errors=errors
-        )
-
-    def _code_error(self, secret: str, code: str) -> str | None:
-        """Check the code that changes the protection; return the error key, if any.
-
-        While the entry runs, its guard checks the code, so that the lock-out and the
-        replay check of the protected actions apply here too.
-        """
-        entry = self.config_entry
-        guard: TotpGuard | None = (
-            entry.runtime_data.guard if entry.state is ConfigEntryState.LOADED else None
-        )
-        if guard is None:
-            return None if code_is_valid(secret, code, time.time()) else "invalid_code"
-        try:
-            guard.verify_settings_code(code)
-        except OtpLockedOut:
-            return "locked_out"
-        except OtpCodeReused:
-            return "code_reused"
-        except OtpError:
-            return "invalid_code"
-        return None

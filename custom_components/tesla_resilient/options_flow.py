@@ -1,0 +1,174 @@
+"""Options flow: authenticator codes for sensitive actions.
+
+Nothing here logs the TOTP secret or a code.
+"""
+
+import time
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    QrCodeSelector,
+    QrCodeSelectorConfig,
+    QrErrorCorrectionLevel,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+import probatio
+
+from .const import CONF_OTP_ACTIONS, CONF_OTP_SECRET, ProtectedAction
+from .flow_signin import CODE_SELECTOR, CONF_CODE
+from .otp import (
+    DEFAULT_PROTECTED_ACTIONS,
+    OtpCodeReused,
+    OtpError,
+    OtpLockedOut,
+    TotpGuard,
+    code_is_valid,
+    new_secret,
+    provisioning_uri,
+)
+
+CONF_ENABLED = "enabled"
+CONF_QR_CODE = "qr_code"
+
+_ACTIONS_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[str(action) for action in ProtectedAction],
+        multiple=True,
+        mode=SelectSelectorMode.LIST,
+        translation_key=CONF_OTP_ACTIONS,
+    )
+)
+
+
+class OptionsFlowHandler(OptionsFlow):
+    """Options: authenticator codes for sensitive actions.
+
+    No reload is needed: the integration's update listener swaps the guard in place.
+    """
+
+    def __init__(self) -> None:
+        """Start without a new secret."""
+        self._new_secret: str | None = None
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the options menu."""
+        return self.async_show_menu(step_id="init", menu_options=["protection"])
+
+    async def async_step_protection(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Turn authenticator protection on or off, or change the protected actions."""
+        options = dict(self.config_entry.options)
+        if options.get(CONF_OTP_SECRET):
+            return await self.async_step_protection_change(user_input)
+        return await self.async_step_protection_enable(user_input)
+
+    async def async_step_protection_enable(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show a new secret; enable protection once the user enters a valid code."""
+        if self._new_secret is None:
+            self._new_secret = new_secret()
+        secret = self._new_secret
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            actions = user_input[CONF_OTP_ACTIONS]
+            if not actions:
+                errors[CONF_OTP_ACTIONS] = "no_actions"
+            elif not code_is_valid(secret, user_input[CONF_CODE], time.time()):
+                errors[CONF_CODE] = "invalid_code"
+            else:
+                return self.async_create_entry(
+                    data={
+                        **self.config_entry.options,
+                        CONF_OTP_SECRET: secret,
+                        CONF_OTP_ACTIONS: list(actions),
+                    }
+                )
+        uri = provisioning_uri(secret, self.config_entry.title)
+        schema = probatio.Schema(
+            {
+                probatio.Optional(CONF_QR_CODE): QrCodeSelector(
+                    QrCodeSelectorConfig(
+                        data=uri,
+                        scale=5,
+                        error_correction_level=QrErrorCorrectionLevel.MEDIUM,
+                    )
+                ),
+                probatio.Required(
+                    CONF_OTP_ACTIONS,
+                    default=[str(action) for action in DEFAULT_PROTECTED_ACTIONS],
+                ): _ACTIONS_SELECTOR,
+                probatio.Required(CONF_CODE): CODE_SELECTOR,
+            }
+        )
+        return self.async_show_form(
+            step_id="protection_enable",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"uri": uri, "key": secret},
+        )
+
+    async def async_step_protection_change(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the protected actions or turn protection off; needs a valid code."""
+        options = dict(self.config_entry.options)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            actions = user_input[CONF_OTP_ACTIONS]
+            enabled = user_input[CONF_ENABLED]
+            if enabled and not actions:
+                errors[CONF_OTP_ACTIONS] = "no_actions"
+            elif error := self._code_error(
+                options[CONF_OTP_SECRET], user_input[CONF_CODE]
+            ):
+                errors[CONF_CODE] = error
+            elif not enabled:
+                options.pop(CONF_OTP_SECRET)
+                options.pop(CONF_OTP_ACTIONS, None)
+                return self.async_create_entry(data=options)
+            else:
+                return self.async_create_entry(
+                    data={**options, CONF_OTP_ACTIONS: list(actions)}
+                )
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_ENABLED, default=True): BooleanSelector(),
+                probatio.Required(
+                    CONF_OTP_ACTIONS, default=list(options.get(CONF_OTP_ACTIONS, []))
+                ): _ACTIONS_SELECTOR,
+                probatio.Required(CONF_CODE): CODE_SELECTOR,
+            }
+        )
+        return self.async_show_form(
+            step_id="protection_change", data_schema=schema, errors=errors
+        )
+
+    def _code_error(self, secret: str, code: str) -> str | None:
+        """Check the code that changes the protection; return the error key, if any.
+
+        While the entry runs, its guard checks the code, so that the lock-out and the
+        replay check of the protected actions apply here too.
+        """
+        entry = self.config_entry
+        guard: TotpGuard | None = (
+            entry.runtime_data.guard if entry.state is ConfigEntryState.LOADED else None
+        )
+        if guard is None:
+            return None if code_is_valid(secret, code, time.time()) else "invalid_code"
+        try:
+            guard.verify_settings_code(code)
+        except OtpLockedOut:
+            return "locked_out"
+        except OtpCodeReused:
+            return "code_reused"
+        except OtpError:
+            return "invalid_code"
+        return None

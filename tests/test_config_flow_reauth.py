@@ -1,0 +1,125 @@
+"""Config flow tests: reauthentication and reconfiguration of an existing entry."""
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.tesla_resilient.const import (
+    CONF_API_BASE_URL,
+    CONF_AUTH_BASE_URL,
+    CONF_AUTH_METHOD,
+    CONF_TOKEN,
+)
+from tesla_sim import SimServer
+from tests.flow_helpers import (
+    MULTI,
+    NOMFA,
+    TOTP,
+    account,
+    add_entry,
+    assert_entry_data,
+    choose,
+    code_of,
+    configure,
+    credentials_fixture,  # noqa: F401 - a fixture
+    finish_in_browser,
+    password_of,
+    servers,
+    start,
+    start_reauth,
+    start_reconfigure,
+    suggested,
+    unload_entries,  # noqa: F401 - an autouse fixture
+)
+
+# --------------------------------------------------------------- reauth and reconfigure
+
+
+async def test_reauth_success_and_wrong_account(
+    hass: HomeAssistant, sim: SimServer
+) -> None:
+    entry = await add_entry(hass, sim)
+    old_token = dict(entry.data[CONF_TOKEN])
+    result = await start_reauth(hass, entry)
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"] == {"account": NOMFA}
+    form = await choose(hass, result, "password")
+    assert suggested(form, "email") == NOMFA
+    # Another account: refused.
+    result = await configure(
+        hass,
+        form,
+        {"email": MULTI, "password": password_of(sim, MULTI), **servers(sim)},
+    )
+    result = await configure(hass, result, {"factor": account(sim, MULTI).mfa[0].id})
+    result = await configure(
+        hass, result, {"code": code_of(sim, account(sim, MULTI).mfa[0])}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+    assert entry.data[CONF_TOKEN] == old_token
+    # The same account: entry updated (servers kept from the entry).
+    result = await start_reauth(hass, entry)
+    result = await choose(hass, result, "password")
+    assert suggested(result, CONF_AUTH_BASE_URL, "servers") == sim.url
+    result = await configure(
+        hass,
+        result,
+        {"email": NOMFA, "password": password_of(sim, NOMFA), **servers(sim)},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_TOKEN] != old_token
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED  # reloaded with the new tokens
+    assert_entry_data(dict(entry.data), sim, "password")
+
+
+async def test_reauth_with_browser_reuses_credentials(
+    hass: HomeAssistant,
+    sim: SimServer,
+    credentials: None,
+    hass_client_no_auth: ClientSessionGenerator,
+    current_request_with_host: None,
+) -> None:
+    result = await choose(hass, await start(hass), "browser")
+    result = await configure(hass, result, servers(sim))
+    result = await finish_in_browser(hass, hass_client_no_auth, sim, result, NOMFA)
+    entry = result["result"]
+    result = await start_reauth(hass, entry)
+    result = await choose(hass, result, "browser")
+    assert result["step_id"] == "browser"
+    assert suggested(result, CONF_AUTH_BASE_URL, "servers") == sim.url
+    result = await configure(hass, result, servers(sim))
+    result = await finish_in_browser(hass, hass_client_no_auth, sim, result, NOMFA)
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["auth_implementation"] == "cred"
+
+
+async def test_reconfigure_to_refresh_token(
+    hass: HomeAssistant, sim: SimServer
+) -> None:
+    entry = await add_entry(hass, sim)
+    result = await start_reconfigure(hass, entry)
+    assert result["step_id"] == "reconfigure"
+    assert result["description_placeholders"] == {"account": NOMFA}
+    result = await choose(hass, result, "refresh_token")
+    assert suggested(result, CONF_API_BASE_URL, "servers") == sim.url
+    other = await sim.issue_tokens(TOTP)
+    result = await configure(
+        hass, result, {"refresh_token": other["refresh_token"], **servers(sim)}
+    )
+    assert result["reason"] == "wrong_account"
+    mine = await sim.issue_tokens(NOMFA)
+    result = await start_reconfigure(hass, entry)
+    result = await choose(hass, result, "refresh_token")
+    result = await configure(
+        hass, result, {"refresh_token": mine["refresh_token"], **servers(sim)}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_AUTH_METHOD] == "refresh_token"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert_entry_data(dict(entry.data), sim, "refresh_token")
