@@ -34,22 +34,11 @@ from custom_components.tesla_resilient import (
     const as const_module,
     coordinator as coordinator_module,
 )
-from custom_components.tesla_resilient.api import DEFAULT_CLIENT_ID, TeslaAuth, Tokens
+from custom_components.tesla_resilient.api import TeslaAuth
 from custom_components.tesla_resilient.api.oauth import TokenManager
-from custom_components.tesla_resilient.const import (
-    CONF_API_BASE_URL,
-    CONF_AUTH_BASE_URL,
-    CONF_AUTH_METHOD,
-    CONF_CLIENT_ID,
-    CONF_REGION,
-    CONF_TOKEN,
-    DOMAIN,
-    AuthMethod,
-)
+from custom_components.tesla_resilient.const import DOMAIN
 from custom_components.tesla_resilient.health import CloudHealth
 from tesla_sim import SimServer
-
-from .common import ACCOUNT_EMAIL
 
 PACKAGE = "custom_components.tesla_resilient"
 _CLOCKED: tuple[Callable[..., Any], ...] = (
@@ -94,28 +83,6 @@ def integration_clock(clock: Callable[[], float]) -> Iterator[None]:
                 kwdefaults["clock"] = value
         for module, value in saved_names:
             setattr(module, "wall_clock", value)  # noqa: B010
-
-
-async def make_entry(sim: SimServer, email: str = ACCOUNT_EMAIL) -> MockConfigEntry:
-    """A config entry signed in to the simulator (tokens issued on its clock)."""
-    body = await sim.issue_tokens(email)
-    tokens = Tokens.from_token_response(body, sim.world.now())
-    account = sim.world.account_by_email(email)
-    if account is None:  # pragma: no cover - part of the seeded world
-        raise KeyError(email)
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=email,
-        unique_id=account.id,
-        data={
-            CONF_AUTH_METHOD: AuthMethod.PASSWORD.value,
-            CONF_TOKEN: tokens.as_dict(),
-            CONF_CLIENT_ID: DEFAULT_CLIENT_ID,
-            CONF_AUTH_BASE_URL: sim.url,
-            CONF_API_BASE_URL: sim.url,
-            CONF_REGION: account.region,
-        },
-    )
 
 
 _BACKGROUND_MODULES = ("aiohttp", "zeroconf")

@@ -23,8 +23,9 @@ from custom_components.tesla_resilient.const import DOMAIN
 from custom_components.tesla_resilient.snapshot import DataSource
 from tesla_sim import SimServer
 
-from .common import DAY_START, SECONDS_PER_MONTH_FACTOR, dump, hhmm
-from .ha import HaRunner, home_assistant, integration_clock, make_entry
+from .common import ACCOUNT_EMAIL, DAY_START, SECONDS_PER_MONTH_FACTOR, dump, hhmm
+from .entries import integration_entry, make_config_entry
+from .ha import HaRunner, home_assistant, integration_clock
 from .scenario import COMMANDS, SCHEDULE, H, M
 
 OUTAGE_START = 7 * H
@@ -128,7 +129,7 @@ async def run_ha_day(
         outage_window = window
         tally = _Tally(last_time=start, vin=vin)
         restored: dict[str, Any] = {}
-        entry = await make_entry(sim)
+        entry = await make_config_entry(sim, ACCOUNT_EMAIL)
         with integration_clock(world.now), tempfile.TemporaryDirectory() as config_dir:
             instance = 0
             while True:
@@ -177,13 +178,12 @@ async def run_ha_day(
                         _observe(runner, entry, tally, outage_window)
                         break
                     # carry the entry (its tokens may have rotated) to the next instance
-                    entry = MockConfigEntry(
-                        domain=DOMAIN,
-                        title=entry.title,
-                        unique_id=entry.unique_id,
+                    entry = integration_entry(
+                        entry.title,
+                        entry.unique_id,
+                        entry.data,
+                        options=entry.options,
                         entry_id=entry.entry_id,
-                        data=dict(entry.data),
-                        options=dict(entry.options),
                     )
                     tally.unavailable = 0
         return _result(

@@ -30,19 +30,10 @@ from typing import Any
 import aiohttp
 from pytest_homeassistant_custom_component.common import MockConfigEntry  # type: ignore[import-untyped]
 
-from custom_components.tesla_resilient.api import DEFAULT_CLIENT_ID, Tokens
-from custom_components.tesla_resilient.const import (
-    CONF_API_BASE_URL,
-    CONF_AUTH_BASE_URL,
-    CONF_AUTH_METHOD,
-    CONF_CLIENT_ID,
-    CONF_REGION,
-    CONF_TOKEN,
-    DOMAIN,
-    AuthMethod,
-)
+from custom_components.tesla_resilient.api import Tokens
 
 from .common import ACCOUNT_EMAIL, dump
+from .entries import integration_entry, signed_in_data
 from .ha import home_assistant, integration_entity_ids
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,18 +87,10 @@ async def entry_for(session: aiohttp.ClientSession, url: str) -> MockConfigEntry
         state = await resp.json()
     account = next(a for a in state["accounts"] if a["email"] == ACCOUNT_EMAIL)
     tokens = Tokens.from_token_response(body, time.time())
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=ACCOUNT_EMAIL,
-        unique_id=account["id"],
-        data={
-            CONF_AUTH_METHOD: AuthMethod.PASSWORD.value,
-            CONF_TOKEN: tokens.as_dict(),
-            CONF_CLIENT_ID: DEFAULT_CLIENT_ID,
-            CONF_AUTH_BASE_URL: url,
-            CONF_API_BASE_URL: url,
-            CONF_REGION: account["region"],
-        },
+    return integration_entry(
+        ACCOUNT_EMAIL,
+        account["id"],
+        signed_in_data(url, tokens, account["region"]),
     )
 
 

@@ -11,12 +11,12 @@ Every fixture here talks to a real ``tesla_sim`` (the ``sim`` fixture, real cloc
 * ``setup_integration`` -- adds ``config_entry`` to Home Assistant, sets it up, waits
   until everything settled and returns it (state ``LOADED``).
 
-Helpers: :func:`make_config_entry` builds an entry for any simulator account,
-:func:`setup_entry` adds and sets up any entry, :func:`add_fault` injects a simulator
-fault window and :func:`sim_car` finds a simulator car by its display name.
+Helpers: :func:`make_config_entry` builds an entry for any simulator account (the
+builder the benchmarks use too, from ``benchmarks/entries.py``), :func:`setup_entry`
+adds and sets up any entry, :func:`add_fault` injects a simulator fault window and
+:func:`sim_car` finds a simulator car by its display name.
 """
 
-import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -24,17 +24,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.tesla_resilient.api import DEFAULT_CLIENT_ID, Tokens
-from custom_components.tesla_resilient.const import (
-    CONF_API_BASE_URL,
-    CONF_AUTH_BASE_URL,
-    CONF_AUTH_METHOD,
-    CONF_CLIENT_ID,
-    CONF_REGION,
-    CONF_TOKEN,
-    DOMAIN,
-    AuthMethod,
-)
+from benchmarks.entries import make_config_entry
 from tesla_sim import SimServer
 from tesla_sim.faults import Fault
 from tesla_sim.vehicles import Vehicle
@@ -78,37 +68,6 @@ def sim_car(sim: SimServer, display_name: str) -> Vehicle:
         if car.display_name == display_name:
             return sim.world.vehicle(vin)
     raise KeyError(display_name)
-
-
-async def make_config_entry(
-    sim: SimServer,
-    email: str = TOTP_EMAIL,
-    *,
-    options: dict[str, Any] | None = None,
-    scope: str | None = None,
-) -> MockConfigEntry:
-    """Return a config entry with fresh simulator tokens for ``email`` (not added).
-
-    ``scope``: space-separated OAuth scopes of the tokens (default: all).
-    """
-    body = await sim.issue_tokens(email, scope)
-    tokens = Tokens.from_token_response(body, time.time())
-    account = sim.world.account_by_email(email)
-    assert account is not None
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=email,
-        unique_id=account.id,
-        data={
-            CONF_AUTH_METHOD: AuthMethod.PASSWORD.value,
-            CONF_TOKEN: tokens.as_dict(),
-            CONF_CLIENT_ID: DEFAULT_CLIENT_ID,
-            CONF_AUTH_BASE_URL: sim.url,
-            CONF_API_BASE_URL: sim.url,
-            CONF_REGION: account.region,
-        },
-        options=options or {},
-    )
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
