@@ -14,12 +14,17 @@ import pytest
 from tesla_sim import SimServer, World
 
 
+def _loopback_sim(*, virtual_clock: bool) -> SimServer:
+    """The simulator (seed 1, no latency) on a free loopback port, not yet started."""
+    return SimServer(
+        seed=1, virtual_clock=virtual_clock, latency=0.0, host="127.0.0.1", port=0
+    )
+
+
 @pytest.fixture
 async def sim(socket_enabled: None) -> AsyncIterator[SimServer]:
     """The simulator (seed 1, real clock, no latency) on a free loopback port."""
-    async with SimServer(
-        seed=1, virtual_clock=False, latency=0.0, host="127.0.0.1", port=0
-    ) as server:
+    async with _loopback_sim(virtual_clock=False) as server:
         yield server
 
 
@@ -32,9 +37,7 @@ def sim_world(sim: SimServer) -> World:
 @pytest.fixture
 async def sim_virtual(socket_enabled: None) -> AsyncIterator[SimServer]:
     """The simulator on a virtual clock (advance with ``sim.world.advance(seconds)``)."""
-    async with SimServer(
-        seed=1, virtual_clock=True, latency=0.0, host="127.0.0.1", port=0
-    ) as server:
+    async with _loopback_sim(virtual_clock=True) as server:
         yield server
 
 
