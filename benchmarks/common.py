@@ -1,5 +1,6 @@
-"""Shared plumbing: a simulator, a signed-in API client, virtual time, JSON output."""
+"""Shared plumbing: a simulator, a signed-in API client, virtual time, the command line."""
 
+import argparse
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -124,3 +125,21 @@ def hhmm(seconds: float) -> str:
 def dump(result: Any) -> str:
     """Stable, readable JSON."""
     return json.dumps(result, indent=2, sort_keys=False)
+
+
+def bench_parser(
+    name: str, doc: str, *, hours: bool = False
+) -> argparse.ArgumentParser:
+    """The command line of ``bench NAME`` (described by ``doc``'s first line), ``--json``.
+
+    ``hours``: also ``--hours H``, to run only the first hours of the day.
+    """
+    parser = argparse.ArgumentParser(
+        prog=f"bench {name}", description=doc.split("\n", maxsplit=1)[0]
+    )
+    parser.add_argument("--json", action="store_true", help="print the JSON result")
+    if hours:
+        parser.add_argument(
+            "--hours", type=float, default=24.0, help="run only the first hours"
+        )
+    return parser

@@ -19,7 +19,6 @@ poll, the next scripted change, or the next ground-truth sample (every ``sample_
 seconds, read from the simulator's world, never metered).
 """
 
-import argparse
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from .common import (
     DAY_START,
     SECONDS_PER_MONTH_FACTOR,
     SimSession,
+    bench_parser,
     dump,
     hhmm,
     sim_session,
@@ -299,13 +299,7 @@ def report(runs: Sequence[DayRun], hours: float = 24.0) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``scripts/bench day [--json] [--hours H] [--policy NAME]... [--plot PATH]``."""
-    parser = argparse.ArgumentParser(
-        prog="bench day", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--json", action="store_true", help="print the JSON result")
-    parser.add_argument(
-        "--hours", type=float, default=24.0, help="run only the first hours"
-    )
+    parser = bench_parser("day", __doc__, hours=True)
     parser.add_argument(
         "--policy",
         action="append",

@@ -7,7 +7,6 @@ Assistant is stopped at 07:30 (its stores written as on a real shutdown) and a n
 instance starts from the same configuration directory with the same config entry.
 """
 
-import argparse
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,14 @@ from custom_components.tesla_resilient.const import DOMAIN
 from custom_components.tesla_resilient.snapshot import DataSource
 from tesla_sim import SimServer
 
-from .common import ACCOUNT_EMAIL, DAY_START, SECONDS_PER_MONTH_FACTOR, dump, hhmm
+from .common import (
+    ACCOUNT_EMAIL,
+    DAY_START,
+    SECONDS_PER_MONTH_FACTOR,
+    bench_parser,
+    dump,
+    hhmm,
+)
 from .entries import integration_entry, make_config_entry
 from .ha import HaRunner, home_assistant, integration_clock
 from .scenario import COMMANDS, SCHEDULE, H, M
@@ -306,13 +312,7 @@ def _result(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``scripts/bench outage [--json] [--hours H]``."""
-    parser = argparse.ArgumentParser(
-        prog="bench outage", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--json", action="store_true", help="print the JSON result")
-    parser.add_argument(
-        "--hours", type=float, default=24.0, help="run only the first hours"
-    )
+    parser = bench_parser("outage", __doc__, hours=True)
     args = parser.parse_args(argv)
     result = asyncio.run(run_outage(hours=args.hours))
     if args.json:

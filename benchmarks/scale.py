@@ -14,7 +14,6 @@ and the integration run in this process. All vehicles are on one account.
   refreshing every vehicle's coordinator at once, divided by vehicles and rounds.
 """
 
-import argparse
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -32,7 +31,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry  # type
 
 from custom_components.tesla_resilient.api import Tokens
 
-from .common import ACCOUNT_EMAIL, dump
+from .common import ACCOUNT_EMAIL, bench_parser, dump
 from .entries import integration_entry, signed_in_data
 from .ha import home_assistant, integration_entity_ids
 
@@ -183,10 +182,7 @@ async def run_scale(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``scripts/bench scale [--json] [--sizes 1,10,50] [--runs 3] [--latency-ms 150]``."""
-    parser = argparse.ArgumentParser(
-        prog="bench scale", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--json", action="store_true", help="print the JSON result")
+    parser = bench_parser("scale", __doc__)
     parser.add_argument(
         "--sizes", default="1,10,50", help="comma-separated vehicle counts"
     )
