@@ -18,12 +18,11 @@ import sys
 
 import aiohttp
 
+from .clients import HomeAssistant, Simulator
 from .harness import (
     ROOT,
     E2EError,
-    HomeAssistant,
     Process,
-    Simulator,
     prepare_config,
     start_home_assistant,
     start_simulator,

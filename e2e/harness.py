@@ -1,15 +1,15 @@
-"""Run the simulator and Home Assistant as real processes and talk to them like a client.
+"""Run the simulator and Home Assistant as real processes.
 
 Shared by ``scripts/develop`` (the demo) and ``scripts/e2e`` (the end-to-end test):
-free ports, the runtime copy of ``config/``, process start/stop, onboarding over REST,
-a small REST + websocket client for Home Assistant, and config-flow helpers that post
-exactly what the frontend posts.
+free ports, the runtime copy of ``config/``, process start/stop and waiting until a
+process answers. The clients that talk to the processes are in :mod:`e2e.clients`
+(REST, config flows) and :mod:`e2e.websocket`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 import contextlib
 from datetime import UTC, datetime
 import json
@@ -20,7 +20,7 @@ import signal
 import socket
 import sys
 import time
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 
@@ -220,6 +220,23 @@ async def wait_for(
         await asyncio.sleep(interval)
 
 
+async def _start_answering(
+    proc: Process, what: str, url: str, statuses: Container[int], *, limit: float
+) -> Process:
+    """Start ``proc``; wait up to ``limit`` s for GET ``url`` to answer in ``statuses``."""
+    await proc.start()
+
+    async def answers() -> bool:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url, timeout=aiohttp.ClientTimeout(5)) as resp,
+        ):
+            return resp.status in statuses
+
+    await wait_for(what, answers, limit=limit, processes=[proc])
+    return proc
+
+
 async def start_simulator(
     port: int, log: Path, *, seed: int = 1, extra: Sequence[str] = ()
 ) -> Process:
@@ -241,20 +258,8 @@ async def start_simulator(
         log,
         child_env(),
     )
-    await proc.start()
-    url = f"http://127.0.0.1:{port}"
-
-    async def answers() -> bool:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(
-                f"{url}/__sim__/state", timeout=aiohttp.ClientTimeout(5)
-            ) as resp,
-        ):
-            return resp.status == 200
-
-    await wait_for("the simulator", answers, limit=60, processes=[proc])
-    return proc
+    url = f"http://127.0.0.1:{port}/__sim__/state"
+    return await _start_answering(proc, "the simulator", url, {200}, limit=60)
 
 
 async def start_home_assistant(config_dir: Path, port: int, log: Path) -> Process:
@@ -269,349 +274,7 @@ async def start_home_assistant(config_dir: Path, port: int, log: Path) -> Proces
         log,
         child_env(),
     )
-    await proc.start()
-    url = f"http://127.0.0.1:{port}"
-
-    async def answers() -> bool:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(
-                f"{url}/api/onboarding", timeout=aiohttp.ClientTimeout(5)
-            ) as resp,
-        ):
-            return resp.status in {200, 401, 404}
-
-    await wait_for("Home Assistant's HTTP server", answers, limit=240, processes=[proc])
-    return proc
-
-
-# --------------------------------------------------------------------- simulator
-
-
-class Simulator:
-    """The simulator's control API."""
-
-    def __init__(self, url: str, session: aiohttp.ClientSession):
-        """Talk to the simulator at ``url``."""
-        self.url = url
-        self.session = session
-
-    async def _json(self, method: str, path: str, body: Any = None) -> Any:
-        async with self.session.request(method, f"{self.url}{path}", json=body) as resp:
-            data = await resp.json(content_type=None)
-            if resp.status >= 400:
-                raise E2EError(f"simulator {method} {path}: {resp.status} {data}")
-            return data
-
-    async def state(self) -> dict[str, Any]:
-        """GET /__sim__/state."""
-        return dict(await self._json("GET", "/__sim__/state"))
-
-    async def meter(self) -> dict[str, Any]:
-        """GET /__sim__/meter."""
-        return dict(await self._json("GET", "/__sim__/meter"))
-
-    async def add_fault(self, kind: str, seconds: float, **extra: Any) -> Any:
-        """POST /__sim__/faults."""
-        return await self._json(
-            "POST", "/__sim__/faults", {"kind": kind, "seconds": seconds, **extra}
-        )
-
-    async def clear_faults(self) -> Any:
-        """DELETE /__sim__/faults."""
-        return await self._json("DELETE", "/__sim__/faults")
-
-    async def account(self, email: str) -> dict[str, Any]:
-        """One account of GET /__sim__/state."""
-        for account in (await self.state())["accounts"]:
-            if account["email"] == email:
-                return dict(account)
-        raise E2EError(f"the simulator has no account {email}")
-
-    async def vehicle(self, vin: str) -> dict[str, Any]:
-        """One vehicle of GET /__sim__/state."""
-        for car in (await self.state())["vehicles"]:
-            if car["vin"] == vin:
-                return dict(car)
-        raise E2EError("the simulator does not know that vehicle")
-
-
-# ------------------------------------------------------------------ Home Assistant
-
-
-class HomeAssistant:
-    """A REST + websocket client for one Home Assistant, like the frontend's."""
-
-    def __init__(self, url: str, session: aiohttp.ClientSession):
-        """Talk to Home Assistant at ``url`` (log in with :meth:`onboard` or :meth:`login`)."""
-        self.url = url
-        self.session = session
-        self.client_id = f"{url}/"
-        self.redirect_uri = f"{url}/?auth_callback=1"
-        self.access_token: str | None = None
-        self.refresh_token: str | None = None
-
-    # ---- authentication
-
-    async def onboarded(self) -> bool:
-        """Whether the user step of onboarding is done."""
-        async with self.session.get(f"{self.url}/api/onboarding") as resp:
-            if resp.status == 404:  # onboarding finished: the view is gone
-                return True
-            steps = await resp.json()
-        return any(s["step"] == "user" and s["done"] for s in steps)
-
-    async def _token(self, code: str) -> None:
-        async with self.session.post(
-            f"{self.url}/auth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "client_id": self.client_id,
-            },
-        ) as resp:
-            body = await resp.json()
-            if resp.status != 200:
-                raise E2EError(f"/auth/token: {resp.status} {body}")
-        self.access_token = body["access_token"]
-        self.refresh_token = body.get("refresh_token")
-
-    async def onboard(self, name: str, username: str, password: str) -> None:
-        """Do every onboarding step over REST, as the onboarding pages do."""
-        async with self.session.post(
-            f"{self.url}/api/onboarding/users",
-            json={
-                "name": name,
-                "username": username,
-                "password": password,
-                "client_id": self.client_id,
-                "language": "en",
-            },
-        ) as resp:
-            body = await resp.json()
-            if resp.status != 200:
-                raise E2EError(f"onboarding user step: {resp.status} {body}")
-        await self._token(body["auth_code"])
-        await self.post("/api/onboarding/core_config", {})
-        await self.post("/api/onboarding/analytics", {})
-        await self.post(
-            "/api/onboarding/integration",
-            {"client_id": self.client_id, "redirect_uri": self.redirect_uri},
-        )
-
-    async def login(self, username: str, password: str) -> None:
-        """Log in through the login flow, as the login page does."""
-        async with self.session.post(
-            f"{self.url}/auth/login_flow",
-            json={
-                "client_id": self.client_id,
-                "handler": ["homeassistant", None],
-                "redirect_uri": self.redirect_uri,
-            },
-        ) as resp:
-            flow = await resp.json()
-        async with self.session.post(
-            f"{self.url}/auth/login_flow/{flow['flow_id']}",
-            json={
-                "username": username,
-                "password": password,
-                "client_id": self.client_id,
-            },
-        ) as resp:
-            result = await resp.json()
-        if result.get("type") != "create_entry":
-            raise E2EError(f"login failed: {result.get('errors')}")
-        await self._token(result["result"])
-
-    async def onboard_or_login(self, name: str, username: str, password: str) -> bool:
-        """Onboard a fresh instance or log in to an onboarded one; True when onboarded now."""
-        if await self.onboarded():
-            await self.login(username, password)
-            return False
-        await self.onboard(name, username, password)
-        return True
-
-    async def remove_entries(self, domains: set[str], *, wait: float = 15) -> list[str]:
-        """Delete the config entries of ``domains`` (waiting up to ``wait`` s for them).
-
-        Onboarding adds Met.no and Radio Browser, which fetch from the internet.
-        """
-        deadline = time.monotonic() + wait
-        while True:
-            entries = await self.get("/api/config/config_entries/entry")
-            found = [e for e in entries if e["domain"] in domains]
-            if {e["domain"] for e in found} >= domains or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.5)
-        for entry in found:
-            await self.request(
-                "DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}"
-            )
-        return [e["domain"] for e in found]
-
-    # ---- REST
-
-    def _headers(self) -> dict[str, str]:
-        if self.access_token is None:
-            raise E2EError("not logged in")
-        return {"Authorization": f"Bearer {self.access_token}"}
-
-    async def request(
-        self, method: str, path: str, body: Any = None, *, expect: int | None = 200
-    ) -> tuple[int, Any]:
-        """One authenticated REST call; returns (status, JSON or text)."""
-        async with self.session.request(
-            method, f"{self.url}{path}", json=body, headers=self._headers()
-        ) as resp:
-            text = await resp.text()
-            try:
-                data: Any = json.loads(text) if text else None
-            except ValueError:
-                data = text
-            if expect is not None and resp.status != expect:
-                raise E2EError(f"{method} {path}: {resp.status} {text[:500]}")
-            return resp.status, data
-
-    async def get(self, path: str) -> Any:
-        """GET ``path``, expecting 200."""
-        return (await self.request("GET", path))[1]
-
-    async def post(self, path: str, body: Any = None) -> Any:
-        """POST ``path``, expecting 200."""
-        return (await self.request("POST", path, body))[1]
-
-    async def states(self) -> list[dict[str, Any]]:
-        """GET /api/states."""
-        return list(await self.get("/api/states"))
-
-    async def state(self, entity_id: str) -> dict[str, Any] | None:
-        """GET /api/states/{entity_id}, None when it does not exist."""
-        status, data = await self.request(
-            "GET", f"/api/states/{entity_id}", expect=None
-        )
-        if status == 404:
-            return None
-        if status != 200:
-            raise E2EError(f"GET /api/states/{entity_id}: {status} {data}")
-        return dict(data)
-
-    async def call_service(
-        self, domain: str, service: str, data: Mapping[str, Any]
-    ) -> tuple[int, Any]:
-        """POST /api/services/{domain}/{service}; (status, body) without raising."""
-        return await self.request(
-            "POST", f"/api/services/{domain}/{service}", dict(data), expect=None
-        )
-
-    async def core_running(self) -> bool:
-        """Whether Home Assistant has finished starting."""
-        config = await self.get("/api/config")
-        return bool(config.get("state") == "RUNNING")
-
-    # ---- config flows, as the frontend drives them
-
-    async def flow_start(
-        self, handler: str, *, advanced: bool = True
-    ) -> dict[str, Any]:
-        """POST /api/config/config_entries/flow."""
-        return dict(
-            await self.post(
-                "/api/config/config_entries/flow",
-                {"handler": handler, "show_advanced_options": advanced},
-            )
-        )
-
-    async def flow_step(
-        self, flow_id: str, user_input: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """POST /api/config/config_entries/flow/{flow_id}."""
-        return dict(
-            await self.post(
-                f"/api/config/config_entries/flow/{flow_id}", dict(user_input)
-            )
-        )
-
-    async def options_start(self, entry_id: str) -> dict[str, Any]:
-        """POST /api/config/config_entries/options/flow."""
-        return dict(
-            await self.post(
-                "/api/config/config_entries/options/flow",
-                {"handler": entry_id, "show_advanced_options": True},
-            )
-        )
-
-    async def options_step(
-        self, flow_id: str, user_input: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """POST /api/config/config_entries/options/flow/{flow_id}."""
-        return dict(
-            await self.post(
-                f"/api/config/config_entries/options/flow/{flow_id}", dict(user_input)
-            )
-        )
-
-    # ---- websocket
-
-    def websocket(self) -> Websocket:
-        """A websocket connection (use ``async with``)."""
-        if self.access_token is None:
-            raise E2EError("not logged in")
-        return Websocket(self.session, self.url, self.access_token)
-
-
-class Websocket:
-    """Home Assistant's websocket API: auth, then numbered commands."""
-
-    def __init__(self, session: aiohttp.ClientSession, url: str, token: str):
-        """Connect to ``url``/api/websocket with ``token`` on enter."""
-        self._session = session
-        self._url = url.replace("http://", "ws://") + "/api/websocket"
-        self._token = token
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._next_id = 1
-        self.ha_version: str | None = None
-
-    async def __aenter__(self) -> Self:
-        """Connect and authenticate."""
-        self._ws = await self._session.ws_connect(self._url, max_msg_size=0)
-        hello = await self._ws.receive_json(timeout=30)
-        if hello.get("type") != "auth_required":
-            raise E2EError(f"websocket: expected auth_required, got {hello}")
-        await self._ws.send_json({"type": "auth", "access_token": self._token})
-        reply = await self._ws.receive_json(timeout=30)
-        if reply.get("type") != "auth_ok":
-            raise E2EError(f"websocket auth failed: {reply.get('type')}")
-        self.ha_version = reply.get("ha_version")
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        """Close the connection."""
-        if self._ws is not None:
-            await self._ws.close()
-
-    async def send(self, message: Mapping[str, Any]) -> int:
-        """Send a command; return its id."""
-        if self._ws is None:
-            raise E2EError("websocket not connected")
-        msg_id = self._next_id
-        self._next_id += 1
-        await self._ws.send_json({"id": msg_id, **message})
-        return msg_id
-
-    async def receive(self, within: float = 30) -> dict[str, Any]:
-        """The next message (raise when none comes ``within`` seconds)."""
-        if self._ws is None:
-            raise E2EError("websocket not connected")
-        return dict(await self._ws.receive_json(timeout=within))
-
-    async def command(self, message: Mapping[str, Any], within: float = 30) -> Any:
-        """Send a command and return its result (raise on an error result)."""
-        msg_id = await self.send(message)
-        deadline = time.monotonic() + within
-        while True:
-            reply = await self.receive(max(0.1, deadline - time.monotonic()))
-            if reply.get("id") != msg_id or reply.get("type") != "result":
-                continue
-            if not reply.get("success"):
-                raise E2EError(f"websocket {message.get('type')}: {reply.get('error')}")
-            return reply.get("result")
+    url = f"http://127.0.0.1:{port}/api/onboarding"
+    return await _start_answering(
+        proc, "Home Assistant's HTTP server", url, {200, 401, 404}, limit=240
+    )

@@ -43,13 +43,12 @@ from typing import Any
 import aiohttp
 import pyotp
 
+from .clients import HomeAssistant, Simulator
 from .harness import (
     DOMAIN,
     ROOT,
     E2EError,
-    HomeAssistant,
     Process,
-    Simulator,
     free_port,
     prepare_config,
     start_home_assistant,
@@ -456,7 +455,7 @@ class Run:
         """Turn authenticator protection on through the options flow (REST)."""
         step("authenticator protection through the options flow")
         entry_id = self.entry_ids[API_ACCOUNT]
-        result = await self.ha.options_start(entry_id)
+        result = await self.ha.flow_start(entry_id, flow="options")
         self.expect(
             "the options open with a menu",
             result.get("type") == "menu"
@@ -464,7 +463,9 @@ class Run:
             result,
         )
         flow_id = result["flow_id"]
-        result = await self.ha.options_step(flow_id, {"next_step_id": "protection"})
+        result = await self.ha.flow_step(
+            flow_id, {"next_step_id": "protection"}, flow="options"
+        )
         secret = result.get("description_placeholders", {}).get("key", "")
         uri = result.get("description_placeholders", {}).get("uri", "")
         self.expect(
@@ -476,9 +477,10 @@ class Run:
         )
         self.otp_secret = secret
         self.secrets.add(secret)
-        result = await self.ha.options_step(
+        result = await self.ha.flow_step(
             flow_id,
             {"otp_actions": ["unlock"], "code": other_code(secret, time.time())},
+            flow="options",
         )
         self.expect(
             "a wrong code does not enable the protection",
@@ -487,8 +489,8 @@ class Run:
         )
         # The previous 30-second code: valid (±1 step) and not the one unlocking uses.
         code = pyotp.TOTP(secret).at(int(time.time()) - 30)
-        result = await self.ha.options_step(
-            flow_id, {"otp_actions": ["unlock"], "code": code}
+        result = await self.ha.flow_step(
+            flow_id, {"otp_actions": ["unlock"], "code": code}, flow="options"
         )
         self.expect(
             "a valid code enables the protection",
