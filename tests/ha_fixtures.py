@@ -14,17 +14,20 @@ Every fixture here talks to a real ``tesla_sim`` (the ``sim`` fixture, real cloc
 Helpers: :func:`make_config_entry` builds an entry for any simulator account (the
 builder the benchmarks use too, from ``benchmarks/entries.py``), :func:`setup_entry`
 adds and sets up any entry, :func:`add_fault` injects a simulator fault window and
-:func:`sim_car` finds a simulator car by its display name.
+:func:`sim_car` finds a simulator car by its display name and
+:func:`disable_location_entities` registers a car's location entities disabled.
 """
 
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from benchmarks.entries import make_config_entry
+from custom_components.tesla_resilient.const import DOMAIN, LOCATION_ENTITIES
 from tesla_sim import SimServer
 from tesla_sim.faults import Fault
 from tesla_sim.vehicles import Vehicle
@@ -34,6 +37,7 @@ __all__ = [
     "TOTP_EMAIL",
     "add_fault",
     "config_entry",
+    "disable_location_entities",
     "make_config_entry",
     "no_mfa_config_entry",
     "setup_entry",
@@ -68,6 +72,19 @@ def sim_car(sim: SimServer, display_name: str) -> Vehicle:
         if car.display_name == display_name:
             return sim.world.vehicle(vin)
     raise KeyError(display_name)
+
+
+def disable_location_entities(hass: HomeAssistant, *cars: Vehicle) -> None:
+    """Register every entity of ``cars`` that needs the location, disabled by the user."""
+    registry = er.async_get(hass)
+    for car in cars:
+        for platform, key in LOCATION_ENTITIES:
+            registry.async_get_or_create(
+                platform,
+                DOMAIN,
+                f"{car.vin}-{key}",
+                disabled_by=er.RegistryEntryDisabler.USER,
+            )
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:

@@ -5,16 +5,14 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.tesla_resilient.api import VehicleState
-from custom_components.tesla_resilient.const import DOMAIN, LOCATION_ENTITIES
 from custom_components.tesla_resilient.coordinator import VehicleCoordinator
 from custom_components.tesla_resilient.snapshot import DataSource
 from tesla_sim import SimServer
 from tesla_sim.vehicles import Vehicle
-from tests.ha_fixtures import add_fault, setup_entry, sim_car
+from tests.ha_fixtures import add_fault, disable_location_entities, setup_entry, sim_car
 
 
 def coordinator(entry: MockConfigEntry, car: Vehicle) -> VehicleCoordinator:
@@ -81,14 +79,7 @@ async def test_new_endpoint_is_fetched_once_at_once(
 ) -> None:
     """An entity asking for an endpoint not fetched yet gets one fetch, not two."""
     car = sim_car(sim, "Stella")
-    registry = er.async_get(hass)
-    for platform, key in LOCATION_ENTITIES:
-        registry.async_get_or_create(
-            platform,
-            DOMAIN,
-            f"{car.vin}-{key}",
-            disabled_by=er.RegistryEntryDisabler.USER,
-        )
+    disable_location_entities(hass, car)
     await setup_entry(hass, config_entry)
     vehicle = coordinator(config_entry, car)
     assert "location_data" not in vehicle.memory.fetched

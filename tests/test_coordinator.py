@@ -48,6 +48,7 @@ from tesla_sim.vehicles import Vehicle
 from tests.ha_fixtures import (
     TOTP_EMAIL,
     add_fault,
+    disable_location_entities,
     make_config_entry,
     setup_entry,
     sim_car,
@@ -97,16 +98,8 @@ async def test_disabled_trackers_get_no_location(
     hass: HomeAssistant, config_entry: MockConfigEntry, sim: SimServer
 ) -> None:
     """With every entity that needs the location disabled, nothing asks for it."""
-    registry = er.async_get(hass)
     cars = [sim_car(sim, name) for name in ("Stella", "Yara")]
-    for car in cars:
-        for platform, key in LOCATION_ENTITIES:
-            registry.async_get_or_create(
-                platform,
-                DOMAIN,
-                f"{car.vin}-{key}",
-                disabled_by=er.RegistryEntryDisabler.USER,
-            )
+    disable_location_entities(hass, *cars)
     await setup_entry(hass, config_entry)
     for car in cars:
         vehicle = coordinator(config_entry, car)
