@@ -92,7 +92,7 @@ BROKEN: dict[str, tuple[Check, Callable[[Repo], None], str]] = {
     "component import undeclared": (
         files.manifest_dependencies_cover_component_imports,
         lambda r: _append(
-            r.integration / "helpers.py",
+            r.integration / "const.py",
             "from homeassistant.components.recorder import get_instance\n",
         ),
         "not in dependencies/after_dependencies: ['recorder']",

@@ -180,7 +180,10 @@ EVIDENCE: dict[str, Evidence] = {
     "stale-devices": _code(r"def async_remove_config_entry_device\(", "__init__.py"),
     "strict-typing": _mypy_strict,
     "test-before-setup": _code(
-        r"ConfigEntry(NotReady|AuthFailed|Error)\b", "__init__.py", "coordinator.py"
+        r"ConfigEntry(NotReady|AuthFailed|Error)\b",
+        "__init__.py",
+        "coordinator.py",
+        "errors.py",
     ),
     "test-coverage": _coverage_gates,
     "unique-config-entry": _code(r"async_set_unique_id\(", "config_flow.py"),
