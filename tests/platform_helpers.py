@@ -6,18 +6,17 @@ liftgate) and a Model Y ("Yara": rear seat heaters, powered liftgate);
 ``nomfa@example.com`` has a Model 3 without options ("Sparky").
 """
 
-from datetime import datetime
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 import pyotp
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
-from syrupy.location import PyTestLocation
 
 from custom_components.tesla_resilient.const import (
     CONF_OTP_ACTIONS,
@@ -28,22 +27,18 @@ from custom_components.tesla_resilient.const import (
 from custom_components.tesla_resilient.coordinator import VehicleCoordinator
 from tesla_sim import SimServer
 from tesla_sim.vehicles import Vehicle
-from tests.ha_fixtures import make_config_entry, setup_entry
-
-VOLATILE_ATTRIBUTES = frozenset({"data_as_of"})
-"""Attributes holding the time of the test run."""
-TIMESTAMP = "<timestamp>"
+from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, make_config_entry, setup_entry
 
 OTP_SECRET = pyotp.random_base32()
 
+SNAPSHOT_TIME = "2025-06-01T12:00:00+00:00"
+"""The frozen time of the snapshot tests (timestamps in the snapshots are this)."""
 
-class PlatformSnapshotExtension(HomeAssistantSnapshotExtension):
-    """Home Assistant's serializer (ids and times left out), files in tests/snapshots/."""
 
-    @classmethod
-    def dirname(cls, *, test_location: PyTestLocation) -> str:
-        """Store the .ambr files in ``snapshots`` next to the test module."""
-        return str(Path(test_location.filepath).parent / "snapshots")
+def each_account[T: Callable[..., Any]](test: T) -> T:
+    """Run a snapshot test once per simulator account (``email``) at frozen time."""
+    accounts = pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+    return pytest.mark.freeze_time(SNAPSHOT_TIME)(accounts(test))
 
 
 def otp_options(*actions: ProtectedAction) -> dict[str, Any]:
@@ -82,14 +77,6 @@ async def refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done()
 
 
-def sim_car(sim: SimServer, name: str) -> Vehicle:
-    """The simulator's car named ``name``, brought up to the simulator's time."""
-    for vin, car in sim.world.vehicles.items():
-        if car.display_name == name:
-            return sim.world.vehicle(vin)
-    raise LookupError(name)
-
-
 def coordinator_of(entry: MockConfigEntry, car: Vehicle) -> VehicleCoordinator:
     """The coordinator of ``car`` in ``entry``."""
     coordinator: VehicleCoordinator = entry.runtime_data.vehicles[str(car.id)]
@@ -124,34 +111,23 @@ def state_of(hass: HomeAssistant, entity: str) -> State:
     return state
 
 
-def _stable(state: State) -> dict[str, Any]:
-    """``state`` without the values that depend on when the test ran."""
-    value = state.state
-    if state.attributes.get("device_class") == "timestamp" and value not in (
-        STATE_UNKNOWN,
-        STATE_UNAVAILABLE,
-    ):
-        datetime.fromisoformat(value)  # a real timestamp, whatever its value
-        value = TIMESTAMP
-    attributes = {
-        key: (TIMESTAMP if key in VOLATILE_ATTRIBUTES and val is not None else val)
-        for key, val in state.attributes.items()
-    }
-    return {"entity_id": state.entity_id, "state": value, "attributes": attributes}
-
-
-async def snapshot_platform(
+async def setup_and_snapshot(
     hass: HomeAssistant,
-    entry: MockConfigEntry,
+    sim: SimServer,
+    email: str,
     platform: Platform,
     snapshot: SnapshotAssertion,
-) -> list[er.RegistryEntry]:
-    """Snapshot the registry entries of ``platform`` and the states of enabled ones.
+) -> tuple[MockConfigEntry, list[er.RegistryEntry]]:
+    """Set up ``email``; snapshot the registry entries of ``platform`` and their states.
 
-    Disabled-by-default entities are part of the snapshot (``disabled_by``) and must
-    have no state. Returns the entries.
+    Like pytest-homeassistant-custom-component's ``snapshot_platform`` (its serializer,
+    its snapshot names), but that one needs every entity enabled and one platform per
+    entry: here disabled-by-default entities stay in the snapshot (``disabled_by``) and
+    must have no state, and the other platforms stay loaded. Returns the entry and the
+    platform's registry entries.
     """
-    snapshot = snapshot.use_extension(PlatformSnapshotExtension)
+    entry = await setup_account(hass, sim, email)
+    snapshot = snapshot.use_extension(HomeAssistantSnapshotExtension)
     registry = er.async_get(hass)
     entries = sorted(
         (
@@ -170,8 +146,20 @@ async def snapshot_platform(
             continue
         assert state is not None, entity.entity_id
         assert state.state != STATE_UNAVAILABLE, entity.entity_id
-        assert _stable(state) == snapshot(name=f"{entity.entity_id}-state")
-    return entries
+        assert state == snapshot(name=f"{entity.entity_id}-state")
+    return entry, entries
+
+
+async def call_service(
+    hass: HomeAssistant, service: str, entity: str, **data: Any
+) -> None:
+    """Call ``service`` of the entity's platform on ``entity`` and wait for it."""
+    await hass.services.async_call(
+        entity.split(".", 1)[0],
+        service,
+        {ATTR_ENTITY_ID: entity, **data},
+        blocking=True,
+    )
 
 
 async def start_outage(

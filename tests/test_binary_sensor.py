@@ -2,29 +2,27 @@
 
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
-import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tesla_sim import SimServer
-from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
+    each_account,
     entity_id,
     refresh,
     setup_account,
-    sim_car,
-    snapshot_platform,
+    setup_and_snapshot,
     start_outage,
     state_of,
 )
 
 
-@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+@each_account
 async def test_entities(
     hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
 ) -> None:
     """The binary sensors of each car configuration (TPMS warnings disabled)."""
-    entry = await setup_account(hass, sim, email)
-    await snapshot_platform(hass, entry, Platform.BINARY_SENSOR, snapshot)
+    await setup_and_snapshot(hass, sim, email, Platform.BINARY_SENSOR, snapshot)
 
 
 async def test_states_follow_the_car(hass: HomeAssistant, sim: SimServer) -> None:

@@ -1,7 +1,7 @@
 """Buttons against the simulator: wake, refresh, lights, horn, HomeLink, remote start."""
 
-from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
-from homeassistant.const import ATTR_ENTITY_ID, Platform
+from homeassistant.components.button import SERVICE_PRESS
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
@@ -10,32 +10,26 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.tesla_resilient.api import VehicleState
 from custom_components.tesla_resilient.const import ProtectedAction
 from tesla_sim import SimServer
-from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
+    call_service,
     commands_sent,
     coordinator_of,
+    each_account,
     entity_id,
     has_entity,
     otp_options,
     setup_account,
-    sim_car,
-    snapshot_platform,
+    setup_and_snapshot,
 )
 
 
-@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+@each_account
 async def test_entities(
     hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
 ) -> None:
     """The buttons of each car configuration (HomeLink only where fitted)."""
-    entry = await setup_account(hass, sim, email)
-    await snapshot_platform(hass, entry, Platform.BUTTON, snapshot)
-
-
-async def _press(hass: HomeAssistant, entity: str) -> None:
-    await hass.services.async_call(
-        BUTTON_DOMAIN, SERVICE_PRESS, {ATTR_ENTITY_ID: entity}, blocking=True
-    )
+    await setup_and_snapshot(hass, sim, email, Platform.BUTTON, snapshot)
 
 
 async def test_commands(hass: HomeAssistant, sim: SimServer) -> None:
@@ -44,13 +38,21 @@ async def test_commands(hass: HomeAssistant, sim: SimServer) -> None:
     car = sim_car(sim, "Stella")
     assert not has_entity(hass, Platform.BUTTON, sim_car(sim, "Yara"), "homelink")
 
-    await _press(hass, entity_id(hass, Platform.BUTTON, car, "flash_lights"))
+    await call_service(
+        hass, SERVICE_PRESS, entity_id(hass, Platform.BUTTON, car, "flash_lights")
+    )
     assert sim_car(sim, "Stella").light_flashes == 1
-    await _press(hass, entity_id(hass, Platform.BUTTON, car, "honk_horn"))
+    await call_service(
+        hass, SERVICE_PRESS, entity_id(hass, Platform.BUTTON, car, "honk_horn")
+    )
     assert sim_car(sim, "Stella").horn_honks == 1
-    await _press(hass, entity_id(hass, Platform.BUTTON, car, "homelink"))
+    await call_service(
+        hass, SERVICE_PRESS, entity_id(hass, Platform.BUTTON, car, "homelink")
+    )
     assert sim_car(sim, "Stella").homelink_triggers == 1
-    await _press(hass, entity_id(hass, Platform.BUTTON, car, "remote_start"))
+    await call_service(
+        hass, SERVICE_PRESS, entity_id(hass, Platform.BUTTON, car, "remote_start")
+    )
     assert sim_car(sim, "Stella").remote_start_until > sim.world.now()
 
 
@@ -61,7 +63,7 @@ async def test_homelink_refused(hass: HomeAssistant, sim: SimServer) -> None:
     car.set_location(car.latitude + 1, car.longitude)
     homelink = entity_id(hass, Platform.BUTTON, car, "homelink")
     with pytest.raises(HomeAssistantError) as err:
-        await _press(hass, homelink)
+        await call_service(hass, SERVICE_PRESS, homelink)
     assert err.value.translation_key == "command_failed"
     assert sim_car(sim, "Stella").homelink_triggers == 0
 
@@ -74,7 +76,9 @@ async def test_wake_and_refresh(hass: HomeAssistant, sim: SimServer) -> None:
 
     data_requests = sim.world.meter.requests["data"]
     car.odometer += 10
-    await _press(hass, entity_id(hass, Platform.BUTTON, car, "refresh"))
+    await call_service(
+        hass, SERVICE_PRESS, entity_id(hass, Platform.BUTTON, car, "refresh")
+    )
     assert sim.world.meter.requests["data"] == data_requests + 1
     assert coordinator.snapshot.data is not None
     assert coordinator.snapshot.data.get_float("vehicle_state_odometer") == round(
@@ -86,7 +90,9 @@ async def test_wake_and_refresh(hass: HomeAssistant, sim: SimServer) -> None:
     coordinator.wake_check_interval = 0.01
     await coordinator.async_refresh_now()  # learns that the car sleeps (408)
     assert coordinator.snapshot.state is VehicleState.ASLEEP
-    await _press(hass, entity_id(hass, Platform.BUTTON, car, "wake"))
+    await call_service(
+        hass, SERVICE_PRESS, entity_id(hass, Platform.BUTTON, car, "wake")
+    )
     assert sim_car(sim, "Sparky").is_online
     assert sim.world.meter.vehicle(car.vin).wakes_caused == 1
     assert coordinator.snapshot.state is VehicleState.ONLINE
@@ -100,7 +106,9 @@ async def test_remote_start_protected(hass: HomeAssistant, sim: SimServer) -> No
     car = sim_car(sim, "Sparky")
     sent = commands_sent(sim)
     with pytest.raises(ServiceValidationError) as err:
-        await _press(hass, entity_id(hass, Platform.BUTTON, car, "remote_start"))
+        await call_service(
+            hass, SERVICE_PRESS, entity_id(hass, Platform.BUTTON, car, "remote_start")
+        )
     assert err.value.translation_key == "otp_code_required"
     assert commands_sent(sim) == sent
     assert sim_car(sim, "Sparky").remote_start_until == 0

@@ -3,7 +3,6 @@
 from homeassistant.components.climate import (
     ATTR_HVAC_MODE,
     ATTR_PRESET_MODE,
-    DOMAIN as CLIMATE_DOMAIN,
     SERVICE_SET_HVAC_MODE,
     SERVICE_SET_PRESET_MODE,
     SERVICE_SET_TEMPERATURE,
@@ -11,40 +10,36 @@ from homeassistant.components.climate import (
     SERVICE_TURN_ON,
     HVACMode,
 )
-from homeassistant.const import ATTR_ENTITY_ID, ATTR_TEMPERATURE, Platform
+from homeassistant.const import ATTR_TEMPERATURE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tesla_sim import SimServer
-from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.ha_fixtures import NO_MFA_EMAIL, sim_car
 from tests.platform_helpers import (
+    call_service,
     commands_sent,
+    each_account,
     entity_id,
     refresh,
     setup_account,
-    sim_car,
-    snapshot_platform,
+    setup_and_snapshot,
     start_outage,
     state_of,
 )
 
 
-@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+@each_account
 async def test_entities(
     hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
 ) -> None:
     """One climate entity per car."""
-    entry = await setup_account(hass, sim, email)
-    entries = await snapshot_platform(hass, entry, Platform.CLIMATE, snapshot)
-    assert len(entries) == len(entry.runtime_data.vehicles)
-
-
-async def _call(hass: HomeAssistant, service: str, entity: str, **data: object) -> None:
-    await hass.services.async_call(
-        CLIMATE_DOMAIN, service, {ATTR_ENTITY_ID: entity, **data}, blocking=True
+    entry, entries = await setup_and_snapshot(
+        hass, sim, email, Platform.CLIMATE, snapshot
     )
+    assert len(entries) == len(entry.runtime_data.vehicles)
 
 
 async def test_climate_commands(hass: HomeAssistant, sim: SimServer) -> None:
@@ -58,39 +53,51 @@ async def test_climate_commands(hass: HomeAssistant, sim: SimServer) -> None:
     assert state.attributes["max_temp"] == 28
     assert state.attributes[ATTR_PRESET_MODE] == "normal"
 
-    await _call(hass, SERVICE_TURN_ON, climate)
+    await call_service(hass, SERVICE_TURN_ON, climate)
     assert sim_car(sim, "Sparky").climate_on is True
     assert state_of(hass, climate).state == HVACMode.HEAT_COOL
 
-    await _call(hass, SERVICE_SET_TEMPERATURE, climate, **{ATTR_TEMPERATURE: 22.5})
+    await call_service(
+        hass, SERVICE_SET_TEMPERATURE, climate, **{ATTR_TEMPERATURE: 22.5}
+    )
     assert sim_car(sim, "Sparky").driver_temp == 22.5
     assert sim_car(sim, "Sparky").passenger_temp == 22.5
     assert state_of(hass, climate).attributes[ATTR_TEMPERATURE] == 22.5
 
-    await _call(hass, SERVICE_SET_PRESET_MODE, climate, **{ATTR_PRESET_MODE: "defrost"})
+    await call_service(
+        hass, SERVICE_SET_PRESET_MODE, climate, **{ATTR_PRESET_MODE: "defrost"}
+    )
     assert sim_car(sim, "Sparky").defrost is True
     assert state_of(hass, climate).attributes[ATTR_PRESET_MODE] == "defrost"
 
-    await _call(hass, SERVICE_SET_PRESET_MODE, climate, **{ATTR_PRESET_MODE: "dog"})
+    await call_service(
+        hass, SERVICE_SET_PRESET_MODE, climate, **{ATTR_PRESET_MODE: "dog"}
+    )
     assert sim_car(sim, "Sparky").defrost is False
     assert sim_car(sim, "Sparky").keeper_mode == "dog"
     await refresh(hass, entry)
     assert state_of(hass, climate).attributes[ATTR_PRESET_MODE] == "dog"
 
-    await _call(hass, SERVICE_SET_PRESET_MODE, climate, **{ATTR_PRESET_MODE: "defrost"})
+    await call_service(
+        hass, SERVICE_SET_PRESET_MODE, climate, **{ATTR_PRESET_MODE: "defrost"}
+    )
     assert sim_car(sim, "Sparky").defrost is True
     assert sim_car(sim, "Sparky").keeper_mode == "off"
 
-    await _call(hass, SERVICE_SET_PRESET_MODE, climate, **{ATTR_PRESET_MODE: "normal"})
+    await call_service(
+        hass, SERVICE_SET_PRESET_MODE, climate, **{ATTR_PRESET_MODE: "normal"}
+    )
     assert sim_car(sim, "Sparky").defrost is False
     assert sim_car(sim, "Sparky").keeper_mode == "off"
     assert state_of(hass, climate).attributes[ATTR_PRESET_MODE] == "normal"
 
-    await _call(hass, SERVICE_SET_HVAC_MODE, climate, **{ATTR_HVAC_MODE: HVACMode.OFF})
+    await call_service(
+        hass, SERVICE_SET_HVAC_MODE, climate, **{ATTR_HVAC_MODE: HVACMode.OFF}
+    )
     assert sim_car(sim, "Sparky").climate_on is False
     assert state_of(hass, climate).state == HVACMode.OFF
 
-    await _call(
+    await call_service(
         hass,
         SERVICE_SET_TEMPERATURE,
         climate,
@@ -99,7 +106,7 @@ async def test_climate_commands(hass: HomeAssistant, sim: SimServer) -> None:
     assert sim_car(sim, "Sparky").driver_temp == 20
     assert sim_car(sim, "Sparky").climate_on is True
 
-    await _call(hass, SERVICE_TURN_OFF, climate)
+    await call_service(hass, SERVICE_TURN_OFF, climate)
     assert sim_car(sim, "Sparky").climate_on is False
 
 
@@ -111,12 +118,14 @@ async def test_climate_errors(hass: HomeAssistant, sim: SimServer) -> None:
     # Outside the car's own range (min/max from the car): refused before sending.
     sent = commands_sent(sim)
     with pytest.raises(ServiceValidationError):
-        await _call(hass, SERVICE_SET_TEMPERATURE, climate, **{ATTR_TEMPERATURE: 40})
+        await call_service(
+            hass, SERVICE_SET_TEMPERATURE, climate, **{ATTR_TEMPERATURE: 40}
+        )
     assert commands_sent(sim) == sent
     assert sim_car(sim, "Sparky").driver_temp == 21
 
     await start_outage(hass, sim, entry)
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, SERVICE_TURN_ON, climate)
+        await call_service(hass, SERVICE_TURN_ON, climate)
     assert err.value.translation_key == "cloud_unreachable"
     assert sim_car(sim, "Sparky").climate_on is False

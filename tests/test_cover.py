@@ -1,13 +1,12 @@
 """Covers against the simulator: frunk, trunk, charge port door, windows, sunroof."""
 
 from homeassistant.components.cover import (
-    DOMAIN as COVER_DOMAIN,
     SERVICE_CLOSE_COVER,
     SERVICE_OPEN_COVER,
     CoverEntityFeature,
     CoverState,
 )
-from homeassistant.const import ATTR_ENTITY_ID, ATTR_SUPPORTED_FEATURES, Platform
+from homeassistant.const import ATTR_SUPPORTED_FEATURES, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
@@ -17,28 +16,28 @@ from custom_components.tesla_resilient.api import VehicleData
 from custom_components.tesla_resilient.const import ProtectedAction
 from custom_components.tesla_resilient.values import position_params
 from tesla_sim import SimServer
-from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
+    call_service,
     commands_sent,
+    each_account,
     entity_id,
     has_entity,
     otp_options,
     setup_account,
-    sim_car,
-    snapshot_platform,
+    setup_and_snapshot,
     state_of,
 )
 
 SUNROOF = "vehicle_state_sun_roof_state"
 
 
-@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+@each_account
 async def test_entities(
     hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
 ) -> None:
     """The covers of each car configuration."""
-    entry = await setup_account(hass, sim, email)
-    await snapshot_platform(hass, entry, Platform.COVER, snapshot)
+    await setup_and_snapshot(hass, sim, email, Platform.COVER, snapshot)
 
 
 async def test_hardware(hass: HomeAssistant, sim: SimServer) -> None:
@@ -53,12 +52,6 @@ async def test_hardware(hass: HomeAssistant, sim: SimServer) -> None:
     assert trunk.attributes[ATTR_SUPPORTED_FEATURES] == CoverEntityFeature.OPEN
 
 
-async def _call(hass: HomeAssistant, service: str, entity: str) -> None:
-    await hass.services.async_call(
-        COVER_DOMAIN, service, {ATTR_ENTITY_ID: entity}, blocking=True
-    )
-
-
 async def test_frunk_and_trunk(hass: HomeAssistant, sim: SimServer) -> None:
     """Open the frunk (open only); open and close the powered trunk, never toggling."""
     await setup_account(hass, sim, TOTP_EMAIL)
@@ -69,21 +62,23 @@ async def test_frunk_and_trunk(hass: HomeAssistant, sim: SimServer) -> None:
         CoverEntityFeature.OPEN
     )
 
-    await _call(hass, SERVICE_OPEN_COVER, frunk)
+    await call_service(hass, SERVICE_OPEN_COVER, frunk)
     assert sim_car(sim, "Stella").doors["ft"] == 1
     assert state_of(hass, frunk).state == CoverState.OPEN
 
-    await _call(hass, SERVICE_OPEN_COVER, trunk)
+    await call_service(hass, SERVICE_OPEN_COVER, trunk)
     assert sim_car(sim, "Stella").doors["rt"] == 1
     sent = commands_sent(sim)
-    await _call(hass, SERVICE_OPEN_COVER, trunk)  # already open: nothing is toggled
+    await call_service(
+        hass, SERVICE_OPEN_COVER, trunk
+    )  # already open: nothing is toggled
     assert commands_sent(sim) == sent
     assert sim_car(sim, "Stella").doors["rt"] == 1
 
-    await _call(hass, SERVICE_CLOSE_COVER, trunk)
+    await call_service(hass, SERVICE_CLOSE_COVER, trunk)
     assert sim_car(sim, "Stella").doors["rt"] == 0
     assert state_of(hass, trunk).state == CoverState.CLOSED
-    await _call(hass, SERVICE_CLOSE_COVER, trunk)  # already closed
+    await call_service(hass, SERVICE_CLOSE_COVER, trunk)  # already closed
     assert commands_sent(sim) == sent + 1
     assert sim_car(sim, "Stella").doors["rt"] == 0
 
@@ -96,24 +91,24 @@ async def test_charge_port_windows_sunroof(hass: HomeAssistant, sim: SimServer) 
     windows = entity_id(hass, Platform.COVER, car, "windows")
     sunroof = entity_id(hass, Platform.COVER, car, SUNROOF)
 
-    await _call(hass, SERVICE_OPEN_COVER, port)
+    await call_service(hass, SERVICE_OPEN_COVER, port)
     assert sim_car(sim, "Stella").charge_port_door_open is True
     assert state_of(hass, port).state == CoverState.OPEN
-    await _call(hass, SERVICE_CLOSE_COVER, port)
+    await call_service(hass, SERVICE_CLOSE_COVER, port)
     assert sim_car(sim, "Stella").charge_port_door_open is False
     assert state_of(hass, port).state == CoverState.CLOSED
 
-    await _call(hass, SERVICE_OPEN_COVER, windows)
+    await call_service(hass, SERVICE_OPEN_COVER, windows)
     assert set(sim_car(sim, "Stella").windows.values()) == {1}
     assert state_of(hass, windows).state == CoverState.OPEN
-    await _call(hass, SERVICE_CLOSE_COVER, windows)
+    await call_service(hass, SERVICE_CLOSE_COVER, windows)
     assert set(sim_car(sim, "Stella").windows.values()) == {0}
     assert state_of(hass, windows).state == CoverState.CLOSED
 
-    await _call(hass, SERVICE_OPEN_COVER, sunroof)
+    await call_service(hass, SERVICE_OPEN_COVER, sunroof)
     assert sim_car(sim, "Stella").sun_roof_state == "vent"
     assert state_of(hass, sunroof).state == CoverState.OPEN
-    await _call(hass, SERVICE_CLOSE_COVER, sunroof)
+    await call_service(hass, SERVICE_CLOSE_COVER, sunroof)
     assert sim_car(sim, "Stella").sun_roof_state == "closed"
     assert state_of(hass, sunroof).state == CoverState.CLOSED
 
@@ -125,9 +120,9 @@ async def test_refused(hass: HomeAssistant, sim: SimServer) -> None:
     car.plugged = True
     car.charging_state = "Stopped"
     port = entity_id(hass, Platform.COVER, car, "charge_state_charge_port_door_open")
-    await _call(hass, SERVICE_OPEN_COVER, port)
+    await call_service(hass, SERVICE_OPEN_COVER, port)
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, SERVICE_CLOSE_COVER, port)
+        await call_service(hass, SERVICE_CLOSE_COVER, port)
     assert err.value.translation_key == "command_failed"
     assert sim_car(sim, "Sparky").charge_port_door_open is True
 
@@ -140,7 +135,7 @@ async def test_protected_opening(hass: HomeAssistant, sim: SimServer) -> None:
     car = sim_car(sim, "Sparky")
     sent = commands_sent(sim)
     with pytest.raises(ServiceValidationError) as err:
-        await _call(
+        await call_service(
             hass,
             SERVICE_OPEN_COVER,
             entity_id(hass, Platform.COVER, car, "vehicle_state_ft"),
@@ -149,7 +144,7 @@ async def test_protected_opening(hass: HomeAssistant, sim: SimServer) -> None:
     assert commands_sent(sim) == sent
     assert sim_car(sim, "Sparky").doors["ft"] == 0
     # Unprotected covers still work.
-    await _call(
+    await call_service(
         hass,
         SERVICE_OPEN_COVER,
         entity_id(hass, Platform.COVER, car, "vehicle_state_rt"),

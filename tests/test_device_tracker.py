@@ -6,25 +6,26 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tesla_sim import SimServer
-from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
     coordinator_of,
+    each_account,
     entity_id,
     refresh,
     setup_account,
-    sim_car,
-    snapshot_platform,
+    setup_and_snapshot,
     state_of,
 )
 
 
-@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+@each_account
 async def test_entities(
     hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
 ) -> None:
     """Every car has a location and a navigation destination tracker."""
-    entry = await setup_account(hass, sim, email)
-    entries = await snapshot_platform(hass, entry, Platform.DEVICE_TRACKER, snapshot)
+    entry, entries = await setup_and_snapshot(
+        hass, sim, email, Platform.DEVICE_TRACKER, snapshot
+    )
     assert len(entries) == 2 * len(entry.runtime_data.vehicles)
 
 

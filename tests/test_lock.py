@@ -1,12 +1,7 @@
 """Locks against the simulator: doors and charge port latch."""
 
-from homeassistant.components.lock import (
-    DOMAIN as LOCK_DOMAIN,
-    SERVICE_LOCK,
-    SERVICE_UNLOCK,
-    LockState,
-)
-from homeassistant.const import ATTR_CODE, ATTR_ENTITY_ID, EVENT_STATE_CHANGED, Platform
+from homeassistant.components.lock import SERVICE_LOCK, SERVICE_UNLOCK, LockState
+from homeassistant.const import EVENT_STATE_CHANGED, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
@@ -15,17 +10,18 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.tesla_resilient.const import ProtectedAction
 from custom_components.tesla_resilient.lock import CODE_FORMAT
 from tesla_sim import SimServer
-from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.ha_fixtures import TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
+    call_service,
     commands_sent,
     coordinator_of,
+    each_account,
     entity_id,
     otp_code,
     otp_options,
     refresh,
     setup_account,
-    sim_car,
-    snapshot_platform,
+    setup_and_snapshot,
     start_outage,
     state_of,
 )
@@ -34,23 +30,13 @@ DOORS = "vehicle_state_locked"
 LATCH = "charge_state_charge_port_latch"
 
 
-@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+@each_account
 async def test_entities(
     hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
 ) -> None:
     """Every car has a door lock and a charge port latch."""
-    entry = await setup_account(hass, sim, email)
-    entries = await snapshot_platform(hass, entry, Platform.LOCK, snapshot)
+    entry, entries = await setup_and_snapshot(hass, sim, email, Platform.LOCK, snapshot)
     assert len(entries) == 2 * len(entry.runtime_data.vehicles)
-
-
-async def _call(
-    hass: HomeAssistant, service: str, entity: str, code: str | None = None
-) -> None:
-    data = {ATTR_ENTITY_ID: entity}
-    if code is not None:
-        data[ATTR_CODE] = code
-    await hass.services.async_call(LOCK_DOMAIN, service, data, blocking=True)
 
 
 async def test_doors(hass: HomeAssistant, sim: SimServer) -> None:
@@ -69,13 +55,13 @@ async def test_doors(hass: HomeAssistant, sim: SimServer) -> None:
 
     hass.bus.async_listen(EVENT_STATE_CHANGED, record)
 
-    await _call(hass, SERVICE_UNLOCK, lock)
+    await call_service(hass, SERVICE_UNLOCK, lock)
     assert sim_car(sim, "Stella").locked is False
     assert state_of(hass, lock).state == LockState.UNLOCKED
     assert seen[0] == LockState.UNLOCKING
 
     seen.clear()
-    await _call(hass, SERVICE_LOCK, lock)
+    await call_service(hass, SERVICE_LOCK, lock)
     assert sim_car(sim, "Stella").locked is True
     assert state_of(hass, lock).state == LockState.LOCKED
     assert seen[0] == LockState.LOCKING
@@ -115,14 +101,14 @@ async def test_charge_port_latch(hass: HomeAssistant, sim: SimServer) -> None:
     latch = entity_id(hass, Platform.LOCK, car, LATCH)
     assert state_of(hass, latch).state == LockState.LOCKED
 
-    await _call(hass, SERVICE_UNLOCK, latch)
+    await call_service(hass, SERVICE_UNLOCK, latch)
     assert sim_car(sim, "Yara").charge_port_latch == "Disengaged"
     assert state_of(hass, latch).state == LockState.UNLOCKED
 
     # The car refuses to close the port over a cable: the reason reaches the user and
     # the lock leaves its transitional state.
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, SERVICE_LOCK, latch)
+        await call_service(hass, SERVICE_LOCK, latch)
     assert err.value.translation_key == "command_failed"
     assert err.value.translation_placeholders == {"reason": "cable_connected"}
     assert state_of(hass, latch).state == LockState.UNLOCKED
@@ -130,7 +116,7 @@ async def test_charge_port_latch(hass: HomeAssistant, sim: SimServer) -> None:
     car = sim_car(sim, "Yara")
     car.plugged = False
     car.charge_port_latch = "Engaged"
-    await _call(hass, SERVICE_LOCK, latch)
+    await call_service(hass, SERVICE_LOCK, latch)
     assert sim_car(sim, "Yara").charge_port_door_open is False
 
 
@@ -147,18 +133,18 @@ async def test_unlock_protected(hass: HomeAssistant, sim: SimServer) -> None:
 
     sent = commands_sent(sim)
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, SERVICE_UNLOCK, lock)
+        await call_service(hass, SERVICE_UNLOCK, lock)
     assert err.value.translation_key == "otp_code_required"
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, SERVICE_UNLOCK, lock, "000000")
+        await call_service(hass, SERVICE_UNLOCK, lock, code="000000")
     assert err.value.translation_key in {"otp_code_invalid", "otp_code_reused"}
     assert commands_sent(sim) == sent
     assert sim_car(sim, "Stella").locked is True
     assert state_of(hass, lock).state == LockState.LOCKED
 
-    await _call(hass, SERVICE_UNLOCK, lock, otp_code())
+    await call_service(hass, SERVICE_UNLOCK, lock, code=otp_code())
     assert sim_car(sim, "Stella").locked is False
-    await _call(hass, SERVICE_LOCK, lock)
+    await call_service(hass, SERVICE_LOCK, lock)
     assert sim_car(sim, "Stella").locked is True
     assert commands_sent(sim) == sent + 2
     assert entry.runtime_data.guard is not None

@@ -1,25 +1,20 @@
 """Numbers against the simulator: charge limit and charging current."""
 
-from homeassistant.components.number import (
-    ATTR_MAX,
-    ATTR_MIN,
-    ATTR_VALUE,
-    DOMAIN as NUMBER_DOMAIN,
-    SERVICE_SET_VALUE,
-)
-from homeassistant.const import ATTR_ENTITY_ID, Platform
+from homeassistant.components.number import ATTR_MAX, ATTR_MIN, SERVICE_SET_VALUE
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tesla_sim import SimServer
-from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
+    call_service,
+    each_account,
     entity_id,
     setup_account,
-    sim_car,
-    snapshot_platform,
+    setup_and_snapshot,
     state_of,
 )
 
@@ -27,22 +22,12 @@ LIMIT = "charge_state_charge_limit_soc"
 AMPS = "charge_state_charge_current_request"
 
 
-@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+@each_account
 async def test_entities(
     hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
 ) -> None:
     """Charge limit and charging current per car, ranges from the car."""
-    entry = await setup_account(hass, sim, email)
-    await snapshot_platform(hass, entry, Platform.NUMBER, snapshot)
-
-
-async def _set(hass: HomeAssistant, entity: str, value: float) -> None:
-    await hass.services.async_call(
-        NUMBER_DOMAIN,
-        SERVICE_SET_VALUE,
-        {ATTR_ENTITY_ID: entity, ATTR_VALUE: value},
-        blocking=True,
-    )
+    await setup_and_snapshot(hass, sim, email, Platform.NUMBER, snapshot)
 
 
 async def test_set_values(hass: HomeAssistant, sim: SimServer) -> None:
@@ -56,10 +41,10 @@ async def test_set_values(hass: HomeAssistant, sim: SimServer) -> None:
     assert state_of(hass, amps).attributes[ATTR_MIN] == 0
     assert state_of(hass, amps).attributes[ATTR_MAX] == 48
 
-    await _set(hass, limit, 90)
+    await call_service(hass, SERVICE_SET_VALUE, limit, value=90)
     assert sim_car(sim, "Stella").charge_limit == 90
     assert float(state_of(hass, limit).state) == 90
-    await _set(hass, amps, 24)
+    await call_service(hass, SERVICE_SET_VALUE, amps, value=24)
     assert sim_car(sim, "Stella").charge_current_request == 24
     assert float(state_of(hass, amps).state) == 24
 
@@ -74,6 +59,6 @@ async def test_refused(hass: HomeAssistant, sim: SimServer) -> None:
     car = sim_car(sim, "Sparky")
     limit = entity_id(hass, Platform.NUMBER, car, LIMIT)
     with pytest.raises(HomeAssistantError) as err:
-        await _set(hass, limit, car.charge_limit)
+        await call_service(hass, SERVICE_SET_VALUE, limit, value=car.charge_limit)
     assert err.value.translation_placeholders == {"reason": "already_set"}
     assert float(state_of(hass, limit).state) == car.charge_limit

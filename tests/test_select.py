@@ -1,11 +1,7 @@
 """Selects against the simulator: seat heaters and coolers of fitted seats."""
 
-from homeassistant.components.select import (
-    ATTR_OPTION,
-    DOMAIN as SELECT_DOMAIN,
-    SERVICE_SELECT_OPTION,
-)
-from homeassistant.const import ATTR_ENTITY_ID, Platform
+from homeassistant.components.select import SERVICE_SELECT_OPTION
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
@@ -13,13 +9,14 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tesla_sim import SimServer
-from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
+    call_service,
+    each_account,
     entity_id,
     has_entity,
     setup_account,
-    sim_car,
-    snapshot_platform,
+    setup_and_snapshot,
     start_outage,
     state_of,
 )
@@ -35,13 +32,12 @@ HEATERS = {  # key suffix -> heater index of remote_seat_heater_request
 }
 
 
-@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+@each_account
 async def test_entities(
     hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
 ) -> None:
     """One select per fitted seat heater and cooler."""
-    entry = await setup_account(hass, sim, email)
-    await snapshot_platform(hass, entry, Platform.SELECT, snapshot)
+    await setup_and_snapshot(hass, sim, email, Platform.SELECT, snapshot)
 
 
 async def test_fitted_seats_only(hass: HomeAssistant, sim: SimServer) -> None:
@@ -67,15 +63,6 @@ async def test_fitted_seats_only(hass: HomeAssistant, sim: SimServer) -> None:
     }
 
 
-async def _select(hass: HomeAssistant, entity: str, option: str) -> None:
-    await hass.services.async_call(
-        SELECT_DOMAIN,
-        SERVICE_SELECT_OPTION,
-        {ATTR_ENTITY_ID: entity, ATTR_OPTION: option},
-        blocking=True,
-    )
-
-
 async def test_every_seat(hass: HomeAssistant, sim: SimServer) -> None:
     """Every heater and cooler of the fully optioned car reaches its seat."""
     entry = await setup_account(hass, sim, TOTP_EMAIL)
@@ -93,7 +80,7 @@ async def test_every_seat(hass: HomeAssistant, sim: SimServer) -> None:
         select = entity_id(
             hass, Platform.SELECT, car, f"climate_state_seat_heater_{seat}"
         )
-        await _select(hass, select, "medium")
+        await call_service(hass, SERVICE_SELECT_OPTION, select, option="medium")
         assert sim_car(sim, "Stella").seat_heaters[heater] == 2, seat
         assert state_of(hass, select).state == "medium"
     # The first heater started the climate, as the car needs.
@@ -103,9 +90,9 @@ async def test_every_seat(hass: HomeAssistant, sim: SimServer) -> None:
         select = entity_id(
             hass, Platform.SELECT, car, f"climate_state_seat_fan_front_{side}"
         )
-        await _select(hass, select, "high")
+        await call_service(hass, SERVICE_SELECT_OPTION, select, option="high")
         assert sim_car(sim, "Stella").seat_coolers[position] == 3
-        await _select(hass, select, "off")
+        await call_service(hass, SERVICE_SELECT_OPTION, select, option="off")
         assert sim_car(sim, "Stella").seat_coolers[position] == 0
         assert state_of(hass, select).state == "off"
 
@@ -117,6 +104,6 @@ async def test_errors(hass: HomeAssistant, sim: SimServer) -> None:
     select = entity_id(hass, Platform.SELECT, car, "climate_state_seat_heater_left")
     await start_outage(hass, sim, entry)
     with pytest.raises(HomeAssistantError):
-        await _select(hass, select, "low")
+        await call_service(hass, SERVICE_SELECT_OPTION, select, option="low")
     assert sim_car(sim, "Sparky").seat_heaters.get(0, 0) == 0
     assert state_of(hass, select).state == "off"

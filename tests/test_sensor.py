@@ -11,14 +11,14 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tesla_sim import SimServer
-from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
     coordinator_of,
+    each_account,
     entity_id,
     refresh,
     setup_account,
-    sim_car,
-    snapshot_platform,
+    setup_and_snapshot,
     start_outage,
     state_of,
 )
@@ -26,13 +26,12 @@ from tests.platform_helpers import (
 KM_PER_MILE = 1.609344
 
 
-@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+@each_account
 async def test_entities(
     hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
 ) -> None:
     """The sensors of each car configuration (noisy ones disabled by default)."""
-    entry = await setup_account(hass, sim, email)
-    await snapshot_platform(hass, entry, Platform.SENSOR, snapshot)
+    await setup_and_snapshot(hass, sim, email, Platform.SENSOR, snapshot)
 
 
 async def test_values_and_units(hass: HomeAssistant, sim: SimServer) -> None:

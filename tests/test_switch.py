@@ -1,11 +1,7 @@
 """Switches against the simulator: sentry, charging, valet, steering heater, defrost."""
 
-from homeassistant.components.switch import (
-    DOMAIN as SWITCH_DOMAIN,
-    SERVICE_TURN_OFF,
-    SERVICE_TURN_ON,
-)
-from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, Platform
+from homeassistant.components.switch import SERVICE_TURN_OFF, SERVICE_TURN_ON
+from homeassistant.const import STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
@@ -15,35 +11,26 @@ from custom_components.tesla_resilient.api import VehicleData
 from custom_components.tesla_resilient.const import ProtectedAction
 from custom_components.tesla_resilient.values import is_defrosting
 from tesla_sim import SimServer
-from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
+    call_service,
     commands_sent,
+    each_account,
     entity_id,
     otp_options,
     refresh,
     setup_account,
-    sim_car,
-    snapshot_platform,
+    setup_and_snapshot,
     state_of,
 )
 
 
-@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+@each_account
 async def test_entities(
     hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
 ) -> None:
     """The switches of each car configuration."""
-    entry = await setup_account(hass, sim, email)
-    await snapshot_platform(hass, entry, Platform.SWITCH, snapshot)
-
-
-async def _switch(hass: HomeAssistant, entity: str, on: bool) -> None:
-    await hass.services.async_call(
-        SWITCH_DOMAIN,
-        SERVICE_TURN_ON if on else SERVICE_TURN_OFF,
-        {ATTR_ENTITY_ID: entity},
-        blocking=True,
-    )
+    await setup_and_snapshot(hass, sim, email, Platform.SWITCH, snapshot)
 
 
 async def test_switch_commands(hass: HomeAssistant, sim: SimServer) -> None:
@@ -60,10 +47,10 @@ async def test_switch_commands(hass: HomeAssistant, sim: SimServer) -> None:
         "climate_state_defrost_mode": lambda: sim_car(sim, "Sparky").defrost,
     }
     for key, in_car in checks.items():
-        await _switch(hass, switch(key), True)
+        await call_service(hass, SERVICE_TURN_ON, switch(key))
         assert in_car() is True, key
         assert state_of(hass, switch(key)).state == STATE_ON
-        await _switch(hass, switch(key), False)
+        await call_service(hass, SERVICE_TURN_OFF, switch(key))
         assert in_car() is False, key
         assert state_of(hass, switch(key)).state == STATE_OFF
 
@@ -72,14 +59,14 @@ async def test_switch_commands(hass: HomeAssistant, sim: SimServer) -> None:
     await refresh(hass, entry)
     wheel = switch("climate_state_steering_wheel_heater")
     with pytest.raises(HomeAssistantError) as err:
-        await _switch(hass, wheel, True)
+        await call_service(hass, SERVICE_TURN_ON, wheel)
     assert err.value.translation_key == "command_failed"
     sim_car(sim, "Sparky").set_activity("climate", sim.world.now())
     await refresh(hass, entry)
-    await _switch(hass, wheel, True)
+    await call_service(hass, SERVICE_TURN_ON, wheel)
     assert sim_car(sim, "Sparky").steering_wheel_heater is True
     assert state_of(hass, wheel).state == STATE_ON
-    await _switch(hass, wheel, False)
+    await call_service(hass, SERVICE_TURN_OFF, wheel)
     assert sim_car(sim, "Sparky").steering_wheel_heater is False
 
 
@@ -91,16 +78,16 @@ async def test_charging_switch(hass: HomeAssistant, sim: SimServer) -> None:
         hass, Platform.SWITCH, car, "charge_state_charge_enable_request"
     )
     with pytest.raises(HomeAssistantError) as err:  # no cable
-        await _switch(hass, charging, True)
+        await call_service(hass, SERVICE_TURN_ON, charging)
     assert err.value.translation_placeholders == {"reason": "disconnected"}
 
     car.set_activity("charge", sim.world.now())
     await refresh(hass, entry)
     assert state_of(hass, charging).state == STATE_ON
-    await _switch(hass, charging, False)
+    await call_service(hass, SERVICE_TURN_OFF, charging)
     assert sim_car(sim, "Yara").charging_state == "Stopped"
     assert state_of(hass, charging).state == STATE_OFF
-    await _switch(hass, charging, True)
+    await call_service(hass, SERVICE_TURN_ON, charging)
     assert sim_car(sim, "Yara").charging_state == "Charging"
     assert state_of(hass, charging).state == STATE_ON
 
@@ -112,11 +99,11 @@ async def test_disable_sentry_protected(hass: HomeAssistant, sim: SimServer) -> 
     )
     car = sim_car(sim, "Sparky")
     sentry = entity_id(hass, Platform.SWITCH, car, "vehicle_state_sentry_mode")
-    await _switch(hass, sentry, True)
+    await call_service(hass, SERVICE_TURN_ON, sentry)
     assert sim_car(sim, "Sparky").sentry_mode is True
     sent = commands_sent(sim)
     with pytest.raises(ServiceValidationError):
-        await _switch(hass, sentry, False)
+        await call_service(hass, SERVICE_TURN_OFF, sentry)
     assert commands_sent(sim) == sent
     assert sim_car(sim, "Sparky").sentry_mode is True
 

@@ -5,49 +5,36 @@ from homeassistant.components.update import (
     ATTR_INSTALLED_VERSION,
     ATTR_LATEST_VERSION,
     ATTR_UPDATE_PERCENTAGE,
-    DOMAIN as UPDATE_DOMAIN,
     SERVICE_INSTALL,
     UpdateEntityFeature,
 )
-from homeassistant.const import (
-    ATTR_ENTITY_ID,
-    ATTR_SUPPORTED_FEATURES,
-    STATE_OFF,
-    STATE_ON,
-    Platform,
-)
+from homeassistant.const import ATTR_SUPPORTED_FEATURES, STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tesla_sim import SimServer
-from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL
+from tests.ha_fixtures import NO_MFA_EMAIL, sim_car
 from tests.platform_helpers import (
+    call_service,
+    each_account,
     entity_id,
     refresh,
     setup_account,
-    sim_car,
-    snapshot_platform,
+    setup_and_snapshot,
     state_of,
 )
 
 KEY = "vehicle_state_software_update_status"
 
 
-@pytest.mark.parametrize("email", [TOTP_EMAIL, NO_MFA_EMAIL])
+@each_account
 async def test_entities(
     hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
 ) -> None:
     """One software update per car."""
-    entry = await setup_account(hass, sim, email)
-    await snapshot_platform(hass, entry, Platform.UPDATE, snapshot)
-
-
-async def _install(hass: HomeAssistant, entity: str) -> None:
-    await hass.services.async_call(
-        UPDATE_DOMAIN, SERVICE_INSTALL, {ATTR_ENTITY_ID: entity}, blocking=True
-    )
+    await setup_and_snapshot(hass, sim, email, Platform.UPDATE, snapshot)
 
 
 async def test_install(hass: HomeAssistant, sim: SimServer) -> None:
@@ -63,7 +50,7 @@ async def test_install(hass: HomeAssistant, sim: SimServer) -> None:
         UpdateEntityFeature.INSTALL | UpdateEntityFeature.PROGRESS
     )
 
-    await _install(hass, update)
+    await call_service(hass, SERVICE_INSTALL, update)
     assert sim_car(sim, "Sparky").update_status == "installing"
     state = state_of(hass, update)
     assert state.attributes[ATTR_IN_PROGRESS] is True
@@ -93,5 +80,5 @@ async def test_install_refused(hass: HomeAssistant, sim: SimServer) -> None:
     update = entity_id(hass, Platform.UPDATE, car, KEY)
     car.update_status = "installing"  # e.g. started from the car meanwhile
     with pytest.raises(HomeAssistantError) as err:
-        await _install(hass, update)
+        await call_service(hass, SERVICE_INSTALL, update)
     assert err.value.translation_placeholders == {"reason": "no_update_available"}
