@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import aiohttp
+from aiohttp import web
 from tesla_fleet_api import TeslaFleetApi
 from tesla_fleet_api.const import SERVERS, Region
 
@@ -26,7 +27,7 @@ TOKEN_HOST = "fleet-auth.prd.vn.cloud.tesla.com"
 """Where the library posts every token request (code, refresh, client credentials)."""
 
 DEV_CLIENT_ID = "tesla-resilient-dev"
-DEV_CLIENT_SECRET = "dev-secret"  # noqa: S105 - the simulator's published test secret
+DEV_CLIENT_SECRET = "dev-secret"
 """The developer app the default world registers (issue 10, shared decision 1:
 ``tesla_sim.apps.DEV_CLIENT_ID`` / ``DEV_CLIENT_SECRET`` once that module exists)."""
 
@@ -88,7 +89,7 @@ class SimSession:
 
     def as_client_session(self) -> aiohttp.ClientSession:
         """This object typed as what the library's constructors want."""
-        return cast(aiohttp.ClientSession, self)
+        return cast("aiohttp.ClientSession", self)
 
 
 @asynccontextmanager
@@ -116,3 +117,26 @@ def fleet_api(
         access_token=access_token,
         server=sim_base(session.sim, region),
     )
+
+
+PUBLIC_KEY_PATH = "/.well-known/appspecific/com.tesla.3p.public-key.pem"
+"""Where Tesla fetches an app's public key on partner registration."""
+
+
+@asynccontextmanager
+async def key_host(pem: str) -> AsyncIterator[str]:
+    """Serve ``pem`` at :data:`PUBLIC_KEY_PATH` on 127.0.0.1; yield the domain (host:port)."""
+
+    async def public_key(request: web.Request) -> web.Response:
+        return web.Response(text=pem, content_type="application/x-pem-file")
+
+    app = web.Application()
+    app.router.add_get(PUBLIC_KEY_PATH, public_key)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()

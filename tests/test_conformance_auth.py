@@ -23,7 +23,7 @@ from tests.conformance import (
 from tests.sim_fixtures import jwt_claims
 
 REDIRECT_URI = "http://127.0.0.1:8123/auth/external/callback"
-TOKEN_PATH = "/oauth2/v3/token"  # noqa: S105 - a path, not a secret
+TOKEN_PATH = "/oauth2/v3/token"
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ async def test_code_exchange_refused_with_a_wrong_secret(
         session.as_client_session(),
         region="na",
         client_id=DEV_CLIENT_ID,
-        client_secret="not-the-secret",  # noqa: S106 - a wrong secret on purpose
+        client_secret="not-the-secret",
         redirect_uri=REDIRECT_URI,
     )
     await client.get_refresh_token(code)
