@@ -19,7 +19,7 @@ from typing import Any, cast
 import aiohttp
 from aiohttp import web
 from tesla_fleet_api import TeslaFleetApi
-from tesla_fleet_api.const import SERVERS, Region
+from tesla_fleet_api.const import SERVERS
 
 from tesla_sim import SimServer
 
@@ -30,8 +30,6 @@ DEV_CLIENT_ID = "tesla-resilient-dev"
 DEV_CLIENT_SECRET = "dev-secret"
 """The developer app the default world registers (issue 10, shared decision 1:
 ``tesla_sim.apps.DEV_CLIENT_ID`` / ``DEV_CLIENT_SECRET`` once that module exists)."""
-
-REGIONS: tuple[Region, ...] = ("na", "eu", "cn")
 
 
 def sim_base(sim: SimServer, region: str) -> str:
