@@ -3,8 +3,6 @@ wake_up, fleet_status and the error statuses, read the way HA core's ``tesla_fle
 them (its ``__init__``, coordinator and wake-up helper).
 """
 
-from collections.abc import AsyncIterator
-
 import pytest
 from tesla_fleet_api import TeslaFleetApi
 from tesla_fleet_api.const import VehicleDataEndpoint
@@ -24,7 +22,15 @@ from tesla_fleet_api.exceptions import (
 from tesla_fleet_api.tesla import VehicleFleet
 
 from tesla_sim import SimServer
-from tests.conformance import SimSession, fleet_api, fleet_tokens, sim_base, sim_session
+from tests.conformance import (
+    SimSession,
+    fleet_api,
+    fleet_tokens,
+    session_fixture,  # noqa: F401 - a fixture
+    sim_base,
+    sim_gap,
+    sim_session,
+)
 from tests.ha_fixtures import TOTP_EMAIL, add_fault
 
 HA_CORE_ENDPOINTS = [
@@ -36,15 +42,6 @@ HA_CORE_ENDPOINTS = [
     VehicleDataEndpoint.LOCATION_DATA,
 ]
 """What HA core's vehicle coordinator asks for (with the ``vehicle_location`` scope)."""
-VEHICLE_FIELDS_GAP = (
-    "issue 10: vehicle items lack command_signing and carry tokens (real: null)"
-)
-
-
-@pytest.fixture
-async def session(sim: SimServer) -> AsyncIterator[SimSession]:
-    async with sim_session(sim) as session:
-        yield session
 
 
 @pytest.fixture
@@ -89,7 +86,7 @@ async def test_region_and_find_server(sim: SimServer, session: SimSession) -> No
     assert me["response"]["email"] == TOTP_EMAIL
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: the simulator has no cn region")
+@sim_gap("the simulator has no cn region")
 async def test_cn_region(sim: SimServer, session: SimSession) -> None:
     move_account(sim, "cn")
     api = fleet_api(session, fleet_tokens(sim, TOTP_EMAIL)["access_token"])
@@ -110,7 +107,7 @@ async def test_wrong_region_421_then_fallback(
     assert (await car.vehicle())["response"]["vin"] == car.vin
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: the simulator has no /api/1/products")
+@sim_gap("the simulator has no /api/1/products")
 async def test_products_as_ha_core_sets_up(sim: SimServer, session: SimSession) -> None:
     """HA core sets up from ``products``: a car signs when ``command_signing`` is required."""
     move_account(sim, "eu")
@@ -137,7 +134,7 @@ async def test_vehicle_list_and_vehicle(sim: SimServer, api: TeslaFleetApi) -> N
         await api.vehicles.createFleet(vins(sim, "nomfa@example.com")[0]).vehicle()
 
 
-@pytest.mark.xfail(strict=True, reason=VEHICLE_FIELDS_GAP)
+@sim_gap("vehicle items lack command_signing and carry tokens (real: null)")
 async def test_vehicle_items_of_2026(sim: SimServer, api: TeslaFleetApi) -> None:
     car = api.vehicles.createFleet(vins(sim)[0])
     for item in (await car.list())["response"]:
@@ -183,10 +180,7 @@ async def test_asleep_car_408_and_wake_up(socket_enabled: None) -> None:
         assert "charge_state" in (await car.vehicle_data())["response"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: the simulator has no POST /api/1/vehicles/fleet_status",
-)
+@sim_gap("the simulator has no POST /api/1/vehicles/fleet_status")
 async def test_fleet_status(sim: SimServer, api: TeslaFleetApi) -> None:
     """No car trusts the app's key yet: every VIN is unpaired."""
     cars = vins(sim)

@@ -3,7 +3,6 @@ token, partner registration per region, the 412 before it and the 403 for a clie
 not a registered app -- the calls HA core's ``tesla_fleet`` config flow makes.
 """
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -27,19 +26,15 @@ from tests.conformance import (
     fleet_api,
     fleet_tokens,
     key_host,
+    session_fixture,  # noqa: F401 - a fixture
     sim_base,
+    sim_gap,
     sim_session,
 )
 from tests.sim_fixtures import jwt_claims
 
-PARTNER_GAP = "issue 10: the simulator has no partner token (client_credentials)"
-REGISTRATION_GAP = "issue 10: the simulator has no partner registration"
-
-
-@pytest.fixture
-async def session(sim: SimServer) -> AsyncIterator[SimSession]:
-    async with sim_session(sim) as session:
-        yield session
+PARTNER_GAP = sim_gap("the simulator has no partner token (client_credentials)")
+REGISTRATION_GAP = sim_gap("the simulator has no partner registration")
 
 
 def partner_api(session: SimSession, region: str = "na") -> TeslaFleetApi:
@@ -63,7 +58,7 @@ async def partner_login(api: TeslaFleetApi) -> str:
     return access
 
 
-@pytest.mark.xfail(strict=True, reason=PARTNER_GAP)
+@PARTNER_GAP
 async def test_partner_token(sim: SimServer, session: SimSession) -> None:
     """client_credentials, form-encoded, with the regional base as the audience."""
     api = partner_api(session, "eu")
@@ -81,7 +76,7 @@ async def test_partner_token(sim: SimServer, session: SimSession) -> None:
         await api.partner_login(DEV_CLIENT_ID, "not-the-secret", [Scope.OPENID])
 
 
-@pytest.mark.xfail(strict=True, reason=REGISTRATION_GAP)
+@REGISTRATION_GAP
 async def test_partner_registration(
     sim: SimServer, session: SimSession, tmp_path: Path
 ) -> None:
@@ -99,7 +94,7 @@ async def test_partner_registration(
         assert read["response"]["public_key"].lower() == found["public_key"].lower()
 
 
-@pytest.mark.xfail(strict=True, reason=REGISTRATION_GAP)
+@REGISTRATION_GAP
 async def test_partner_registration_faults(
     sim: SimServer, session: SimSession, tmp_path: Path
 ) -> None:
@@ -122,7 +117,7 @@ async def test_partner_registration_faults(
         await api.partner.register(domain)
 
 
-@pytest.mark.xfail(strict=True, reason=REGISTRATION_GAP)
+@REGISTRATION_GAP
 async def test_412_until_registered_in_the_region(
     socket_enabled: None, tmp_path: Path
 ) -> None:
@@ -155,9 +150,7 @@ async def test_412_until_registered_in_the_region(
             await eu_partner.partner.public_key(domain)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 10: the simulator serves tokens of any client id"
-)
+@sim_gap("the simulator serves tokens of any client id")
 @pytest.mark.parametrize("client_id", ["ownerapi", "someone-elses-app"])
 async def test_unregistered_client_refused(
     sim: SimServer, session: SimSession, client_id: str
