@@ -87,6 +87,7 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         coordinator_fn=lambda coordinator: coordinator.cloud_connected,
+        needs_data=False,
     ),
     # -- charging ------------------------------------------------------------------------
     _binary(

@@ -305,19 +305,27 @@ SENSORS: tuple[TeslaSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         options=["online", "asleep", "offline", "unknown"],
         coordinator_fn=lambda coordinator: coordinator.snapshot.state.value,
+        needs_data=False,
     ),
     TeslaSensorEntityDescription(
         key="data_source",
         device_class=SensorDeviceClass.ENUM,
         entity_category=EntityCategory.DIAGNOSTIC,
         options=["cloud", "cache"],
-        coordinator_fn=lambda coordinator: coordinator.snapshot.source.value,
+        # No values yet, so they come from nowhere: unknown.
+        coordinator_fn=lambda coordinator: (
+            None
+            if coordinator.snapshot.data is None
+            else coordinator.snapshot.source.value
+        ),
+        needs_data=False,
     ),
     TeslaSensorEntityDescription(
         key="last_update",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         coordinator_fn=lambda coordinator: coordinator.last_update,
+        needs_data=False,
     ),
 )
 
