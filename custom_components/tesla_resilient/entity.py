@@ -7,7 +7,7 @@ so through :meth:`TeslaVehicleEntity.freshness_attributes` and the diagnostic en
 """
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from homeassistant.core import callback
@@ -26,7 +26,7 @@ from .coordinator import (
     signal_new_vehicle,
 )
 from .errors import check_code
-from .values import EMPTY_DATA
+from .values import EMPTY_DATA, sent
 
 MANUFACTURER = "Tesla"
 MODEL_NAMES: dict[str, str] = {
@@ -64,6 +64,12 @@ class TeslaEntityDescription(EntityDescription):
     """Whether the entity waits for the vehicle's first data (from the cloud or the
     store). ``False`` for the entities of the connection (sleep state, cloud
     connection, wake...): they exist, and are available, from the vehicle list on."""
+
+
+def optional[D: TeslaEntityDescription](description: D) -> D:
+    """``description`` of hardware some cars lack without saying so in their
+    configuration: created only when the car sends its key (see :func:`.values.sent`)."""
+    return replace(description, exists_fn=sent(description.key))
 
 
 def vehicle_device_info(coordinator: VehicleCoordinator) -> DeviceInfo:
