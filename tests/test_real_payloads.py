@@ -180,3 +180,12 @@ def test_value_rules() -> None:
     assert not sent("climate_state_outside_temp")(data)
     no_version = VehicleData({"vehicle_state_software_update_status": "available"})
     assert offered_update(no_version) is None
+    # Trailing zeros do not make a version newer.
+    same = VehicleData(
+        {
+            "vehicle_state_software_update_status": "available",
+            "vehicle_state_software_update_version": "2024.8.9.0",
+            "vehicle_state_car_version": "2024.8.9 3c2b",
+        }
+    )
+    assert offered_update(same) is None
