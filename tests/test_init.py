@@ -308,7 +308,8 @@ async def test_vehicle_removed_and_added_without_reload(
 async def test_new_asleep_vehicle_added_when_data_arrives(
     hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer
 ) -> None:
-    """A new car that sleeps gets its device and entities once it has data."""
+    """A new car that sleeps gets its device and connection entities at once, the
+    others once it has data."""
     entry = setup_integration
     data = entry.runtime_data
     account = sim.world.account_by_email(TOTP_EMAIL)
@@ -318,10 +319,11 @@ async def test_new_asleep_vehicle_added_when_data_arrives(
     await data.account.async_refresh()
     await hass.async_block_till_done(wait_background_tasks=True)
     registry = dr.async_get(hass)
-    assert (
-        registry.async_get_device_by_identifier((DOMAIN, car.vin), entry.entry_id)
-        is None
-    )
+    device = registry.async_get_device_by_identifier((DOMAIN, car.vin), entry.entry_id)
+    assert device is not None
+    assert device.name == "Sleepy"
+    assert device.model is None
+    assert len(er.async_entries_for_device(er.async_get(hass), device.id)) == 6
     vehicle = next(v for v in data.vehicles.values() if v.vin == car.vin)
     assert vehicle.snapshot.state is VehicleState.ASLEEP
     assert vehicle.snapshot.data is None
@@ -334,7 +336,8 @@ async def test_new_asleep_vehicle_added_when_data_arrives(
     await hass.async_block_till_done()
     device = registry.async_get_device_by_identifier((DOMAIN, car.vin), entry.entry_id)
     assert device is not None
-    assert er.async_entries_for_device(er.async_get(hass), device.id)
+    assert device.model == "Model 3"
+    assert len(er.async_entries_for_device(er.async_get(hass), device.id)) > 6
 
 
 async def test_options_change_updates_guard(

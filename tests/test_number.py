@@ -1,12 +1,15 @@
 """Numbers against the simulator: charge limit and charging current."""
 
+import math
+
 from homeassistant.components.number import ATTR_MAX, ATTR_MIN, SERVICE_SET_VALUE
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.tesla_resilient.const import DOMAIN
 from tesla_sim import SimServer
 from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
@@ -62,3 +65,22 @@ async def test_refused(hass: HomeAssistant, sim: SimServer) -> None:
         await call_service(hass, SERVICE_SET_VALUE, limit, value=car.charge_limit)
     assert err.value.translation_placeholders == {"reason": "already_set"}
     assert float(state_of(hass, limit).state) == car.charge_limit
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+async def test_not_a_number(hass: HomeAssistant, sim: SimServer, value: float) -> None:
+    """NaN or infinity is refused with a clear error, and nothing is sent."""
+    await setup_account(hass, sim, NO_MFA_EMAIL)
+    car = sim_car(sim, "Sparky")
+    limit = entity_id(hass, Platform.NUMBER, car, LIMIT)
+    sent = sim.world.meter.requests["command"]
+    with pytest.raises(ServiceValidationError) as err:
+        await call_service(hass, SERVICE_SET_VALUE, limit, value=value)
+    assert sim.world.meter.requests["command"] == sent
+    assert sim_car(sim, "Sparky").charge_limit == 80
+    if math.isnan(value):  # passes Home Assistant's range check: refused by ours
+        assert err.value.translation_domain == DOMAIN
+        assert err.value.translation_key == "invalid_number"
+        assert str(err.value).startswith(
+            "nan is not a number. Give a whole number from 50 to 100"
+        )

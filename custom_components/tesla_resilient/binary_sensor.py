@@ -17,10 +17,22 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import VehicleData, key_endpoints
-from .const import SOFTWARE_UPDATE_OFFERED
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
-from .values import charging, flag, is_open, when_reported
+from .entity import (
+    TeslaEntityDescription,
+    TeslaVehicleEntity,
+    async_add_table_entities,
+    optional,
+)
+from .values import (
+    SOFTWARE_UPDATE_STATUS,
+    charging,
+    flag,
+    has_sentry,
+    is_open,
+    offered_update,
+    when_reported,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -48,10 +60,7 @@ def _dashcam(data: VehicleData) -> bool | None:
 
 
 _update_available = when_reported(
-    "vehicle_state_software_update_status",
-    lambda data: (
-        data.get_str("vehicle_state_software_update_status") in SOFTWARE_UPDATE_OFFERED
-    ),
+    SOFTWARE_UPDATE_STATUS, lambda data: offered_update(data) is not None
 )
 
 
@@ -87,6 +96,7 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         coordinator_fn=lambda coordinator: coordinator.cloud_connected,
+        needs_data=False,
     ),
     # -- charging ------------------------------------------------------------------------
     _binary(
@@ -113,17 +123,14 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
     ),
     # -- people and guarding -------------------------------------------------------------
     _binary("vehicle_state_is_user_present", BinarySensorDeviceClass.OCCUPANCY),
-    replace(
-        _binary("vehicle_state_sentry_mode"),
-        exists_fn=lambda data: (
-            data.get_bool("vehicle_state_sentry_mode_available") is not False
-        ),
-    ),
-    _binary(
-        "vehicle_state_dashcam_state",
-        BinarySensorDeviceClass.RUNNING,
-        value_fn=_dashcam,
-        diagnostic=True,
+    replace(_binary("vehicle_state_sentry_mode"), exists_fn=has_sentry),
+    optional(
+        _binary(
+            "vehicle_state_dashcam_state",
+            BinarySensorDeviceClass.RUNNING,
+            value_fn=_dashcam,
+            diagnostic=True,
+        )
     ),
     # -- climate and battery -------------------------------------------------------------
     _binary("climate_state_is_preconditioning", BinarySensorDeviceClass.RUNNING),
@@ -132,17 +139,19 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
     ),
     # -- software and tyres --------------------------------------------------------------
     _binary(
-        "vehicle_state_software_update_status",
+        SOFTWARE_UPDATE_STATUS,
         BinarySensorDeviceClass.UPDATE,
         value_fn=_update_available,
         diagnostic=True,
     ),
     *(
-        _binary(
-            f"vehicle_state_tpms_{level}_warning_{corner}",
-            BinarySensorDeviceClass.PROBLEM,
-            diagnostic=True,
-            enabled=False,
+        optional(
+            _binary(
+                f"vehicle_state_tpms_{level}_warning_{corner}",
+                BinarySensorDeviceClass.PROBLEM,
+                diagnostic=True,
+                enabled=False,
+            )
         )
         for level in ("soft", "hard")
         for corner in ("fl", "fr", "rl", "rr")

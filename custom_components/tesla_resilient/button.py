@@ -46,11 +46,13 @@ BUTTONS: tuple[TeslaButtonEntityDescription, ...] = (
         key="wake",
         entity_category=EntityCategory.DIAGNOSTIC,
         coordinator_fn=lambda coordinator: coordinator.async_wake(),
+        needs_data=False,
     ),
     TeslaButtonEntityDescription(
         key="refresh",
         entity_category=EntityCategory.DIAGNOSTIC,
         coordinator_fn=lambda coordinator: coordinator.async_refresh_now(),
+        needs_data=False,
     ),
     TeslaButtonEntityDescription(key="flash_lights", command="flash_lights"),
     TeslaButtonEntityDescription(key="honk_horn", command="honk_horn"),

@@ -48,8 +48,8 @@ SOFTWARE_UPDATE_OFFERED: Final = SOFTWARE_UPDATE_INSTALLABLE | {
     "downloading_wifi_wait",
     "installing",
 }
-"""Statuses in which a newer version is on its way (the update entity and the
-binary sensor both read this)."""
+"""Statuses in which a version is on its way (:func:`.values.offered_update` reads them
+for the update entity and the binary sensor)."""
 
 
 class AuthMethod(StrEnum):

@@ -24,7 +24,7 @@ from .api import Trunk, VehicleData, actuate_trunk
 from .const import ProtectedAction
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
-from .values import EMPTY_DATA, is_closed, position_params
+from .values import EMPTY_DATA, fitted, is_closed, position_params
 
 PARALLEL_UPDATES = 1
 
@@ -168,9 +168,7 @@ COVERS: tuple[TeslaCoverEntityDescription, ...] = (
             params_fn=lambda _: {"state": "close"},
             optimistic={"vehicle_state_sun_roof_state": "closed"},
         ),
-        exists_fn=lambda data: (
-            data.get_bool("vehicle_config_sun_roof_installed") is True
-        ),
+        exists_fn=fitted("vehicle_config_sun_roof_installed"),
     ),
 )
 

@@ -18,6 +18,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import VehicleData
 from .coordinator import TeslaResilientConfigEntry
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
+from .values import ROUTE_DESTINATION, on_route
 
 PARALLEL_UPDATES = 0
 
@@ -45,7 +46,7 @@ def _location_attributes(data: VehicleData) -> dict[str, Any]:
 
 def _route(data: VehicleData) -> tuple[float | None, float | None]:
     """The destination, only while a route is active."""
-    if data.get_str("drive_state_active_route_destination") is None:
+    if not on_route(data):
         return None, None
     return (
         data.get_float("drive_state_active_route_latitude"),
@@ -55,7 +56,7 @@ def _route(data: VehicleData) -> tuple[float | None, float | None]:
 
 def _route_attributes(data: VehicleData) -> dict[str, Any]:
     return {
-        "destination": data.get_str("drive_state_active_route_destination"),
+        "destination": data.get_str(ROUTE_DESTINATION),
         "miles_to_arrival": data.get_float("drive_state_active_route_miles_to_arrival"),
         "minutes_to_arrival": data.get_float(
             "drive_state_active_route_minutes_to_arrival"

@@ -7,7 +7,7 @@ so through :meth:`TeslaVehicleEntity.freshness_attributes` and the diagnostic en
 """
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from homeassistant.core import callback
@@ -26,7 +26,7 @@ from .coordinator import (
     signal_new_vehicle,
 )
 from .errors import check_code
-from .values import EMPTY_DATA
+from .values import EMPTY_DATA, sent
 
 MANUFACTURER = "Tesla"
 MODEL_NAMES: dict[str, str] = {
@@ -60,6 +60,16 @@ class TeslaEntityDescription(EntityDescription):
     endpoints: tuple[str, ...] = ()
     exists_fn: Callable[[VehicleData], bool] = lambda _: True
     """Whether the vehicle has the hardware (from its last known data)."""
+    needs_data: bool = True
+    """Whether the entity waits for the vehicle's first data (from the cloud or the
+    store). ``False`` for the entities of the connection (sleep state, cloud
+    connection, wake...): they exist, and are available, from the vehicle list on."""
+
+
+def optional[D: TeslaEntityDescription](description: D) -> D:
+    """``description`` of hardware some cars lack without saying so in their
+    configuration: created only when the car sends its key (see :func:`.values.sent`)."""
+    return replace(description, exists_fn=sent(description.key))
 
 
 def vehicle_device_info(coordinator: VehicleCoordinator) -> DeviceInfo:
@@ -83,7 +93,7 @@ class TeslaVehicleEntity(CoordinatorEntity[VehicleCoordinator]):
     _attr_has_entity_name = True
 
     def __init__(
-        self, coordinator: VehicleCoordinator, description: EntityDescription
+        self, coordinator: VehicleCoordinator, description: TeslaEntityDescription
     ) -> None:
         """Create the entity described by ``description`` for ``coordinator``'s vehicle."""
         super().__init__(coordinator)
@@ -91,11 +101,8 @@ class TeslaVehicleEntity(CoordinatorEntity[VehicleCoordinator]):
         self._attr_unique_id = f"{coordinator.vin}-{description.key}"
         self._attr_translation_key = description.translation_key or description.key
         self._attr_device_info = vehicle_device_info(coordinator)
-        self._endpoints: tuple[str, ...] = (
-            description.endpoints
-            if isinstance(description, TeslaEntityDescription)
-            else ()
-        )
+        self._endpoints = description.endpoints
+        self._needs_data = description.needs_data
 
     @property
     def data(self) -> VehicleData | None:
@@ -109,8 +116,11 @@ class TeslaVehicleEntity(CoordinatorEntity[VehicleCoordinator]):
 
     @property
     def available(self) -> bool:
-        """Available whenever data exists, from the cloud or the last-known store."""
-        return self.data is not None
+        """Available whenever data exists, from the cloud or the last-known store.
+
+        An entity that needs no data (the connection's) is always available.
+        """
+        return self.data is not None or not self._needs_data
 
     async def async_added_to_hass(self) -> None:
         """Register the endpoints this entity reads while it exists."""
@@ -147,26 +157,31 @@ class TeslaVehicleEntity(CoordinatorEntity[VehicleCoordinator]):
 def async_add_vehicle_entities(
     entry: TeslaResilientConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    build: Callable[[VehicleCoordinator], Iterable[Entity]],
+    build: Callable[[VehicleCoordinator, VehicleData | None], Iterable[Entity]],
 ) -> None:
     """Add the entities ``build`` makes for every vehicle, now and later.
 
-    Vehicles with data (from the cloud or the store) get their entities at once; a
-    vehicle without any data yet (asleep, nothing stored) gets them with its first data;
-    vehicles added to the account later get them when they appear.
+    ``build(coordinator, None)`` makes the entities that need no data: every vehicle
+    gets them (and its device) at once, asleep or not. ``build(coordinator, data)``
+    makes the others from the vehicle's data: at once when data exists (from the cloud
+    or the store), else with its first data (a car asleep at set-up, nothing stored).
+    Vehicles added to the account later get theirs when they appear.
     """
 
     @callback
     def add_vehicle(coordinator: VehicleCoordinator) -> None:
-        if coordinator.snapshot.data is not None:
-            async_add_entities(build(coordinator))
+        entities = list(build(coordinator, None))
+        if (data := coordinator.snapshot.data) is not None:
+            async_add_entities([*entities, *build(coordinator, data)])
             return
+        async_add_entities(entities)
 
         @callback
         def on_update() -> None:
-            if coordinator.snapshot.data is not None and not remove_listener.done:
+            data = coordinator.snapshot.data
+            if data is not None and not remove_listener.done:
                 remove_listener()
-                add_vehicle(coordinator)
+                async_add_entities(build(coordinator, data))
 
         remove_listener = _Once(coordinator.async_add_listener(on_update))
         entry.async_on_unload(remove_listener)
@@ -188,16 +203,21 @@ def async_add_table_entities[D: TeslaEntityDescription](
     descriptions: Iterable[D],
     entity_class: Callable[[VehicleCoordinator, D], Entity],
 ) -> None:
-    """Add one ``entity_class`` per description whose hardware each vehicle has."""
+    """Add one ``entity_class`` per description whose hardware each vehicle has.
+
+    Descriptions that need no data are added at once; the others with the vehicle's
+    data, when ``exists_fn`` finds the hardware in it.
+    """
     table = tuple(descriptions)
 
-    def build(coordinator: VehicleCoordinator) -> list[Entity]:
-        data = coordinator.snapshot.data or EMPTY_DATA
-        return [
-            entity_class(coordinator, description)
-            for description in table
-            if description.exists_fn(data)
-        ]
+    def build(
+        coordinator: VehicleCoordinator, data: VehicleData | None
+    ) -> list[Entity]:
+        if data is None:
+            chosen = [d for d in table if not d.needs_data]
+        else:
+            chosen = [d for d in table if d.needs_data and d.exists_fn(data)]
+        return [entity_class(coordinator, description) for description in chosen]
 
     async_add_vehicle_entities(entry, async_add_entities, build)
 

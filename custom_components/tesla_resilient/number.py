@@ -5,6 +5,7 @@ Their ranges come from the car (``charge_limit_soc_min``/``max``,
 """
 
 from dataclasses import dataclass
+import math
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -14,8 +15,10 @@ from homeassistant.components.number import (
 )
 from homeassistant.const import PERCENTAGE, UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN
 from .coordinator import TeslaResilientConfigEntry
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 
@@ -102,7 +105,17 @@ class TeslaNumberEntity(TeslaVehicleEntity, NumberEntity):
         return self._limit(description.max_key, description.native_max_value or 100)
 
     async def async_set_native_value(self, value: float) -> None:
-        """Send the new setting (a whole number)."""
+        """Send the new setting (a whole number); refuse what is not a number."""
+        if not math.isfinite(value):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_number",
+                translation_placeholders={
+                    "value": str(value),
+                    "min": f"{self.native_min_value:g}",
+                    "max": f"{self.native_max_value:g}",
+                },
+            )
         number = round(value)
         description = self.entity_description
         await self.async_command(

@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import VehicleData
 from .coordinator import TeslaResilientConfigEntry
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
-from .values import reported
+from .values import fitted, reported
 
 PARALLEL_UPDATES = 1
 
@@ -33,9 +33,8 @@ class TeslaSelectEntityDescription(SelectEntityDescription, TeslaEntityDescripti
 
 
 def _rear(key: str) -> Callable[[VehicleData], bool]:
-    return lambda data: (
-        bool(data.get("vehicle_config_rear_seat_heaters")) and data.get(key) is not None
-    )
+    rear = fitted("vehicle_config_rear_seat_heaters")
+    return lambda data: rear(data) and data.get(key) is not None
 
 
 def _third_row(key: str) -> Callable[[VehicleData], bool]:

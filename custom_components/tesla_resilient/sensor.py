@@ -34,8 +34,13 @@ from homeassistant.util import dt as dt_util
 
 from .api import VehicleData, key_endpoints
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
-from .values import when_reported
+from .entity import (
+    TeslaEntityDescription,
+    TeslaVehicleEntity,
+    async_add_table_entities,
+    optional,
+)
+from .values import route_number, when_reported
 
 PARALLEL_UPDATES = 0
 
@@ -175,13 +180,15 @@ def _temperature(
 
 def _tpms_last_seen(corner: str) -> TeslaSensorEntityDescription:
     key = f"vehicle_state_tpms_last_seen_pressure_time_{corner}"
-    return TeslaSensorEntityDescription(
-        key=key,
-        endpoints=key_endpoints(key),
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        value_fn=_epoch(key),
+    return optional(
+        TeslaSensorEntityDescription(
+            key=key,
+            endpoints=key_endpoints(key),
+            device_class=SensorDeviceClass.TIMESTAMP,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+            value_fn=_epoch(key),
+        )
     )
 
 
@@ -269,34 +276,35 @@ SENSORS: tuple[TeslaSensorEntityDescription, ...] = (
     _temperature("climate_state_passenger_temp_setting", measured=False, enabled=False),
     # -- tyres ---------------------------------------------------------------------------
     *(
-        _measured(
-            f"vehicle_state_tpms_pressure_{corner}",
-            SensorDeviceClass.PRESSURE,
-            UnitOfPressure.BAR,
-            precision=2,
+        optional(
+            _measured(
+                f"vehicle_state_tpms_pressure_{corner}",
+                SensorDeviceClass.PRESSURE,
+                UnitOfPressure.BAR,
+                precision=2,
+            )
         )
         for corner in ("fl", "fr", "rl", "rr")
     ),
     *(_tpms_last_seen(corner) for corner in ("fl", "fr", "rl", "rr")),
-    # -- navigation ----------------------------------------------------------------------
+    # -- navigation (unknown without an active route) ------------------------------------
     _minutes_until(
         "drive_state_active_route_minutes_to_arrival",
-        when_reported(
-            "drive_state_active_route_minutes_to_arrival",
-            lambda data: data.get_float("drive_state_active_route_minutes_to_arrival"),
-        ),
+        route_number("drive_state_active_route_minutes_to_arrival"),
     ),
     _measured(
         "drive_state_active_route_miles_to_arrival",
         SensorDeviceClass.DISTANCE,
         UnitOfLength.MILES,
         precision=1,
+        value_fn=route_number("drive_state_active_route_miles_to_arrival"),
     ),
     _measured(
         "drive_state_active_route_traffic_minutes_delay",
         SensorDeviceClass.DURATION,
         UnitOfTime.MINUTES,
         enabled=False,
+        value_fn=route_number("drive_state_active_route_traffic_minutes_delay"),
     ),
     # -- the connection (our own, from the snapshot) -------------------------------------
     TeslaSensorEntityDescription(
@@ -305,19 +313,27 @@ SENSORS: tuple[TeslaSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         options=["online", "asleep", "offline", "unknown"],
         coordinator_fn=lambda coordinator: coordinator.snapshot.state.value,
+        needs_data=False,
     ),
     TeslaSensorEntityDescription(
         key="data_source",
         device_class=SensorDeviceClass.ENUM,
         entity_category=EntityCategory.DIAGNOSTIC,
         options=["cloud", "cache"],
-        coordinator_fn=lambda coordinator: coordinator.snapshot.source.value,
+        # No values yet, so they come from nowhere: unknown.
+        coordinator_fn=lambda coordinator: (
+            None
+            if coordinator.snapshot.data is None
+            else coordinator.snapshot.source.value
+        ),
+        needs_data=False,
     ),
     TeslaSensorEntityDescription(
         key="last_update",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         coordinator_fn=lambda coordinator: coordinator.last_update,
+        needs_data=False,
     ),
 )
 

@@ -25,6 +25,7 @@ from .values import (
     DEFROST_ON_OPTIMISTIC,
     charging,
     flag,
+    has_sentry,
     is_defrosting,
     reported,
 )
@@ -86,9 +87,7 @@ SWITCHES: tuple[TeslaSwitchEntityDescription, ...] = (
         "vehicle_state_sentry_mode",
         "set_sentry_mode",
         protected=ProtectedAction.DISABLE_SENTRY,
-        exists_fn=lambda data: (
-            data.get_bool("vehicle_state_sentry_mode_available") is not False
-        ),
+        exists_fn=has_sentry,
     ),
     TeslaSwitchEntityDescription(
         key="charge_state_charge_enable_request",

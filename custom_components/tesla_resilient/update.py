@@ -1,8 +1,10 @@
 """The software update of a Tesla vehicle.
 
 Installed version: ``car_version`` without its build hash. Latest version: the offered
-update while it is available, scheduled, downloading or installing. Installing
-schedules the update to start at once; progress comes from ``install_perc``.
+update while it is available, scheduled, downloading or installing and newer than the
+installed version (:func:`.values.offered_update`, the rule of the update binary sensor
+too). Installing schedules the update to start at once; progress comes from
+``install_perc``.
 """
 
 from dataclasses import dataclass
@@ -16,13 +18,13 @@ from homeassistant.components.update import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import SOFTWARE_UPDATE_INSTALLABLE, SOFTWARE_UPDATE_OFFERED
+from .const import SOFTWARE_UPDATE_INSTALLABLE
 from .coordinator import TeslaResilientConfigEntry
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
+from .values import SOFTWARE_UPDATE_STATUS, offered_update
 
 PARALLEL_UPDATES = 1
 
-STATUS_KEY = "vehicle_state_software_update_status"
 INSTALLING = "installing"
 
 
@@ -32,7 +34,7 @@ class TeslaUpdateEntityDescription(UpdateEntityDescription, TeslaEntityDescripti
 
 
 SOFTWARE_UPDATE = TeslaUpdateEntityDescription(
-    key=STATUS_KEY, endpoints=("vehicle_state",)
+    key=SOFTWARE_UPDATE_STATUS, endpoints=("vehicle_state",)
 )
 
 
@@ -55,12 +57,12 @@ class TeslaUpdateEntity(TeslaVehicleEntity, UpdateEntity):
 
     @property
     def _status(self) -> str | None:
-        return self.values.get_str(STATUS_KEY)
+        return self.values.get_str(SOFTWARE_UPDATE_STATUS)
 
     @property
     def supported_features(self) -> UpdateEntityFeature:
         """Installable only while the car offers an update not yet scheduled."""
-        if self._status in SOFTWARE_UPDATE_INSTALLABLE:
+        if self._status in SOFTWARE_UPDATE_INSTALLABLE and offered_update(self.values):
             return UpdateEntityFeature.INSTALL | UpdateEntityFeature.PROGRESS
         return UpdateEntityFeature.PROGRESS
 
@@ -71,13 +73,8 @@ class TeslaUpdateEntity(TeslaVehicleEntity, UpdateEntity):
 
     @property
     def latest_version(self) -> str | None:
-        """The offered firmware, or the installed one when none is offered."""
-        offered = (
-            self.values.get_str("vehicle_state_software_update_version") or ""
-        ).strip()
-        if self._status in SOFTWARE_UPDATE_OFFERED and offered:
-            return offered
-        return self.installed_version
+        """The offered update (:func:`.values.offered_update`), else the installed version."""
+        return offered_update(self.values) or self.installed_version
 
     @property
     def in_progress(self) -> bool:
@@ -97,5 +94,5 @@ class TeslaUpdateEntity(TeslaVehicleEntity, UpdateEntity):
         await self.async_command(
             "schedule_software_update",
             {"offset_sec": 0},
-            optimistic={STATUS_KEY: INSTALLING},
+            optimistic={SOFTWARE_UPDATE_STATUS: INSTALLING},
         )

@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from .api import VehicleData
+from .api import VehicleData, key_endpoints
+from .const import SOFTWARE_UPDATE_OFFERED
 
 EMPTY_DATA: Final = VehicleData(MappingProxyType({}))
 """What entities read before the vehicle has any data (every field unknown)."""
@@ -48,6 +49,94 @@ def flag(key: str) -> Callable[[VehicleData], bool | None]:
 def reported(key: str) -> Callable[[VehicleData], bool]:
     """Whether the car reports ``key`` with a value (the feature exists)."""
     return lambda data: data.get(key) is not None
+
+
+def fitted(key: str) -> Callable[[VehicleData], bool]:
+    """Optional hardware in ``vehicle_config``: ``true`` or a non-zero number.
+
+    Older Model S/X send numbers (``sun_roof_installed: 2``, ``rear_seat_heaters: 1``).
+    """
+    return lambda data: data.get_bool(key) is True or bool(data.get_float(key))
+
+
+def sent(key: str) -> Callable[[VehicleData], bool]:
+    """Whether the car sends ``key`` at all (``null`` counts as sent).
+
+    For hardware some cars lack without saying so in ``vehicle_config``: tyre pressure
+    sensors on an older Model S, sentry mode and the dashcam on a 2015 Model S; those
+    cars never send the key. Judged only when the data holds the key's section (a full
+    ``vehicle_data`` of its endpoint, as the first fetch is): without it, yes.
+    """
+    prefix = next((f"{endpoint}_" for endpoint in key_endpoints(key)), None)
+
+    def value(data: VehicleData) -> bool:
+        values = data.values
+        if key in values or prefix is None:
+            return True
+        return not any(name.startswith(prefix) for name in values)
+
+    return value
+
+
+SENTRY_MODE: Final = "vehicle_state_sentry_mode"
+
+
+def has_sentry(data: VehicleData) -> bool:
+    """Whether the car has sentry mode (the switch and the binary sensor)."""
+    return data.get_bool(f"{SENTRY_MODE}_available") is not False and sent(SENTRY_MODE)(
+        data
+    )
+
+
+ROUTE_DESTINATION: Final = "drive_state_active_route_destination"
+
+
+def on_route(data: VehicleData) -> bool:
+    """Whether navigation has an active route: a destination.
+
+    Without one the car may still send ``active_route_minutes_to_arrival: 0``.
+    """
+    return data.get_str(ROUTE_DESTINATION) is not None
+
+
+def route_number(key: str) -> Callable[[VehicleData], float | None]:
+    """A number of the active route at ``key``; ``None`` without a route."""
+    return lambda data: data.get_float(key) if on_route(data) else None
+
+
+SOFTWARE_UPDATE_STATUS: Final = "vehicle_state_software_update_status"
+SOFTWARE_UPDATE_VERSION: Final = "vehicle_state_software_update_version"
+
+
+def _version(text: str) -> tuple[int, ...] | None:
+    """``"2024.14.9"`` as numbers (trailing zeros dropped); ``None`` if not numeric."""
+    parts = text.split(".")
+    if not all(part.isdigit() for part in parts):
+        return None
+    numbers = [int(part) for part in parts]
+    while numbers and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
+
+
+def offered_update(data: VehicleData) -> str | None:
+    """The version the car offers, when it is an update; else ``None``.
+
+    The one rule of the update binary sensor and the update entity: the status says a
+    version is on its way, and it is newer than the installed one (an offered version
+    older than or equal to the installed one is not an update). Versions that are not
+    numeric cannot be compared: the status decides.
+    """
+    if data.get_str(SOFTWARE_UPDATE_STATUS) not in SOFTWARE_UPDATE_OFFERED:
+        return None
+    offered = (data.get_str(SOFTWARE_UPDATE_VERSION) or "").split()
+    if not offered:
+        return None
+    installed = data.software_version
+    newer, older = _version(offered[0]), _version(installed or "")
+    if newer is not None and older is not None and newer <= older:
+        return None
+    return offered[0]
 
 
 def when_reported[T](
