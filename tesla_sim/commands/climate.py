@@ -15,6 +15,8 @@ from .base import (
 )
 
 KEEPER_MODES = ("off", "keep", "dog", "camp")
+COP_TEMPS = ("Low", "Medium", "High")
+"""``cop_activation_temperature`` by ``set_cop_temp``'s ``cop_temp`` (30, 35, 40 °C)."""
 COMFORT_OFF: Result = (False, "cabin comfort remote settings not enabled")
 """The answer to a seat or steering wheel heating request while the climate is off."""
 
@@ -86,6 +88,57 @@ def remote_steering_wheel_heater_request(
     if not car.climate_on:
         return COMFORT_OFF
     car.steering_wheel_heater = on
+    car.steering_wheel_heat_level = 3 if on else 0
+    return OK
+
+
+@CLIMATE_COMMANDS
+def remote_steering_wheel_heat_level_request(
+    car: Car, params: Params, now: float
+) -> Result:
+    """Steering wheel heat level 0-3 (needs climate on)."""
+    level = p_int(params, "level")
+    if not 0 <= level <= 3:
+        raise CommandError("level must be 0-3")
+    if not car.climate_on:
+        return COMFORT_OFF
+    car.steering_wheel_heat_level = level
+    car.steering_wheel_heater = level > 0
+    return OK
+
+
+@CLIMATE_COMMANDS
+def remote_auto_steering_wheel_heat_climate_request(
+    car: Car, params: Params, now: float
+) -> Result:
+    """Automatic steering wheel heating on or off (needs climate on)."""
+    on = p_bool(params, "on")
+    if not car.climate_on:
+        return COMFORT_OFF
+    car.auto_steering_wheel_heat = on
+    return OK
+
+
+@CLIMATE_COMMANDS
+def remote_auto_seat_climate_request(car: Car, params: Params, now: float) -> Result:
+    """Automatic seat climate of a front seat (1 left, 2 right) on or off."""
+    position = p_int(params, "auto_seat_position")
+    on = p_bool(params, "auto_climate_on")
+    if position not in car.auto_seat_climate:
+        raise CommandError("auto_seat_position must be 1 or 2")
+    if not car.climate_on:
+        return COMFORT_OFF
+    car.auto_seat_climate[position] = on
+    return OK
+
+
+@CLIMATE_COMMANDS
+def set_cop_temp(car: Car, params: Params, now: float) -> Result:
+    """Cabin overheat protection temperature: 0 low, 1 medium, 2 high."""
+    level = p_int(params, "cop_temp")
+    if not 0 <= level < len(COP_TEMPS):
+        raise CommandError("cop_temp must be 0-2")
+    car.cop_temp = level
     return OK
 
 
