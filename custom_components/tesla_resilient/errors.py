@@ -32,7 +32,7 @@ from .api import (
     AuthFailed,
     CloudUnavailable,
     CommandFailed,
-    CommandProtocolRequired,
+    CommandSigningRequired,
     Forbidden,
     InvalidCredentials,
     InvalidPasscode,
@@ -110,7 +110,7 @@ def command_error(err: TeslaError, *, since: float | None) -> HomeAssistantError
     """
     if isinstance(err, CommandFailed):
         return translated_error("command_failed", {"reason": err.reason})
-    if isinstance(err, CommandProtocolRequired):
+    if isinstance(err, CommandSigningRequired):
         return translated_error("command_signing_required")
     if isinstance(err, Forbidden):
         return translated_error("command_forbidden")
