@@ -6,11 +6,12 @@ tells the right base). Command signing (``fleet_status``, ``signed_command`` and
 REST commands) lives in ``signing``.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 import json
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from .commands import CHARGING_COMMANDS, CommandError
 from .keys import WORLD
@@ -60,9 +61,11 @@ class ApiError(Exception):
         )
 
 
-def envelope(response: Any, **extra: Any) -> web.Response:
-    """``{"response": ...}``."""
-    return web.json_response({"response": response, **extra})
+def envelope(
+    response: Any, headers: Mapping[str, str] | None = None, **extra: Any
+) -> web.Response:
+    """``{"response": ...}`` (with ``headers``, e.g. the rate limit's)."""
+    return web.json_response({"response": response, **extra}, headers=headers)
 
 
 def served_region(request: web.Request) -> str:
@@ -229,9 +232,7 @@ async def get_vehicle_data(request: web.Request) -> web.Response:
         parse_endpoints(request.query.get("endpoints")),
         location_allowed="vehicle_location" in record.scopes,
     )
-    response = envelope(data)
-    response.headers.update(headers)
-    return response
+    return envelope(data, headers)
 
 
 async def wake_up(request: web.Request) -> web.Response:
@@ -241,9 +242,7 @@ async def wake_up(request: web.Request) -> web.Response:
     car = find_car(request, account)
     headers = rate_limit(world, car, "wake")
     car.wake_up(world.now(), world.rng)
-    response = envelope(summary(car))
-    response.headers.update(headers)
-    return response
+    return envelope(summary(car), headers)
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
@@ -263,6 +262,20 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     return params
 
 
+async def accept_command(
+    request: web.Request, car: Vehicle, record: TokenRecord, *scopes: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A command for ``car``: one of ``scopes``, its body, the rate limit, the car online.
+
+    Returns the body's parameters and the rate limit's headers.
+    """
+    require_scope(record, *scopes)
+    params = await json_body(request)
+    headers = rate_limit(request.app[WORLD], car, "command")
+    require_online(car)
+    return params, headers
+
+
 async def command(request: web.Request) -> web.Response:
     """POST /api/1/vehicles/{id}/command/{name}."""
     world = request.app[WORLD]
@@ -271,36 +284,40 @@ async def command(request: web.Request) -> web.Response:
     name = request.match_info["command"]
     if car.requires_command_signing:  # unless World(rest_commands=True)
         raise ApiError(403, SIGNING_ERROR)
-    if name in CHARGING_COMMANDS:
-        require_scope(record, "vehicle_cmds", "vehicle_charging_cmds")
-    else:
-        require_scope(record, "vehicle_cmds")
-    params = await json_body(request)
-    headers = rate_limit(world, car, "command")
-    require_online(car)
+    scopes = ("vehicle_cmds", "vehicle_charging_cmds")
+    params, headers = await accept_command(
+        request, car, record, *(scopes if name in CHARGING_COMMANDS else scopes[:1])
+    )
     try:
         result, reason = car.command(name, params, world.now())
     except CommandError as err:
         raise ApiError(400, "invalid_command", str(err)) from None
-    response = envelope({"result": result, "reason": reason})
-    response.headers.update(headers)
-    return response
+    return envelope({"result": result, "reason": reason}, headers)
+
+
+type Route = tuple[str, str, Handler]
+"""(method, path below a region's base URL, handler)."""
+
+ROUTES: tuple[Route, ...] = (
+    ("GET", "/status", status),
+    ("GET", "/api/1/users/region", users_region),
+    ("GET", "/api/1/users/me", users_me),
+    ("GET", "/api/1/products", products),
+    ("GET", "/api/1/vehicles", vehicles),
+    ("GET", "/api/1/vehicles/{vehicle_id}", vehicle),
+    ("GET", "/api/1/vehicles/{vehicle_id}/vehicle_data", get_vehicle_data),
+    ("POST", "/api/1/vehicles/{vehicle_id}/wake_up", wake_up),
+    ("POST", "/api/1/vehicles/{vehicle_id}/command/{command}", command),
+)
+
+
+def add_regional_routes(app: web.Application, routes: Iterable[Route]) -> None:
+    """Serve ``routes`` under every region's base URL."""
+    for prefix in REGION_PREFIXES:
+        for method, path, handler in routes:
+            app.router.add_route(method, prefix + path, handler)
 
 
 def add_routes(app: web.Application) -> None:
     """Register the Fleet API under every region prefix."""
-    for prefix in REGION_PREFIXES:
-        base = f"{prefix}/api/1"
-        app.router.add_get(f"{base}/users/region", users_region)
-        app.router.add_get(f"{base}/users/me", users_me)
-        app.router.add_get(f"{prefix}/status", status)
-        app.router.add_get(f"{base}/products", products)
-        app.router.add_get(f"{base}/vehicles", vehicles)
-        app.router.add_get(f"{base}/vehicles/{{vehicle_id}}", vehicle)
-        app.router.add_get(
-            f"{base}/vehicles/{{vehicle_id}}/vehicle_data", get_vehicle_data
-        )
-        app.router.add_post(f"{base}/vehicles/{{vehicle_id}}/wake_up", wake_up)
-        app.router.add_post(
-            f"{base}/vehicles/{{vehicle_id}}/command/{{command}}", command
-        )
+    add_regional_routes(app, ROUTES)

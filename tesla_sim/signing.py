@@ -17,15 +17,13 @@ from typing import Any
 from aiohttp import web
 
 from .fleet import (
-    REGION_PREFIXES,
     ApiError,
+    accept_command,
+    add_regional_routes,
     authenticate,
     envelope,
     find_car,
     json_body,
-    rate_limit,
-    require_online,
-    require_scope,
 )
 from .keys import WORLD
 from .vehicles import Vehicle
@@ -81,21 +79,21 @@ def _decode(body: dict[str, Any]) -> bytes:
 
 async def signed_command(request: web.Request) -> web.Response:
     """POST /api/1/vehicles/{vin}/signed_command {"routable_message": "<base64>"}."""
-    world = request.app[WORLD]
     account, record = authenticate(request)
     car = find_car(request, account)
-    require_scope(record, "vehicle_cmds", "vehicle_charging_cmds")
-    _decode(await json_body(request))
-    headers = rate_limit(world, car, "command")
-    require_online(car)
-    response = envelope(base64.b64encode(UNKNOWN_KEY_MESSAGE).decode())
-    response.headers.update(headers)
-    return response
+    params, headers = await accept_command(
+        request, car, record, "vehicle_cmds", "vehicle_charging_cmds"
+    )
+    _decode(params)
+    return envelope(base64.b64encode(UNKNOWN_KEY_MESSAGE).decode(), headers)
 
 
 def add_routes(app: web.Application) -> None:
     """Register the signing routes under every region prefix."""
-    for prefix in REGION_PREFIXES:
-        base = f"{prefix}/api/1/vehicles"
-        app.router.add_post(f"{base}/fleet_status", fleet_status)
-        app.router.add_post(f"{base}/{{vehicle_id}}/signed_command", signed_command)
+    add_regional_routes(
+        app,
+        (
+            ("POST", "/api/1/vehicles/fleet_status", fleet_status),
+            ("POST", "/api/1/vehicles/{vehicle_id}/signed_command", signed_command),
+        ),
+    )

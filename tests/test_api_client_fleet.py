@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 import pytest
 
 from custom_components.tesla_resilient.api import (
@@ -189,38 +188,22 @@ async def test_region_of_a_custom_server_is_asked_there(harness: Harness) -> Non
     assert harness.base_urls == []
 
 
-async def test_products_skip_energy_sites(socket_enabled: None) -> None:
+async def test_products_skip_energy_sites(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A product without a VIN (an energy site) is not a vehicle."""
+    client = await harness.client()
     payloads: list[Any] = [
         [{"id": 1, "vin": "V", "display_name": "Car"}, {"id": "STE1"}, "junk"],
         {"not": "a list"},
     ]
 
-    async def products(request: web.Request) -> web.Response:
-        return web.json_response({"response": payloads.pop(0)})
+    async def answer(method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        assert (method, path) == ("GET", "/api/1/products")
+        return payloads.pop(0)
 
-    app = web.Application()
-    app.router.add_get("/api/1/products", products)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-
-    class Tokens:
-        async def access_token(self) -> str:
-            return "t"
-
-    try:
-        async with aiohttp.ClientSession() as session:
-            client = TeslaFleetClient(
-                session,
-                Tokens(),  # type: ignore[arg-type]
-                base_url=f"http://127.0.0.1:{port}",
-            )
-            (car,) = await client.products()
-            assert (car.id, car.display_name) == ("1", "Car")
-            with pytest.raises(MalformedResponse):
-                await client.products()
-    finally:
-        await runner.cleanup()
+    monkeypatch.setattr(client, "_call", answer)
+    (car,) = await client.products()
+    assert (car.id, car.display_name) == ("1", "Car")
+    with pytest.raises(MalformedResponse):
+        await client.products()

@@ -11,7 +11,11 @@ from tesla_sim import SimServer
 from tesla_sim.configs import make_config
 from tesla_sim.fleet import SIGNING_ERROR
 from tesla_sim.signing import UNKNOWN_KEY_MESSAGE
+from tests import test_sim_fleet
 from tests.test_sim_fleet import Api, car_of
+
+api = test_sim_fleet.api
+"""The REST world of the test fixtures (``rest_commands=True``), as in test_sim_fleet."""
 
 ITEM_KEYS = {
     "id",
@@ -37,28 +41,18 @@ ITEM_KEYS = {
 
 
 @pytest.fixture
-async def api(sim: SimServer) -> AsyncIterator[Api]:
-    """The REST world of the test fixtures (``rest_commands=True``)."""
-    tokens = await sim.issue_tokens("totp@example.com")
-    async with aiohttp.ClientSession() as session:
-        yield Api(session, sim, tokens["access_token"])
-
-
-@pytest.fixture
-async def tesla(socket_enabled: None) -> AsyncIterator[SimServer]:
-    """Tesla's default world: every car of 2021+ requires signed commands."""
-    async with SimServer(seed=1, virtual_clock=True) as server:
-        yield server
-
-
-@pytest.fixture
-async def tapi(tesla: SimServer) -> AsyncIterator[Api]:
-    tokens = await tesla.issue_tokens("totp@example.com")
-    async with aiohttp.ClientSession() as session:
+async def tapi(socket_enabled: None) -> AsyncIterator[Api]:
+    """Tesla's default world (every car of 2021+ requires signed commands) at ``.sim``."""
+    async with (
+        SimServer(seed=1, virtual_clock=True) as tesla,
+        aiohttp.ClientSession() as session,
+    ):
+        tokens = await tesla.issue_tokens("totp@example.com")
         yield Api(session, tesla, tokens["access_token"])
 
 
-async def test_products_and_vehicle_items(tapi: Api, tesla: SimServer) -> None:
+async def test_products_and_vehicle_items(tapi: Api) -> None:
+    tesla = tapi.sim
     reply = await tapi.get("/api/1/products")
     assert reply.status == 200
     assert reply.body["count"] == 2
@@ -82,9 +76,8 @@ async def test_products_and_vehicle_items(tapi: Api, tesla: SimServer) -> None:
     assert data["command_signing"] == "required"
 
 
-async def test_rest_commands_refused_unless_the_car_takes_them(
-    tapi: Api, tesla: SimServer
-) -> None:
+async def test_rest_commands_refused_unless_the_car_takes_them(tapi: Api) -> None:
+    tesla = tapi.sim
     stella = car_of(tesla, "totp@example.com")
     reply = await tapi.command(stella, "door_lock")
     assert reply.status == 403
@@ -119,7 +112,8 @@ async def test_rest_world_allows_rest(api: Api, sim: SimServer) -> None:
     assert {item["command_signing"] for item in items} == {"allowed"}
 
 
-async def test_fleet_status(tapi: Api, tesla: SimServer) -> None:
+async def test_fleet_status(tapi: Api) -> None:
+    tesla = tapi.sim
     stella = car_of(tesla, "totp@example.com")
     other = car_of(tesla, "nomfa@example.com")
     reply = await tapi.post(
@@ -146,7 +140,8 @@ async def test_fleet_status(tapi: Api, tesla: SimServer) -> None:
     assert (await tapi.get("/api/1/vehicles/fleet_status")).status == 404
 
 
-async def test_signed_command_answers_unknown_key(tapi: Api, tesla: SimServer) -> None:
+async def test_signed_command_answers_unknown_key(tapi: Api) -> None:
+    tesla = tapi.sim
     stella = car_of(tesla, "totp@example.com")
     path = f"/api/1/vehicles/{stella.vin}/signed_command"
     message = base64.b64encode(b"\x32\x02\x08\x02").decode()

@@ -10,6 +10,7 @@ from .base import (
     Result,
     p_bool,
     p_int,
+    p_level,
     p_minutes,
     p_number,
 )
@@ -61,9 +62,7 @@ def set_preconditioning_max(car: Car, params: Params, now: float) -> Result:
 @CLIMATE_COMMANDS
 def set_climate_keeper_mode(car: Car, params: Params, now: float) -> Result:
     """0 off, 1 keep, 2 dog, 3 camp."""
-    mode = p_int(params, "climate_keeper_mode")
-    if not 0 <= mode < len(KEEPER_MODES):
-        raise CommandError("climate_keeper_mode must be 0-3")
+    mode = p_level(params, "climate_keeper_mode", len(KEEPER_MODES) - 1)
     if mode:
         car.set_climate(True)
     car.keeper_mode = KEEPER_MODES[mode]
@@ -83,13 +82,8 @@ def set_cabin_overheat_protection(car: Car, params: Params, now: float) -> Resul
 def remote_steering_wheel_heater_request(
     car: Car, params: Params, now: float
 ) -> Result:
-    """Steering wheel heater (needs climate on)."""
-    on = p_bool(params, "on")
-    if not car.climate_on:
-        return COMFORT_OFF
-    car.steering_wheel_heater = on
-    car.steering_wheel_heat_level = 3 if on else 0
-    return OK
+    """Steering wheel heater on (high) or off (needs climate on)."""
+    return _wheel_level(car, 3 if p_bool(params, "on") else 0)
 
 
 @CLIMATE_COMMANDS
@@ -97,9 +91,11 @@ def remote_steering_wheel_heat_level_request(
     car: Car, params: Params, now: float
 ) -> Result:
     """Steering wheel heat level 0-3 (needs climate on)."""
-    level = p_int(params, "level")
-    if not 0 <= level <= 3:
-        raise CommandError("level must be 0-3")
+    return _wheel_level(car, p_level(params, "level", 3))
+
+
+def _wheel_level(car: Car, level: int) -> Result:
+    """Set the steering wheel heat level (needs climate on)."""
     if not car.climate_on:
         return COMFORT_OFF
     car.steering_wheel_heat_level = level
@@ -135,10 +131,7 @@ def remote_auto_seat_climate_request(car: Car, params: Params, now: float) -> Re
 @CLIMATE_COMMANDS
 def set_cop_temp(car: Car, params: Params, now: float) -> Result:
     """Cabin overheat protection temperature: 0 low, 1 medium, 2 high."""
-    level = p_int(params, "cop_temp")
-    if not 0 <= level < len(COP_TEMPS):
-        raise CommandError("cop_temp must be 0-2")
-    car.cop_temp = level
+    car.cop_temp = p_level(params, "cop_temp", len(COP_TEMPS) - 1)
     return OK
 
 
