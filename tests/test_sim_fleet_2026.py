@@ -2,12 +2,14 @@
 
 import base64
 from collections.abc import AsyncIterator
+import io
 from typing import Any
 
 import aiohttp
 import pytest
 
 from tesla_sim import SimServer
+from tesla_sim.__main__ import parse_args, serve
 from tesla_sim.configs import make_config
 from tesla_sim.fleet import SIGNING_ERROR
 from tesla_sim.signing import UNKNOWN_KEY_MESSAGE
@@ -273,3 +275,14 @@ async def test_media_and_comfort_commands(api: Api, sim: SimServer) -> None:
         ),
     ):
         assert (await api.command(stella, name, **params)).status == 400, name
+
+
+async def test_cli_rest_commands(socket_enabled: None) -> None:
+    """``python -m tesla_sim --rest-commands`` (e2e and the demo) builds the REST world."""
+    assert parse_args([]).rest_commands is False
+    server = await serve(parse_args(["--port", "0", "--rest-commands"]), io.StringIO())
+    try:
+        signing = {car.command_signing for car in server.world.vehicles.values()}
+        assert signing == {"allowed"}
+    finally:
+        await server.stop()
