@@ -92,7 +92,11 @@ async def sim_session(
         world_options["start_time"] = start_time
     async with (
         SimServer(
-            seed=1, virtual_clock=virtual_clock, latency=latency, **world_options
+            seed=1,
+            virtual_clock=virtual_clock,
+            latency=latency,
+            rest_commands=True,
+            **world_options,
         ) as sim,
         aiohttp.ClientSession() as session,
     ):

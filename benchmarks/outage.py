@@ -109,7 +109,9 @@ async def run_ha_day(
     start = DAY_START
     end = start + hours * H
     window = (start + OUTAGE_START, start + OUTAGE_END)
-    async with SimServer(seed=1, virtual_clock=True, start_time=start) as sim:
+    async with SimServer(
+        seed=1, virtual_clock=True, start_time=start, rest_commands=True
+    ) as sim:
         world = sim.world
         vin = next(iter(world.vehicles))
         if outage:

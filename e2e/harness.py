@@ -253,6 +253,7 @@ async def start_simulator(
             str(port),
             "--seed",
             str(seed),
+            "--rest-commands",  # until the signed-commands issue
             *extra,
         ],
         log,

@@ -68,6 +68,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help='time stands still until POST /__sim__/clock {"advance": s}',
     )
     parser.add_argument(
+        "--rest-commands",
+        action="store_true",
+        help="every car takes plain REST commands (Tesla: only pre-2021 Model S/X)",
+    )
+    parser.add_argument(
         "--start-time",
         type=float,
         default=None,
@@ -158,6 +163,7 @@ async def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> SimServer
         seed=args.seed,
         virtual_clock=args.virtual_clock,
         latency=args.latency_ms / 1000.0,
+        rest_commands=args.rest_commands,
         host=args.host,
         port=args.port,
         vehicles_per_account=args.vehicles,

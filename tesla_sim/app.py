@@ -12,8 +12,8 @@ from typing import Any, Self
 from aiohttp import log as aiohttp_log, web
 from aiohttp.typedefs import Handler
 
-from . import auth, control, fleet
-from .faults import Fault
+from . import auth, control, fleet, signing
+from .faults import ACCOUNT_FAULTS, Fault
 from .keys import WORLD
 from .tokens import parse_scopes
 from .world import (
@@ -28,33 +28,44 @@ HANG_POLL = 0.02
 LATENCY: web.AppKey[float] = web.AppKey("tesla_sim_latency", float)
 CLOSING: web.AppKey[asyncio.Event] = web.AppKey("tesla_sim_closing", asyncio.Event)
 OUTAGE_ERRORS = {
-    500: "internal server error",
+    500: "upstream internal error",
     502: "bad gateway",
-    503: "upstream internal error",
+    503: "service unavailable",
     504: "gateway timeout",
     540: "system booting",
 }
 
 
-def classify(request: web.Request) -> tuple[str, str]:
-    """(path template without the region prefix, meter category)."""
-    resource = request.match_info.route.resource
-    template = resource.canonical if resource is not None else "(unmatched)"
+def _unprefixed(path: str) -> str:
     for prefix in fleet.REGION_PREFIXES:
-        if prefix and template.startswith(prefix + "/"):
-            template = template[len(prefix) :]
+        if prefix and path.startswith(prefix + "/"):
+            return path[len(prefix) :]
+    return path
+
+
+def classify(request: web.Request) -> tuple[str, str]:
+    """(path template without the region prefix, meter category).
+
+    A Fleet API path no route serves is ``data``: Tesla bills its 404 like any answer
+    below 500.
+    """
+    resource = request.match_info.route.resource
+    if resource is None:
+        unknown_api = _unprefixed(request.path).startswith("/api/")
+        return "(unmatched)", "data" if unknown_api else "other"
+    template = _unprefixed(resource.canonical)
     if template.startswith("/oauth2/") or template == auth.CAPTCHA:
         return template, "auth"
     if template in ("/api/1/vehicles", "/api/1/vehicles/{vehicle_id}"):
         return template, "check"
-    if template.endswith("/vehicle_data"):
-        return template, "data"
     if template.endswith("/wake_up"):
         return template, "wake"
-    if "/command/" in template:
+    if "/command/" in template or template.endswith("/signed_command"):
         return template, "command"
     if template.startswith("/api/1/users/"):
         return template, "account"
+    if template.startswith("/api/"):
+        return template, "data"
     return template, "other"
 
 
@@ -113,6 +124,10 @@ async def sim_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         if delay > 0:
             await asyncio.sleep(delay)
         response = await _serve(request, handler)
+    except web.HTTPException as err:  # no route: 404 or 405, metered like any answer
+        status = err.status
+        raise
+    else:
         status = response.status
         return response
     finally:
@@ -135,6 +150,8 @@ async def _serve(request: web.Request, handler: Handler) -> web.StreamResponse:
             return _refuse(request)
         if fault.kind == "outage":
             return _fault_error(fault.status, OUTAGE_ERRORS.get(fault.status, "error"))
+        if fault.kind in ACCOUNT_FAULTS:
+            return _fault_error(*ACCOUNT_FAULTS[fault.kind])
         if fault.kind == "hang":
             return await _hang(request, fault)
         if fault.kind == "rate_limit":
@@ -168,6 +185,7 @@ def create_app(world: World, *, latency: float = 0.0) -> web.Application:
     app[CLOSING] = asyncio.Event()
     auth.add_routes(app)
     fleet.add_routes(app)
+    signing.add_routes(app)
     control.add_routes(app)
     return app
 
@@ -189,12 +207,14 @@ class SimServer:
         wake_seconds: float = DEFAULT_WAKE_SECONDS,
         access_token_lifetime: float = DEFAULT_ACCESS_LIFETIME,
         access_log: bool = False,
+        rest_commands: bool = False,
         world: World | None = None,
     ) -> None:
         """Build the world (or use ``world``) and the application; ``start`` serves it.
 
         ``latency`` (seconds) is added to every non-control request; ``access_log``
-        logs every request through aiohttp's access logger.
+        logs every request through aiohttp's access logger; ``rest_commands``: every
+        car takes plain REST commands (see ``World``).
         """
         self.world = world or World(
             seed,
@@ -204,6 +224,7 @@ class SimServer:
             sleep_after=sleep_after,
             wake_seconds=wake_seconds,
             access_token_lifetime=access_token_lifetime,
+            rest_commands=rest_commands,
         )
         self.host = host
         self.port = port

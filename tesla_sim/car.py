@@ -61,7 +61,8 @@ class Car:
     updated_at: float = 0.0
     idle_ref: float = 0.0  # last activity, command or vehicle_data
     idle_ref_cf: float = 0.0  # the same without vehicle_data (counterfactual)
-    requires_command_signing: bool = False
+    command_signing: str = "off"  # one of configs.SIGNING_MODES
+    asleep_reports_offline: bool = False  # firmware 2024.20+: asleep shows as offline
     in_service: bool = False
 
     # drive
@@ -110,6 +111,12 @@ class Car:
     seat_heaters: dict[int, int] = field(default_factory=dict)
     seat_coolers: dict[int, int] = field(default_factory=dict)
     steering_wheel_heater: bool = False
+    steering_wheel_heat_level: int = 0  # 0 off to 3 high
+    auto_steering_wheel_heat: bool = False
+    auto_seat_climate: dict[int, bool] = field(
+        default_factory=lambda: {1: True, 2: True}  # 1 front left, 2 front right
+    )
+    cop_temp: int = 2  # cabin overheat protection at 0 low, 1 medium or 2 high
 
     # closures
     locked: bool = True
@@ -143,7 +150,13 @@ class Car:
     destination_lat: float = 0.0
     destination_lon: float = 0.0
 
+    # media
+    media_volume: float = 3.0
+    media_playing: bool = False
+    media_track: int = 0
+
     # counters
+    boombox_sounds: int = 0
     horn_honks: int = 0
     light_flashes: int = 0
     homelink_triggers: int = 0
@@ -179,10 +192,22 @@ class Car:
         return amps * CHARGER_VOLTAGE / 1000.0
 
     @property
+    def requires_command_signing(self) -> bool:
+        """Does the car refuse plain REST commands?"""
+        return self.command_signing == "required"
+
+    @requires_command_signing.setter
+    def requires_command_signing(self, required: bool) -> None:
+        self.command_signing = "required" if required else "allowed"
+
+    @property
     def reported_state(self) -> str:
-        """The sleep state the API reports: online, asleep or offline."""
-        if self.power == POWER_WAKING:
-            return POWER_ASLEEP
+        """The sleep state the API reports: online, asleep or offline.
+
+        A sleeping (or waking) car reports ``offline`` on firmware that does so.
+        """
+        if self.power in (POWER_ASLEEP, POWER_WAKING):
+            return POWER_OFFLINE if self.asleep_reports_offline else POWER_ASLEEP
         return self.power
 
     @property
@@ -362,5 +387,6 @@ class Car:
             self.defrost = False
             self.keeper_mode = "off"
             self.steering_wheel_heater = False
+            self.steering_wheel_heat_level = 0
             self.seat_heaters = dict.fromkeys(self.seat_heaters, 0)
             self.seat_coolers = dict.fromkeys(self.seat_coolers, 0)

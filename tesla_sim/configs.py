@@ -28,6 +28,13 @@ OPTIONS = (
 )
 """The optional hardware, in the order ``GET /__sim__/state`` lists it."""
 
+SIGNING_MODES = ("required", "allowed", "off")
+"""``command_signing`` of a vehicle item: whether the car takes plain REST commands.
+
+``required``: only signed commands (every car since 2021); ``allowed``: both;
+``off``: REST only (Model S/X built before 2021).
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class VehicleConfig:
@@ -48,6 +55,7 @@ class VehicleConfig:
     homelink: bool = False
     powered_liftgate: bool = False
     air_suspension: bool = False
+    command_signing: str = "required"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON view (``GET /__sim__/state``)."""
@@ -55,6 +63,7 @@ class VehicleConfig:
             "model": self.model,
             "car_type": self.car_type,
             "battery_kwh": self.battery_kwh,
+            "command_signing": self.command_signing,
         } | {option: getattr(self, option) for option in OPTIONS}
 
     def heated_seats(self) -> tuple[int, ...]:
@@ -85,6 +94,19 @@ BASE_CONFIGS: dict[str, VehicleConfig] = {
             32,
             rear_seat_heaters=True,
             powered_liftgate=True,
+        ),
+        # built before 2021: takes plain REST commands
+        VehicleConfig(
+            "Model S 2018",
+            "models2",
+            "100d",
+            "5YJSA1E2",
+            100.0,
+            335.0,
+            320.0,
+            48,
+            sunroof=True,
+            command_signing="off",
         ),
     )
 }

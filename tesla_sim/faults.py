@@ -4,6 +4,12 @@ from dataclasses import dataclass
 import math
 from typing import Any
 
+ACCOUNT_FAULTS: dict[str, tuple[int, str]] = {
+    "billing": (402, "payment required: the developer account has no credit left"),
+    "account_locked": (423, "account locked"),
+    "legal": (451, "unavailable for legal reasons"),
+}
+"""Answers about the account rather than the cloud: kind -> (status, error)."""
 FAULT_KINDS = (
     "outage",
     "hang",
@@ -12,9 +18,10 @@ FAULT_KINDS = (
     "revoke_token",
     "malformed",
     "refuse",
+    *ACCOUNT_FAULTS,
 )
 # Which active fault wins when several match one request (``slow`` combines with any).
-PRECEDENCE = ("refuse", "outage", "hang", "rate_limit", "malformed")
+PRECEDENCE = ("refuse", "outage", *ACCOUNT_FAULTS, "hang", "rate_limit", "malformed")
 OUTAGE_STATUSES = (500, 502, 503, 504, 540)
 
 

@@ -1,14 +1,17 @@
 """The simulated Fleet API (``/api/1/*``), with the real envelope and status codes.
 
-Served at the root (region ``na``) and under ``/eu`` (region ``eu``); an account whose region
-differs from the base it is called on gets 421 (``GET /api/1/users/region`` tells the right base).
+Served at the root (region ``na``) and under ``/eu`` and ``/cn`` (regions ``eu``, ``cn``); an
+account whose region differs from the base it is called on gets 421 (``GET /api/1/users/region``
+tells the right base). Command signing (``fleet_status``, ``signed_command`` and the refusal of
+REST commands) lives in ``signing``.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 import json
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from .commands import CHARGING_COMMANDS, CommandError
 from .keys import WORLD
@@ -20,13 +23,12 @@ from .world import Account, World
 ASLEEP_ERROR = "vehicle unavailable: vehicle is offline or asleep"
 SIGNING_ERROR = (
     "Tesla Vehicle Command Protocol required, please refer to the documentation here: "
-    "https://developer.tesla.com/docs/fleet-api#2023-10-09-rest-api-vehicle-commands-endpoint-"
-    "deprecation-warning"
+    "https://developer.tesla.com/docs/fleet-api/endpoints/vehicle-commands"
 )
 PRECONDITION_ERROR = (
     "Account or app not registered in this region; register the partner account first"
 )
-REGION_PREFIXES = {"": "na", "/eu": "eu"}
+REGION_PREFIXES = {"": "na", "/eu": "eu", "/cn": "cn"}
 
 
 class ApiError(Exception):
@@ -59,14 +61,19 @@ class ApiError(Exception):
         )
 
 
-def envelope(response: Any, **extra: Any) -> web.Response:
-    """``{"response": ...}``."""
-    return web.json_response({"response": response, **extra})
+def envelope(
+    response: Any, headers: Mapping[str, str] | None = None, **extra: Any
+) -> web.Response:
+    """``{"response": ...}`` (with ``headers``, e.g. the rate limit's)."""
+    return web.json_response({"response": response, **extra}, headers=headers)
 
 
 def served_region(request: web.Request) -> str:
     """Region of the base URL the request came in on."""
-    return "eu" if request.path.startswith("/eu/") else "na"
+    for prefix, region in REGION_PREFIXES.items():
+        if prefix and request.path.startswith(prefix + "/"):
+            return region
+    return "na"
 
 
 def authenticate(
@@ -105,7 +112,8 @@ def authenticate(
     return account, record
 
 
-def _vehicle(request: web.Request, account: Account) -> Vehicle:
+def find_car(request: web.Request, account: Account) -> Vehicle:
+    """The account's car named in the path (404 otherwise)."""
     world = request.app[WORLD]
     car = world.find_vehicle(account, request.match_info["vehicle_id"])
     if car is None:
@@ -113,7 +121,8 @@ def _vehicle(request: web.Request, account: Account) -> Vehicle:
     return car
 
 
-def _rate_limit(world: World, car: Vehicle, category: str) -> dict[str, str]:
+def rate_limit(world: World, car: Vehicle, category: str) -> dict[str, str]:
+    """Count a request against the car's per-minute limit: its headers, or 429."""
     limit, remaining, retry = world.rate_limits.hit(car.vin, category, world.now())
     headers = {
         "RateLimit-Limit": str(limit),
@@ -128,12 +137,14 @@ def _rate_limit(world: World, car: Vehicle, category: str) -> dict[str, str]:
     return headers
 
 
-def _require_scope(record: TokenRecord, *scopes: str) -> None:
+def require_scope(record: TokenRecord, *scopes: str) -> None:
+    """403 unless the token has one of ``scopes``."""
     if not any(s in record.scopes for s in scopes):
         raise ApiError(403, "Unauthorized missing scopes", " ".join(scopes))
 
 
-def _require_online(car: Vehicle) -> None:
+def require_online(car: Vehicle) -> None:
+    """408 unless the car is online."""
     if not car.is_online:
         raise ApiError(408, ASLEEP_ERROR)
 
@@ -179,20 +190,40 @@ async def vehicles(request: web.Request) -> web.Response:
     return envelope(cars, pagination=pagination, count=len(cars))
 
 
+async def products(request: web.Request) -> web.Response:
+    """GET /api/1/products: the account's vehicles (the simulator has no energy sites)."""
+    world = request.app[WORLD]
+    account, _ = authenticate(request)
+    items = [summary(car) for car in world.vehicles_of(account)]
+    return envelope(items, count=len(items))
+
+
+async def status(request: web.Request) -> web.Response:
+    """GET /status: the API is up."""
+    return web.Response(text="ok")
+
+
 async def vehicle(request: web.Request) -> web.Response:
     """GET /api/1/vehicles/{id} (sleep-state check; never wakes the car)."""
     account, _ = authenticate(request)
-    return envelope(summary(_vehicle(request, account)))
+    return envelope(summary(find_car(request, account)))
 
 
 async def get_vehicle_data(request: web.Request) -> web.Response:
     """GET /api/1/vehicles/{id}/vehicle_data?endpoints=a;b (408 when not online)."""
     world = request.app[WORLD]
     account, record = authenticate(request)
-    car = _vehicle(request, account)
-    _require_scope(record, "vehicle_device_data")
-    headers = _rate_limit(world, car, "data")
-    _require_online(car)
+    car = find_car(request, account)
+    require_scope(record, "vehicle_device_data")
+    headers = rate_limit(world, car, "data")
+    retry = world.rate_limits.hit_daily(car.vin, world.now())
+    if retry:
+        raise ApiError(
+            429,
+            f"daily vehicle_data limit reached: retry in {retry} seconds",
+            headers={"Retry-After": str(retry), "RateLimit-Reset": str(retry)},
+        )
+    require_online(car)
     now = world.now()
     car.touch_data(now)
     data = vehicle_data(
@@ -201,24 +232,21 @@ async def get_vehicle_data(request: web.Request) -> web.Response:
         parse_endpoints(request.query.get("endpoints")),
         location_allowed="vehicle_location" in record.scopes,
     )
-    response = envelope(data)
-    response.headers.update(headers)
-    return response
+    return envelope(data, headers)
 
 
 async def wake_up(request: web.Request) -> web.Response:
     """POST /api/1/vehicles/{id}/wake_up: the car comes online a few seconds later."""
     world = request.app[WORLD]
     account, _ = authenticate(request)
-    car = _vehicle(request, account)
-    headers = _rate_limit(world, car, "wake")
+    car = find_car(request, account)
+    headers = rate_limit(world, car, "wake")
     car.wake_up(world.now(), world.rng)
-    response = envelope(summary(car))
-    response.headers.update(headers)
-    return response
+    return envelope(summary(car), headers)
 
 
-async def _params(request: web.Request) -> dict[str, Any]:
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's parameters: a JSON object or a form (empty body: none); 400 otherwise."""
     raw = await request.read()
     if not raw.strip():
         return {}
@@ -234,42 +262,62 @@ async def _params(request: web.Request) -> dict[str, Any]:
     return params
 
 
+async def accept_command(
+    request: web.Request, car: Vehicle, record: TokenRecord, *scopes: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A command for ``car``: one of ``scopes``, its body, the rate limit, the car online.
+
+    Returns the body's parameters and the rate limit's headers.
+    """
+    require_scope(record, *scopes)
+    params = await json_body(request)
+    headers = rate_limit(request.app[WORLD], car, "command")
+    require_online(car)
+    return params, headers
+
+
 async def command(request: web.Request) -> web.Response:
     """POST /api/1/vehicles/{id}/command/{name}."""
     world = request.app[WORLD]
     account, record = authenticate(request)
-    car = _vehicle(request, account)
+    car = find_car(request, account)
     name = request.match_info["command"]
-    if car.requires_command_signing:
+    if car.requires_command_signing:  # unless World(rest_commands=True)
         raise ApiError(403, SIGNING_ERROR)
-    if name in CHARGING_COMMANDS:
-        _require_scope(record, "vehicle_cmds", "vehicle_charging_cmds")
-    else:
-        _require_scope(record, "vehicle_cmds")
-    params = await _params(request)
-    headers = _rate_limit(world, car, "command")
-    _require_online(car)
+    scopes = ("vehicle_cmds", "vehicle_charging_cmds")
+    params, headers = await accept_command(
+        request, car, record, *(scopes if name in CHARGING_COMMANDS else scopes[:1])
+    )
     try:
         result, reason = car.command(name, params, world.now())
     except CommandError as err:
         raise ApiError(400, "invalid_command", str(err)) from None
-    response = envelope({"result": result, "reason": reason})
-    response.headers.update(headers)
-    return response
+    return envelope({"result": result, "reason": reason}, headers)
+
+
+type Route = tuple[str, str, Handler]
+"""(method, path below a region's base URL, handler)."""
+
+ROUTES: tuple[Route, ...] = (
+    ("GET", "/status", status),
+    ("GET", "/api/1/users/region", users_region),
+    ("GET", "/api/1/users/me", users_me),
+    ("GET", "/api/1/products", products),
+    ("GET", "/api/1/vehicles", vehicles),
+    ("GET", "/api/1/vehicles/{vehicle_id}", vehicle),
+    ("GET", "/api/1/vehicles/{vehicle_id}/vehicle_data", get_vehicle_data),
+    ("POST", "/api/1/vehicles/{vehicle_id}/wake_up", wake_up),
+    ("POST", "/api/1/vehicles/{vehicle_id}/command/{command}", command),
+)
+
+
+def add_regional_routes(app: web.Application, routes: Iterable[Route]) -> None:
+    """Serve ``routes`` under every region's base URL."""
+    for prefix in REGION_PREFIXES:
+        for method, path, handler in routes:
+            app.router.add_route(method, prefix + path, handler)
 
 
 def add_routes(app: web.Application) -> None:
     """Register the Fleet API under every region prefix."""
-    for prefix in REGION_PREFIXES:
-        base = f"{prefix}/api/1"
-        app.router.add_get(f"{base}/users/region", users_region)
-        app.router.add_get(f"{base}/users/me", users_me)
-        app.router.add_get(f"{base}/vehicles", vehicles)
-        app.router.add_get(f"{base}/vehicles/{{vehicle_id}}", vehicle)
-        app.router.add_get(
-            f"{base}/vehicles/{{vehicle_id}}/vehicle_data", get_vehicle_data
-        )
-        app.router.add_post(f"{base}/vehicles/{{vehicle_id}}/wake_up", wake_up)
-        app.router.add_post(
-            f"{base}/vehicles/{{vehicle_id}}/command/{{command}}", command
-        )
+    add_regional_routes(app, ROUTES)

@@ -2,14 +2,15 @@
 
 Categories:
 
-* ``data`` -- ``vehicle_data`` (billed $0.002)
+* ``data`` -- ``vehicle_data`` and every other Fleet API request (``products``,
+  ``fleet_status``, a path no route serves...; billed $0.002)
 * ``check`` -- sleep-state checks ``GET /api/1/vehicles`` and ``GET /api/1/vehicles/{id}``
   ($0.002 under ``usd``; free under ``usd_checks_free``)
-* ``command`` -- ``POST .../command/{name}`` ($0.001)
+* ``command`` -- ``POST .../command/{name}`` and ``.../signed_command`` ($0.001)
 * ``wake`` -- ``POST .../wake_up`` ($0.02)
 * ``account`` -- ``/api/1/users/*`` (billed like data)
 * ``auth`` -- the sign-in server (never billed)
-* ``other`` -- anything else (unknown paths; never billed)
+* ``other`` -- anything else (``/status``, unknown paths outside ``/api``; never billed)
 
 Responses with a status of 500 or more (and refused connections, status 0) are not billed.
 """

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from .car import CHARGING, DISCONNECTED, distance_miles
+from .commands.climate import COP_TEMPS
 from .configs import SEAT_HEATERS, vehicle_config
 from .vehicles import Vehicle
 
@@ -29,7 +30,11 @@ ROUTE_MPH = 30.0
 
 
 def summary(vehicle: Vehicle) -> dict[str, Any]:
-    """An item of ``GET /api/1/vehicles`` (and the body of ``GET /api/1/vehicles/{id}``)."""
+    """A vehicle item: of ``GET /api/1/vehicles`` and ``/products``, ``GET /api/1/vehicles/{id}``.
+
+    ``tokens`` is null since 2024; ``command_signing`` tells whether the car takes plain
+    REST commands (``required``, ``allowed`` or ``off``).
+    """
     return {
         "id": vehicle.id,
         "vehicle_id": vehicle.vehicle_id,
@@ -39,7 +44,7 @@ def summary(vehicle: Vehicle) -> dict[str, Any]:
         "display_name": vehicle.display_name,
         "option_codes": None,
         "granular_access": {"hide_private": False},
-        "tokens": list(vehicle.tokens),
+        "tokens": None,
         "state": vehicle.reported_state,
         "in_service": vehicle.in_service,
         "id_s": str(vehicle.id),
@@ -48,6 +53,8 @@ def summary(vehicle: Vehicle) -> dict[str, Any]:
         "backseat_token": None,
         "backseat_token_updated_at": None,
         "ble_autopair_enrolled": False,
+        "command_signing": vehicle.command_signing,
+        "release_notes_supported": True,
     }
 
 
@@ -72,6 +79,7 @@ def vehicle_data(
     ts = int(now * 1000)
     data = summary(vehicle)
     data["user_id"] = vehicle.user_id
+    data["tokens"] = list(vehicle.tokens)  # as in the recorded response
     if "charge_state" in wanted:
         data["charge_state"] = charge_state(vehicle, now, ts)
     if "climate_state" in wanted:
@@ -178,15 +186,15 @@ def climate_state(v: Vehicle, ts: int) -> dict[str, Any]:
     """``climate_state`` (rear / third-row / cooling fields only where fitted)."""
     state: dict[str, Any] = {
         "allow_cabin_overheat_protection": True,
-        "auto_seat_climate_left": True,
-        "auto_seat_climate_right": True,
-        "auto_steering_wheel_heat": False,
+        "auto_seat_climate_left": v.auto_seat_climate[1],
+        "auto_seat_climate_right": v.auto_seat_climate[2],
+        "auto_steering_wheel_heat": v.auto_steering_wheel_heat,
         "battery_heater": False,
         "battery_heater_no_power": None,
         "cabin_overheat_protection": v.cabin_overheat_protection,
         "cabin_overheat_protection_actively_cooling": False,
         "climate_keeper_mode": v.keeper_mode,
-        "cop_activation_temperature": "High",
+        "cop_activation_temperature": COP_TEMPS[v.cop_temp],
         "defrost_mode": 2 if v.defrost else 0,
         "driver_temp_setting": v.driver_temp,
         "fan_status": 4 if v.climate_on else 0,
@@ -205,7 +213,7 @@ def climate_state(v: Vehicle, ts: int) -> dict[str, Any]:
         "remote_heater_control_enabled": v.climate_on,
         "right_temp_direction": 251 if v.climate_on else 0,
         "side_mirror_heaters": v.defrost,
-        "steering_wheel_heat_level": 3 if v.steering_wheel_heater else 0,
+        "steering_wheel_heat_level": v.steering_wheel_heat_level,
         "steering_wheel_heater": v.steering_wheel_heater,
         "supports_fan_only_cabin_overheat_protection": True,
         "timestamp": ts,
@@ -298,6 +306,23 @@ def _software_update(v: Vehicle, now: float) -> dict[str, Any]:
     return update
 
 
+def _media_info(v: Vehicle) -> dict[str, Any]:
+    return {
+        "a2dp_source_name": "",
+        "audio_volume": round(v.media_volume, 4),
+        "audio_volume_increment": 0.333333,
+        "audio_volume_max": 10.333333,
+        "media_playback_status": "Playing" if v.media_playing else "Stopped",
+        "now_playing_album": "",
+        "now_playing_artist": "",
+        "now_playing_duration": 0,
+        "now_playing_elapsed": 0,
+        "now_playing_source": "Spotify",
+        "now_playing_station": "",
+        "now_playing_title": f"Track {v.media_track + 1}" if v.media_playing else "",
+    }
+
+
 def vehicle_state(v: Vehicle, now: float, ts: int) -> dict[str, Any]:
     """``vehicle_state`` (also what the ``closures_state`` endpoint returns)."""
     seen = int(now) - 600
@@ -313,6 +338,7 @@ def vehicle_state(v: Vehicle, now: float, ts: int) -> dict[str, Any]:
         "feature_bitmask": "fbdffbff,187f",
         "is_user_present": v.user_present,
         "locked": v.locked,
+        "media_info": _media_info(v),
         "media_state": {"remote_control_enabled": True},
         "notifications_supported": True,
         "odometer": round(v.odometer, 6),

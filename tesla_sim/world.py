@@ -21,7 +21,7 @@ from .vehicles import Vehicle
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 HOME = (37.4925, -121.9447)
-REGIONS = ("na", "eu")
+REGIONS = ("na", "eu", "cn")
 MAX_FAILED_LOGINS = 5
 DEFAULT_SLEEP_AFTER = 900.0
 DEFAULT_ACCESS_LIFETIME = 8 * 3600.0
@@ -91,11 +91,17 @@ class World:
         wake_seconds: float = DEFAULT_WAKE_SECONDS,
         access_token_lifetime: float = DEFAULT_ACCESS_LIFETIME,
         base_url: str = "http://127.0.0.1",
+        rest_commands: bool = False,
+        asleep_reports_offline: bool = False,
+        vehicle_data_daily_cap: int | None = None,
     ) -> None:
         """Build the default world for ``seed``.
 
         ``vehicles_per_account`` replaces the no-MFA account's single Model 3 by that many
-        Model 3s (scale benchmarks).
+        Model 3s (scale benchmarks). ``rest_commands``: every car takes plain REST commands
+        (``command_signing`` ``allowed`` where its configuration requires signing).
+        ``asleep_reports_offline``: sleeping cars report ``offline`` (firmware 2024.20+).
+        ``vehicle_data_daily_cap``: ``vehicle_data`` calls per car and UTC day before 429.
         """
         self.seed = seed
         if clock is None:
@@ -106,9 +112,11 @@ class World:
         self.wake_seconds = wake_seconds
         self.access_token_lifetime = access_token_lifetime
         self.base_url = base_url.rstrip("/")
+        self.rest_commands = rest_commands
+        self.asleep_reports_offline = asleep_reports_offline
         self.meter = Meter()
         self.faults = Faults()
-        self.rate_limits = RateLimits()
+        self.rate_limits = RateLimits(daily_data_cap=vehicle_data_daily_cap)
         self.tokens = TokenStore(self)
         self.sso = Sso(self)
         self.rng = random.Random(seed)
@@ -236,6 +244,12 @@ class World:
             odometer=round(self.rng.uniform(1000, 30000), 6),
             energy_kwh=config.battery_kwh * self.rng.randint(55, 78) / 100.0,
             charge_current_request=config.max_amps,
+            command_signing=(
+                "allowed"
+                if self.rest_commands and config.command_signing == "required"
+                else config.command_signing
+            ),
+            asleep_reports_offline=self.asleep_reports_offline,
         )
         self.vehicles[vin] = vehicle
         account.vins.append(vin)
@@ -309,6 +323,7 @@ class World:
                     "activity": car.activity,
                     "config": car.config.as_dict(),
                     "requires_command_signing": car.requires_command_signing,
+                    "command_signing": car.command_signing,
                     "in_service": car.in_service,
                     "locked": car.locked,
                     "battery_level": round(car.battery_level, 2),

@@ -15,9 +15,17 @@ from tesla_sim import SimServer, World
 
 
 def _loopback_sim(*, virtual_clock: bool) -> SimServer:
-    """The simulator (seed 1, no latency) on a free loopback port, not yet started."""
+    """The simulator (seed 1, no latency) on a free loopback port, not yet started.
+
+    Its cars take plain REST commands until the signed-commands issue.
+    """
     return SimServer(
-        seed=1, virtual_clock=virtual_clock, latency=0.0, host="127.0.0.1", port=0
+        seed=1,
+        virtual_clock=virtual_clock,
+        latency=0.0,
+        host="127.0.0.1",
+        port=0,
+        rest_commands=True,
     )
 
 

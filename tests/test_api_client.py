@@ -12,7 +12,7 @@ from custom_components.tesla_resilient.api import (
     AuthFailed,
     CloudUnavailable,
     CommandFailed,
-    CommandProtocolRequired,
+    CommandSigningRequired,
     Forbidden,
     MalformedResponse,
     PreconditionFailed,
@@ -210,7 +210,7 @@ async def test_command_protocol_required(harness: Harness) -> None:
     client = await harness.client()
     car = harness.car()
     await harness.control(f"vehicles/{car.vin}", {"requires_command_signing": True})
-    with pytest.raises(CommandProtocolRequired):
+    with pytest.raises(CommandSigningRequired):
         await client.command(str(car.id), "door_lock")
 
 
@@ -219,7 +219,7 @@ async def test_missing_scope_is_forbidden(harness: Harness) -> None:
     client = await harness.client(scope="openid offline_access vehicle_cmds")
     with pytest.raises(Forbidden) as err:
         await client.vehicle_data(str(harness.car().id))
-    assert not isinstance(err.value, CommandProtocolRequired)
+    assert not isinstance(err.value, CommandSigningRequired)
 
 
 async def test_unknown_vehicle(harness: Harness) -> None:

@@ -8,7 +8,7 @@ from custom_components.tesla_resilient.api import (
     CaptchaRequired,
     CloudUnavailable,
     CommandFailed,
-    CommandProtocolRequired,
+    CommandSigningRequired,
     Forbidden,
     InvalidCredentials,
     InvalidPasscode,
@@ -47,7 +47,7 @@ def test_rate_limited_from_header(header: str | None, seconds: float) -> None:
 def test_hierarchy() -> None:
     """Callers can catch by family: outages, sign-in problems, permission problems."""
     assert issubclass(MalformedResponse, CloudUnavailable)
-    assert issubclass(CommandProtocolRequired, Forbidden)
+    assert issubclass(CommandSigningRequired, Forbidden)
     sign_in_errors: list[type[TeslaError]] = [
         AccountLocked,
         CaptchaRequired,

@@ -74,7 +74,7 @@ async def api(sim: SimServer) -> AsyncIterator[Api]:
 
 @pytest.fixture
 async def vsim(socket_enabled: None) -> AsyncIterator[SimServer]:
-    async with SimServer(seed=1, virtual_clock=True) as server:
+    async with SimServer(seed=1, virtual_clock=True, rest_commands=True) as server:
         yield server
 
 

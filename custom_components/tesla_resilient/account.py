@@ -3,7 +3,7 @@
 :class:`AccountCoordinator` fetches the vehicle list (new and removed vehicles), creates
 one :class:`~.coordinator.VehicleCoordinator` per vehicle and owns the account's outage
 handling: it logs once when an outage starts and once when it ends, raises a repair issue
-after a sustained outage, probes the cloud with the cheapest request while it is down and
+after a sustained outage (and one while Tesla asks for payment of the developer account), probes the cloud with the cheapest request while it is down and
 tells the vehicles, which listen (:meth:`AccountCoordinator.async_listen_outage`), so
 that they show the cache and refresh once on recovery.
 """
@@ -18,7 +18,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .api import TeslaError, TeslaFleetClient, VehicleSummary
+from .api import BillingRequired, TeslaError, TeslaFleetClient, VehicleSummary
 from .const import DOMAIN, LOGGER, wall_clock
 from .coordinator import (
     TeslaResilientConfigEntry,
@@ -27,7 +27,12 @@ from .coordinator import (
     signal_new_vehicle,
 )
 from .devices import async_remove_stale_devices
-from .errors import format_since, reauth_on_auth_failure
+from .errors import (
+    async_billing_required,
+    async_billing_settled,
+    format_since,
+    reauth_on_auth_failure,
+)
 from .health import CLOUD_FAILURES, CloudHealth, HealthState
 from .snapshot import VehicleSnapshot
 from .store import LastKnownStore
@@ -94,6 +99,8 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
             return self.data
         except TeslaError as err:
             LOGGER.debug("Vehicle list not available: %s", type(err).__name__)
+            if isinstance(err, BillingRequired):
+                async_billing_required(self.hass, self.config_entry)
             return self.data
         self.report_success()
         self._set_probe_interval()
@@ -214,7 +221,11 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
 
     @callback
     def report_success(self) -> None:
-        """Record a successful request; tell the listeners when an outage ends."""
+        """Record a successful request; tell the listeners when an outage ends.
+
+        Tesla answered, so the developer account is paid: no billing repair issue.
+        """
+        async_billing_settled(self.hass, self.config_entry)
         since = self.health.outage_since
         if self.health.record_success():
             self._outage_ended(since)

@@ -7,7 +7,10 @@ flow all translate here:
   (Home Assistant starts reauth), wherever a coordinator or set-up talks to the cloud;
 * :func:`setup_error`: what set-up cannot start with becomes ``ConfigEntryNotReady``;
 * :func:`command_errors`: a command's or wake's error becomes a translated
-  ``HomeAssistantError`` (reauth started on ``AuthFailed``);
+  ``HomeAssistantError`` (reauth started on ``AuthFailed``, the billing repair issue
+  raised on ``BillingRequired``);
+* :func:`async_billing_required` / :func:`async_billing_settled`: the repair issue
+  "your Tesla developer account needs payment" (HTTP 402);
 * :func:`check_code`: a refused authenticator code becomes ``ServiceValidationError``;
 * :func:`flow_error_key`: a sign-in error becomes the flow form's error key.
 
@@ -18,24 +21,28 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
     ConfigEntryNotReady,
     HomeAssistantError,
     ServiceValidationError,
 )
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from .api import (
     AccountLocked,
     AuthFailed,
+    BillingRequired,
     CloudUnavailable,
     CommandFailed,
-    CommandProtocolRequired,
+    CommandSigningRequired,
+    FleetAccountLocked,
     Forbidden,
     InvalidCredentials,
     InvalidPasscode,
+    LegalRestriction,
     LoginExpired,
     PasscodeReused,
     PreconditionFailed,
@@ -48,6 +55,19 @@ from .api import (
 from .const import DOMAIN, LOGGER, ProtectedAction
 from .health import CLOUD_FAILURES
 from .otp import OtpError, TotpGuard
+
+BILLING_ISSUE_ID = "billing_required"
+BILLING_URL = "https://developer.tesla.com/dashboard"
+_COMMAND_ERROR_KEYS: tuple[tuple[type[TeslaError], str], ...] = (
+    (CommandSigningRequired, "command_signing_required"),
+    (Forbidden, "command_forbidden"),
+    (BillingRequired, "billing_required"),
+    (FleetAccountLocked, "fleet_account_locked"),
+    (LegalRestriction, "legal_restriction"),
+    (VehicleAsleep, "vehicle_did_not_wake"),
+    (VehicleNotFound, "vehicle_not_found"),
+)
+"""Errors whose message needs no placeholder, most specific first."""
 
 
 def format_since(timestamp: float | None) -> str:
@@ -110,18 +130,13 @@ def command_error(err: TeslaError, *, since: float | None) -> HomeAssistantError
     """
     if isinstance(err, CommandFailed):
         return translated_error("command_failed", {"reason": err.reason})
-    if isinstance(err, CommandProtocolRequired):
-        return translated_error("command_signing_required")
-    if isinstance(err, Forbidden):
-        return translated_error("command_forbidden")
+    for error_type, key in _COMMAND_ERROR_KEYS:
+        if isinstance(err, error_type):
+            return translated_error(key)
     if isinstance(err, RateLimited):
         return translated_error(
             "rate_limited", {"seconds": str(max(1, round(err.retry_after)))}
         )
-    if isinstance(err, VehicleAsleep):
-        return translated_error("vehicle_did_not_wake")
-    if isinstance(err, VehicleNotFound):
-        return translated_error("vehicle_not_found")
     if isinstance(err, CloudUnavailable):
         return cloud_unreachable(since)
     return translated_error("command_error", {"error": type(err).__name__})
@@ -149,7 +164,35 @@ def command_errors(
     except TeslaError as err:
         if isinstance(err, CLOUD_FAILURES):
             on_cloud_failure(err)
+        if isinstance(err, BillingRequired):
+            async_billing_required(hass, entry)
         raise command_error(err, since=since()) from err
+
+
+def billing_issue_id(entry: ConfigEntry) -> str:
+    """Id of ``entry``'s billing repair issue."""
+    return f"{BILLING_ISSUE_ID}_{entry.entry_id}"
+
+
+@callback
+def async_billing_required(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Tesla asks for payment (HTTP 402): raise the repair issue (kept until settled)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        billing_issue_id(entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=BILLING_ISSUE_ID,
+        translation_placeholders={"account": entry.title},
+        learn_more_url=BILLING_URL,
+    )
+
+
+@callback
+def async_billing_settled(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Tesla answered: remove the billing repair issue, if any."""
+    ir.async_delete_issue(hass, DOMAIN, billing_issue_id(entry))
 
 
 def check_code(

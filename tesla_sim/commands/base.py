@@ -68,6 +68,14 @@ def p_int(params: Params, key: str, default: int | None = None) -> int:
     return int(number)
 
 
+def p_level(params: Params, key: str, top: int) -> int:
+    """An integer from 0 to ``top``."""
+    level = p_int(params, key)
+    if not 0 <= level <= top:
+        raise CommandError(f"{key} must be 0-{top}")
+    return level
+
+
 def p_str(params: Params, key: str) -> str:
     """A string parameter."""
     value = p_value(params, key)

@@ -10,11 +10,14 @@ from .base import (
     Result,
     p_bool,
     p_int,
+    p_level,
     p_minutes,
     p_number,
 )
 
 KEEPER_MODES = ("off", "keep", "dog", "camp")
+COP_TEMPS = ("Low", "Medium", "High")
+"""``cop_activation_temperature`` by ``set_cop_temp``'s ``cop_temp`` (30, 35, 40 °C)."""
 COMFORT_OFF: Result = (False, "cabin comfort remote settings not enabled")
 """The answer to a seat or steering wheel heating request while the climate is off."""
 
@@ -59,9 +62,7 @@ def set_preconditioning_max(car: Car, params: Params, now: float) -> Result:
 @CLIMATE_COMMANDS
 def set_climate_keeper_mode(car: Car, params: Params, now: float) -> Result:
     """0 off, 1 keep, 2 dog, 3 camp."""
-    mode = p_int(params, "climate_keeper_mode")
-    if not 0 <= mode < len(KEEPER_MODES):
-        raise CommandError("climate_keeper_mode must be 0-3")
+    mode = p_level(params, "climate_keeper_mode", len(KEEPER_MODES) - 1)
     if mode:
         car.set_climate(True)
     car.keeper_mode = KEEPER_MODES[mode]
@@ -81,11 +82,56 @@ def set_cabin_overheat_protection(car: Car, params: Params, now: float) -> Resul
 def remote_steering_wheel_heater_request(
     car: Car, params: Params, now: float
 ) -> Result:
-    """Steering wheel heater (needs climate on)."""
+    """Steering wheel heater on (high) or off (needs climate on)."""
+    return _wheel_level(car, 3 if p_bool(params, "on") else 0)
+
+
+@CLIMATE_COMMANDS
+def remote_steering_wheel_heat_level_request(
+    car: Car, params: Params, now: float
+) -> Result:
+    """Steering wheel heat level 0-3 (needs climate on)."""
+    return _wheel_level(car, p_level(params, "level", 3))
+
+
+def _wheel_level(car: Car, level: int) -> Result:
+    """Set the steering wheel heat level (needs climate on)."""
+    if not car.climate_on:
+        return COMFORT_OFF
+    car.steering_wheel_heat_level = level
+    car.steering_wheel_heater = level > 0
+    return OK
+
+
+@CLIMATE_COMMANDS
+def remote_auto_steering_wheel_heat_climate_request(
+    car: Car, params: Params, now: float
+) -> Result:
+    """Automatic steering wheel heating on or off (needs climate on)."""
     on = p_bool(params, "on")
     if not car.climate_on:
         return COMFORT_OFF
-    car.steering_wheel_heater = on
+    car.auto_steering_wheel_heat = on
+    return OK
+
+
+@CLIMATE_COMMANDS
+def remote_auto_seat_climate_request(car: Car, params: Params, now: float) -> Result:
+    """Automatic seat climate of a front seat (1 left, 2 right) on or off."""
+    position = p_int(params, "auto_seat_position")
+    on = p_bool(params, "auto_climate_on")
+    if position not in car.auto_seat_climate:
+        raise CommandError("auto_seat_position must be 1 or 2")
+    if not car.climate_on:
+        return COMFORT_OFF
+    car.auto_seat_climate[position] = on
+    return OK
+
+
+@CLIMATE_COMMANDS
+def set_cop_temp(car: Car, params: Params, now: float) -> Result:
+    """Cabin overheat protection temperature: 0 low, 1 medium, 2 high."""
+    car.cop_temp = p_level(params, "cop_temp", len(COP_TEMPS) - 1)
     return OK
 
 

@@ -14,18 +14,21 @@ Independent of Home Assistant. Typical use::
 Every error is a :class:`TeslaError`; messages never contain a secret or a VIN.
 """
 
-from .client import DEFAULT_API_BASE, TeslaFleetClient
+from .client import DEFAULT_API_BASE, REGION_BASES, TeslaFleetClient
 from .commands import Trunk, actuate_trunk, navigation_request
 from .errors import (
     AccountLocked,
     AuthFailed,
+    BillingRequired,
     CaptchaRequired,
     CloudUnavailable,
     CommandFailed,
-    CommandProtocolRequired,
+    CommandSigningRequired,
+    FleetAccountLocked,
     Forbidden,
     InvalidCredentials,
     InvalidPasscode,
+    LegalRestriction,
     LoginExpired,
     MalformedResponse,
     PasscodeReused,
@@ -36,10 +39,12 @@ from .errors import (
     TooManyAttempts,
     VehicleAsleep,
     VehicleNotFound,
+    WrongRegion,
 )
 from .models import (
     ALL_ENDPOINTS,
     Account,
+    CommandSigning,
     MfaFactor,
     Region,
     VehicleData,
@@ -62,6 +67,7 @@ from .oauth import (
     make_code_verifier,
     token_endpoint,
 )
+from .signing import FleetStatus, FleetVehicleInfo
 from .sso import PendingLogin, TeslaAuth
 from .tokens import JwtClaims, Tokens
 
@@ -71,20 +77,27 @@ __all__ = [
     "DEFAULT_AUTH_BASE",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_REDIRECT_URI",
+    "REGION_BASES",
     "SCOPES",
     "USER_AGENT",
     "VERSION",
     "Account",
     "AccountLocked",
     "AuthFailed",
+    "BillingRequired",
     "CaptchaRequired",
     "CloudUnavailable",
     "CommandFailed",
-    "CommandProtocolRequired",
+    "CommandSigning",
+    "CommandSigningRequired",
+    "FleetAccountLocked",
+    "FleetStatus",
+    "FleetVehicleInfo",
     "Forbidden",
     "InvalidCredentials",
     "InvalidPasscode",
     "JwtClaims",
+    "LegalRestriction",
     "LoginExpired",
     "MalformedResponse",
     "MfaFactor",
@@ -107,6 +120,7 @@ __all__ = [
     "VehicleNotFound",
     "VehicleState",
     "VehicleSummary",
+    "WrongRegion",
     "actuate_trunk",
     "authorize_endpoint",
     "authorize_params",

@@ -1,4 +1,4 @@
-"""Tesla Fleet API client: vehicles, sleep state, vehicle data, wake-up and commands."""
+"""Tesla Fleet API client: region, vehicles, sleep state, vehicle data, wake-up, commands."""
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 import json
@@ -11,23 +11,44 @@ import aiohttp
 
 from .errors import (
     AuthFailed,
+    BillingRequired,
     CloudUnavailable,
     CommandFailed,
-    CommandProtocolRequired,
+    CommandSigningRequired,
+    FleetAccountLocked,
     Forbidden,
+    LegalRestriction,
     MalformedResponse,
     PreconditionFailed,
     RateLimited,
     TeslaError,
     VehicleAsleep,
     VehicleNotFound,
+    WrongRegion,
 )
-from .models import ALL_ENDPOINTS, Account, Region, VehicleData, VehicleSummary
+from .models import ALL_ENDPOINTS, Account, Region, VehicleData, VehicleSummary, as_str
 from .oauth import USER_AGENT, TokenManager
+from .signing import FleetStatus
+from .tokens import _payload as jwt_payload
 
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://fleet-api.prd.na.vn.cloud.tesla.com"
+REGION_BASES: Mapping[str, str] = {
+    "na": DEFAULT_API_BASE,
+    "eu": "https://fleet-api.prd.eu.vn.cloud.tesla.com",
+    "cn": "https://fleet-api.prd.cn.vn.cloud.tesla.cn",
+}
+"""Tesla's Fleet API base URL of each region."""
+_STATUS_ERRORS: Mapping[int, tuple[type[TeslaError], str]] = {
+    402: (BillingRequired, "Tesla asks for payment of the developer account"),
+    404: (VehicleNotFound, "Vehicle not found on this account"),
+    408: (VehicleAsleep, "The vehicle is asleep or offline"),
+    412: (PreconditionFailed, "The app is not registered in this region"),
+    421: (WrongRegion, "The account is served by another region"),
+    423: (FleetAccountLocked, "Tesla has locked the account"),
+    451: (LegalRestriction, "Unavailable for legal reasons"),
+}
 _REGION_PATH = "/api/1/users/region"
 _COMMAND_NAME = re.compile(r"[a-z0-9_]+")
 
@@ -40,10 +61,11 @@ class TeslaFleetClient:
     """Call the Fleet API for one account.
 
     Status mapping: 401 refreshes the token once and retries once (a second 401 raises
-    AuthFailed); 403 Forbidden or CommandProtocolRequired; 404 VehicleNotFound;
-    408 VehicleAsleep; 412 PreconditionFailed; 421 looks up the account's region,
-    switches ``base_url`` and retries once; 429 RateLimited; 5xx and 540, timeouts and
-    connection errors CloudUnavailable; a body that is not the ``{"response": ...}``
+    AuthFailed); 402 BillingRequired; 403 Forbidden or CommandSigningRequired; 404
+    VehicleNotFound; 408 VehicleAsleep; 412 PreconditionFailed; 421 looks up the
+    account's region, switches ``base_url`` and retries once (then WrongRegion); 423
+    FleetAccountLocked; 429 RateLimited; 451 LegalRestriction; 5xx and 540, timeouts
+    and connection errors CloudUnavailable; a body that is not the ``{"response": ...}``
     envelope MalformedResponse.
     """
 
@@ -55,17 +77,71 @@ class TeslaFleetClient:
         base_url: str = DEFAULT_API_BASE,
         timeout: float = 30,
         on_base_url_change: Callable[[str], Awaitable[None]] | None = None,
+        region_bases: Mapping[str, str] = REGION_BASES,
     ) -> None:
-        """Use ``session`` (which may be shared) and ``tokens`` for every call."""
+        """Use ``session`` (which may be shared) and ``tokens`` for every call.
+
+        ``region_bases``: the Fleet API base URL of each region (Tesla's; a simulator
+        passes its own) for :meth:`discover_region`.
+        """
         self.base_url = base_url.rstrip("/")
+        self._region_bases = {r: url.rstrip("/") for r, url in region_bases.items()}
         self._session = session
         self._tokens = tokens
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._on_base_url_change = on_base_url_change
 
     async def region(self) -> Region:
-        """Return the account's region and Fleet API base URL."""
+        """Return the account's region and Fleet API base URL (``GET users/region``)."""
         return Region.from_api(await self._call("GET", _REGION_PATH))
+
+    async def discover_region(self) -> Region:
+        """Find the account's region and switch ``base_url`` to it.
+
+        The access token names the region (its ``ou_code`` claim): on one of the
+        ``region_bases`` that settles it without a request. Otherwise ``users/region``
+        is asked at the current base and, when that answers 412 (the app is not
+        registered there) or 421, at the other regions' bases in turn; the last
+        error is raised when none answers. A server that is not one of
+        ``region_bases`` (a proxy) is only asked itself.
+        """
+        claimed = _claimed_region(await self._tokens.access_token())
+        bases = self._region_bases
+        if self.base_url in bases.values() and claimed in bases:
+            region = Region(claimed, bases[claimed])
+        else:
+            region = await self._ask_regions()
+        await self._use_base(region.fleet_api_base_url)
+        return region
+
+    async def _ask_regions(self) -> Region:
+        """``users/region`` at the current base, then at the other regions' bases."""
+        others = [url for url in self._region_bases.values() if url != self.base_url]
+        if len(others) == len(self._region_bases):  # not a Tesla base: ask it alone
+            others = []
+        for base in (self.base_url, *others[:-1]):
+            try:
+                return Region.from_api(await self._call("GET", _REGION_PATH, base))
+            except PreconditionFailed, WrongRegion:
+                _LOGGER.debug("users/region refused there; asking the next region")
+        return Region.from_api(await self._call("GET", _REGION_PATH, others[-1]))
+
+    async def products(self) -> list[VehicleSummary]:
+        """List the account's vehicles from ``GET /api/1/products`` (energy sites left out)."""
+        payload = await self._call("GET", "/api/1/products")
+        if not isinstance(payload, list):
+            raise MalformedResponse("Product list is not a JSON array")
+        return VehicleSummary.list_from_api(
+            [item for item in payload if isinstance(item, Mapping) and "vin" in item]
+        )
+
+    async def fleet_status(self, vins: Iterable[str]) -> FleetStatus:
+        """Which of the cars ``vins`` trust the app's key (``POST vehicles/fleet_status``)."""
+        return FleetStatus.from_api(
+            await self._call(
+                "POST", "/api/1/vehicles/fleet_status", json={"vins": list(vins)}
+            )
+        )
 
     async def me(self) -> Account:
         """Return the signed-in account (its email and name)."""
@@ -124,16 +200,20 @@ class TeslaFleetClient:
         self,
         method: str,
         path: str,
+        base: str | None = None,
         *,
         params: Mapping[str, str] | None = None,
         json: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Send a request and return the ``response`` member of the envelope."""
+        """Send a request and return the ``response`` member of the envelope.
+
+        ``base``: the base URL (default ``base_url``).
+        """
         token = await self._tokens.access_token()
         refreshed = relocated = False
         while True:
             status, text, retry_after = await self._send(
-                method, path, token, params, json
+                method, path, token, params, json, base=base or self.base_url
             )
             if status == 401 and not refreshed:
                 refreshed = True
@@ -150,9 +230,14 @@ class TeslaFleetClient:
         region = await self.region()
         if region.fleet_api_base_url != self.base_url:
             _LOGGER.info("Tesla account is served by region %s", region.region)
-            self.base_url = region.fleet_api_base_url
+        await self._use_base(region.fleet_api_base_url)
+
+    async def _use_base(self, base_url: str) -> None:
+        """Send every later request to ``base_url`` (and tell the owner when it changed)."""
+        if base_url != self.base_url:
+            self.base_url = base_url
             if self._on_base_url_change is not None:
-                await self._on_base_url_change(self.base_url)
+                await self._on_base_url_change(base_url)
 
     async def _send(
         self,
@@ -161,11 +246,13 @@ class TeslaFleetClient:
         token: str,
         params: Mapping[str, str] | None,
         json: Mapping[str, Any] | None,
+        *,
+        base: str,
     ) -> tuple[int, str, str | None]:
         try:
             async with self._session.request(
                 method,
-                f"{self.base_url}{path}",
+                f"{base}{path}",
                 params=params,
                 json=json,
                 headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
@@ -183,27 +270,41 @@ class TeslaFleetClient:
 def _unwrap(status: int, text: str, retry_after: str | None) -> Any:
     """Map an HTTP answer to the ``response`` member or the matching exception."""
     if 200 <= status < 300:
-        try:
-            body = json.loads(text)
-        except ValueError:
-            body = None
+        body = _json(text)
         if not isinstance(body, dict) or "response" not in body:
             raise MalformedResponse(f"Tesla answered HTTP {status} without a response")
         return body["response"]
     if status == 401:
         raise AuthFailed("Tesla rejected the access token after a refresh")
     if status == 403:
-        if "vehicle command protocol" in text.lower():
-            raise CommandProtocolRequired("The vehicle requires signed commands")
+        error = _error_text(text)
+        if error is not None and "vehicle command protocol" in error.lower():
+            raise CommandSigningRequired(error)
         raise Forbidden("Tesla refused access (HTTP 403)")
-    if status == 404:
-        raise VehicleNotFound("Vehicle not found on this account")
-    if status == 408:
-        raise VehicleAsleep("The vehicle is asleep or offline")
-    if status == 412:
-        raise PreconditionFailed("The account is not registered in this region")
+    if status in _STATUS_ERRORS:
+        error_type, message = _STATUS_ERRORS[status]
+        raise error_type(message)
     if status == 429:
         raise RateLimited.from_header(retry_after)
-    if status >= 500 or status == 421:
+    if status >= 500:
         raise CloudUnavailable(f"Tesla answered HTTP {status}")
     raise TeslaError(f"Tesla answered HTTP {status}")
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _error_text(text: str) -> str | None:
+    """The ``error`` member of an error body, if any."""
+    body = _json(text)
+    return as_str(body.get("error")) if isinstance(body, dict) else None
+
+
+def _claimed_region(access_token: str) -> str | None:
+    """The region the access token names: its ``ou_code`` claim, lower case."""
+    code = as_str(jwt_payload(access_token).get("ou_code"))
+    return code.lower() if code else None

@@ -22,6 +22,10 @@ class MalformedResponse(CloudUnavailable):
     """A response body is not JSON or not the expected envelope."""
 
 
+class WrongRegion(CloudUnavailable):
+    """HTTP 421 that a region look-up did not cure: the account lives in another region."""
+
+
 class VehicleAsleep(TeslaError):
     """HTTP 408: the vehicle is asleep or offline. Not a failure."""
 
@@ -56,8 +60,23 @@ class Forbidden(TeslaError):
     """HTTP 403: missing scope, not the owner, or a similar permission problem."""
 
 
-class CommandProtocolRequired(Forbidden):
-    """HTTP 403: the vehicle only accepts commands signed with the vehicle command protocol."""
+class CommandSigningRequired(Forbidden):
+    """HTTP 403: the vehicle only accepts commands signed with the vehicle command protocol.
+
+    The message is Tesla's own error text.
+    """
+
+
+class BillingRequired(TeslaError):
+    """HTTP 402: the Tesla developer account needs payment (credit used up, payment failed)."""
+
+
+class FleetAccountLocked(TeslaError):
+    """HTTP 423: Tesla has locked the account for the Fleet API."""
+
+
+class LegalRestriction(TeslaError):
+    """HTTP 451: the request is unavailable for legal reasons (e.g. the market's rules)."""
 
 
 class VehicleNotFound(TeslaError):

@@ -107,7 +107,18 @@ class MfaFactor:
         )
 
 
-class VehicleState(StrEnum):
+class TeslaEnum(StrEnum):
+    """A string Tesla reports from a known set; every subclass has ``unknown``."""
+
+    @classmethod
+    def parse(cls, value: Any) -> Self:
+        """Map Tesla's string; anything unexpected is ``unknown``."""
+        if isinstance(value, str) and value in cls:
+            return cls(value)
+        return cls("unknown")
+
+
+class VehicleState(TeslaEnum):
     """Sleep state of a vehicle as the cloud reports it."""
 
     ONLINE = "online"
@@ -115,23 +126,28 @@ class VehicleState(StrEnum):
     OFFLINE = "offline"
     UNKNOWN = "unknown"
 
-    @classmethod
-    def parse(cls, value: Any) -> VehicleState:
-        """Map Tesla's state string; anything unexpected is ``UNKNOWN``."""
-        if isinstance(value, str) and value in cls:
-            return cls(value)
-        return cls.UNKNOWN
+
+class CommandSigning(TeslaEnum):
+    """``command_signing`` of a vehicle item: does the car take plain REST commands?"""
+
+    REQUIRED = "required"
+    """Only signed commands (every car since 2021): REST commands answer 403."""
+    ALLOWED = "allowed"
+    OFF = "off"
+    """Only REST commands (Model S/X built before 2021)."""
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
 class VehicleSummary:
-    """An item of ``GET /api/1/vehicles`` or the body of ``GET /api/1/vehicles/{id}``."""
+    """A vehicle item: of ``GET /api/1/vehicles`` or ``/products``, ``GET /api/1/vehicles/{id}``."""
 
     id: str
     vin: str = field(repr=False)
     display_name: str | None
     state: VehicleState
     in_service: bool
+    command_signing: CommandSigning = CommandSigning.UNKNOWN
 
     @classmethod
     def from_api(cls, item: Any) -> Self:
@@ -151,6 +167,7 @@ class VehicleSummary:
             display_name=as_str(item.get("display_name")),
             state=VehicleState.parse(item.get("state")),
             in_service=item.get("in_service") is True,
+            command_signing=CommandSigning.parse(item.get("command_signing")),
         )
 
     @classmethod
