@@ -33,7 +33,6 @@ from tests.conformance import (
     fleet_api,
     fleet_tokens,
     session_fixture,  # noqa: F401 - a fixture
-    sim_gap,
 )
 from tests.ha_fixtures import TOTP_EMAIL
 
@@ -43,11 +42,6 @@ type Send = Callable[[Car, Vehicle], Awaitable[dict[str, Any]]]
 ACCEPTED_REASONS = ("already_set", "not_charging", "requested")
 """Reasons of ``result: false`` HA core's ``handle_vehicle_command`` takes as success."""
 VOLUME = int(0.5 * 11)  # HA core's media player at half volume (volume_max 11)
-
-
-def missing(command: str) -> Any:
-    """A command the simulator does not serve yet (answers 400 ``invalid_command``)."""
-    return sim_gap(f"the simulator refuses {command} (400)")
 
 
 def sent(name: str, send: Send, *marks: Any) -> Any:
@@ -83,14 +77,7 @@ HA_CORE = [
     sent("window_close", lambda c, _: c.window_control(command=WindowCommand.CLOSE)),
     sent("sun_roof_vent", lambda c, _: c.sun_roof_control(SunRoofCommand.VENT)),
     sent("sun_roof_close", lambda c, _: c.sun_roof_control(SunRoofCommand.CLOSE)),
-    sent(
-        "sun_roof_stop",
-        lambda c, _: c.sun_roof_control(SunRoofCommand.STOP),
-        sim_gap(
-            "the simulator refuses sun_roof_control state=stop (400); "
-            "Tesla's sun_roof_control takes stop, close and vent"
-        ),
-    ),
+    sent("sun_roof_stop", lambda c, _: c.sun_roof_control(SunRoofCommand.STOP)),
     sent("auto_conditioning_start", lambda c, _: c.auto_conditioning_start()),
     sent("auto_conditioning_stop", lambda c, _: c.auto_conditioning_stop()),
     sent(
@@ -106,29 +93,23 @@ HA_CORE = [
     sent(
         "set_cop_temp",
         lambda c, _: c.set_cop_temp(CabinOverheatProtectionTemp.MEDIUM),
-        missing("set_cop_temp"),
     ),
     sent(
         "set_cabin_overheat_protection",
         lambda c, _: c.set_cabin_overheat_protection(on=True, fan_only=True),
     ),
-    sent(
-        "adjust_volume", lambda c, _: c.adjust_volume(VOLUME), missing("adjust_volume")
-    ),
+    sent("adjust_volume", lambda c, _: c.adjust_volume(VOLUME)),
     sent(
         "media_toggle_playback",
         lambda c, _: c.media_toggle_playback(),
-        missing("media_toggle_playback"),
     ),
     sent(
         "media_next_track",
         lambda c, _: c.media_next_track(),
-        missing("media_next_track"),
     ),
     sent(
         "media_prev_track",
         lambda c, _: c.media_prev_track(),
-        missing("media_prev_track"),
     ),
     sent(
         "schedule_software_update",
@@ -137,7 +118,7 @@ HA_CORE = [
     sent("flash_lights", lambda c, _: c.flash_lights()),
     sent("honk_horn", lambda c, _: c.honk_horn()),
     sent("remote_start_drive", lambda c, _: c.remote_start_drive()),
-    sent("remote_boombox", lambda c, _: c.remote_boombox(0), missing("remote_boombox")),
+    sent("remote_boombox", lambda c, _: c.remote_boombox(0)),
     sent(
         "trigger_homelink",
         lambda c, car: c.trigger_homelink(lat=car.latitude, lon=car.longitude),
@@ -148,19 +129,16 @@ HA_CORE = [
         comfort(
             lambda c, _: c.remote_auto_seat_climate_request(AutoSeat.FRONT_LEFT, True)
         ),
-        missing("remote_auto_seat_climate_request"),
     ),
     sent(
         "remote_auto_steering_wheel_heat_climate_request",
         comfort(
             lambda c, _: c.remote_auto_steering_wheel_heat_climate_request(on=True)
         ),
-        missing("remote_auto_steering_wheel_heat_climate_request"),
     ),
     sent(
         "remote_steering_wheel_heat_level_request",
         comfort(lambda c, _: c.remote_steering_wheel_heat_level_request(Level.HIGH)),
-        missing("remote_steering_wheel_heat_level_request"),
     ),
     sent(
         "set_preconditioning_max",

@@ -28,7 +28,6 @@ from tests.conformance import (
     fleet_tokens,
     session_fixture,  # noqa: F401 - a fixture
     sim_base,
-    sim_gap,
     sim_session,
 )
 from tests.ha_fixtures import TOTP_EMAIL, add_fault
@@ -86,7 +85,6 @@ async def test_region_and_find_server(sim: SimServer, session: SimSession) -> No
     assert me["response"]["email"] == TOTP_EMAIL
 
 
-@sim_gap("the simulator has no cn region")
 async def test_cn_region(sim: SimServer, session: SimSession) -> None:
     move_account(sim, "cn")
     api = fleet_api(session, fleet_tokens(sim, TOTP_EMAIL)["access_token"])
@@ -107,7 +105,6 @@ async def test_wrong_region_421_then_fallback(
     assert (await car.vehicle())["response"]["vin"] == car.vin
 
 
-@sim_gap("the simulator has no /api/1/products")
 async def test_products_as_ha_core_sets_up(sim: SimServer, session: SimSession) -> None:
     """HA core sets up from ``products``: a car signs when ``command_signing`` is required."""
     move_account(sim, "eu")
@@ -134,7 +131,6 @@ async def test_vehicle_list_and_vehicle(sim: SimServer, api: TeslaFleetApi) -> N
         await api.vehicles.createFleet(vins(sim, "nomfa@example.com")[0]).vehicle()
 
 
-@sim_gap("vehicle items lack command_signing and carry tokens (real: null)")
 async def test_vehicle_items_of_2026(sim: SimServer, api: TeslaFleetApi) -> None:
     car = api.vehicles.createFleet(vins(sim)[0])
     for item in (await car.list())["response"]:
@@ -180,7 +176,6 @@ async def test_asleep_car_408_and_wake_up(socket_enabled: None) -> None:
         assert "charge_state" in (await car.vehicle_data())["response"]
 
 
-@sim_gap("the simulator has no POST /api/1/vehicles/fleet_status")
 async def test_fleet_status(sim: SimServer, api: TeslaFleetApi) -> None:
     """No car trusts the app's key yet: every VIN is unpaired."""
     cars = vins(sim)

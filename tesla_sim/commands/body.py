@@ -47,10 +47,12 @@ def window_control(car: Car, params: Params, now: float) -> Result:
 
 @BODY_COMMANDS
 def sun_roof_control(car: Car, params: Params, now: float) -> Result:
-    """Vent or close the sunroof."""
-    state = p_choice(params, "state", ("vent", "close"))
+    """Vent or close the sunroof; ``stop`` halts it (it moves at once here: no change)."""
+    state = p_choice(params, "state", ("vent", "close", "stop"))
     if not car.config.sunroof:
         return False, "sunroof not installed"
+    if state == "stop":
+        return OK
     car.sun_roof_state = "vent" if state == "vent" else "closed"
     car.sun_roof_percent_open = 15 if state == "vent" else 0
     return OK
