@@ -9,13 +9,14 @@ import random
 from typing import Any
 import uuid
 
+from .apps import DEV_CLIENT_ID, App, Partners, dev_app
 from .clock import Clock, RealClock, VirtualClock
 from .configs import VehicleConfig, make_config
 from .faults import Faults
 from .meter import Meter
 from .ratelimit import RateLimits
 from .sso import Sso
-from .tokens import TokenStore
+from .tokens import FLEET_AUTH_PREFIX, TokenStore
 from .vehicles import Vehicle
 
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -91,11 +92,15 @@ class World:
         wake_seconds: float = DEFAULT_WAKE_SECONDS,
         access_token_lifetime: float = DEFAULT_ACCESS_LIFETIME,
         base_url: str = "http://127.0.0.1",
+        legacy_sign_in: bool = False,
+        partner_registered: bool = True,
     ) -> None:
         """Build the default world for ``seed``.
 
         ``vehicles_per_account`` replaces the no-MFA account's single Model 3 by that many
-        Model 3s (scale benchmarks).
+        Model 3s (scale benchmarks). ``legacy_sign_in`` serves the headless sign-in of
+        ``ownerapi`` (Tesla demands a captcha instead, the default); ``partner_registered``
+        False starts the dev app unregistered in every region (412 until it registers).
         """
         self.seed = seed
         if clock is None:
@@ -106,6 +111,10 @@ class World:
         self.wake_seconds = wake_seconds
         self.access_token_lifetime = access_token_lifetime
         self.base_url = base_url.rstrip("/")
+        self.legacy_sign_in = legacy_sign_in
+        self.partner_registered = partner_registered
+        self.apps: dict[str, App] = {}
+        self.partners = Partners(REGIONS)
         self.meter = Meter()
         self.faults = Faults()
         self.rate_limits = RateLimits()
@@ -127,6 +136,8 @@ class World:
         self.rate_limits.clear()
         self.tokens.clear()
         self.sso.clear()
+        self.apps.clear()
+        self.partners.clear()
         self._build()
 
     def now(self) -> float:
@@ -153,6 +164,9 @@ class World:
     def _build(self) -> None:
         now = self.clock.now()
         self.meter.reset(now)
+        self.apps[DEV_CLIENT_ID] = dev_app()
+        if self.partner_registered:
+            self.partners.register_everywhere(DEV_CLIENT_ID, now)
         created = "2024-01-15T10:20:30.000Z"
         plan: list[
             tuple[str, str, str, list[str], bool, list[tuple[str, bool, str]]]
@@ -288,6 +302,15 @@ class World:
     def region_base_url(self, region: str) -> str:
         """Fleet API base URL of a region (``na`` is the root, others a path prefix)."""
         return self.base_url if region == "na" else f"{self.base_url}/{region}"
+
+    def fleet_bases(self) -> list[str]:
+        """The Fleet API base URL of every region (a token's ``aud``)."""
+        return [self.region_base_url(region) for region in REGIONS]
+
+    @property
+    def token_url(self) -> str:
+        """The token endpoint of the simulated fleet-auth host."""
+        return f"{self.base_url}{FLEET_AUTH_PREFIX}/oauth2/v3/token"
 
     def state(self) -> dict[str, Any]:
         """``GET /__sim__/state``."""
