@@ -31,6 +31,13 @@ ALL_SCOPES = (
 FLEET_AUTH_PREFIX = "/fleet-auth"
 """Path under which the simulator serves the fleet-auth host (the token endpoint)."""
 CODE_LIFETIME = 600.0
+
+
+def fleet_auth_token_url(base_url: str) -> str:
+    """The token endpoint of the fleet-auth host of the simulator at ``base_url``."""
+    return f"{base_url.rstrip('/')}{FLEET_AUTH_PREFIX}/oauth2/v3/token"
+
+
 REFRESH_LIFETIME = 90 * 86400.0
 
 

@@ -16,7 +16,7 @@ from .faults import Faults
 from .meter import Meter
 from .ratelimit import RateLimits
 from .sso import Sso
-from .tokens import FLEET_AUTH_PREFIX, TokenStore
+from .tokens import TokenStore, fleet_auth_token_url
 from .vehicles import Vehicle
 
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -310,7 +310,7 @@ class World:
     @property
     def token_url(self) -> str:
         """The token endpoint of the simulated fleet-auth host."""
-        return f"{self.base_url}{FLEET_AUTH_PREFIX}/oauth2/v3/token"
+        return fleet_auth_token_url(self.base_url)
 
     def state(self) -> dict[str, Any]:
         """``GET /__sim__/state``."""
