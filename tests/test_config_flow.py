@@ -62,10 +62,8 @@ async def test_menu_and_forms(hass: HomeAssistant) -> None:
         suggested(password, CONF_API_BASE_URL, "servers")
         == "https://fleet-api.prd.na.vn.cloud.tesla.com"
     )
-    assert (
-        suggested(password, CONF_TOKEN_URL, "servers")
-        == "https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token"
-    )
+    # Empty: the token URL that goes with the sign-in server (Tesla's fleet-auth host).
+    assert suggested(password, CONF_TOKEN_URL, "servers") is None
     result = await choose(hass, await start(hass), "refresh_token")
     # A refresh token belongs to the owner's app: its client id comes with it.
     assert fields(result) == {"client_id", "refresh_token", "servers"}

@@ -278,7 +278,12 @@ class SignInSteps(ConfigFlow):
         return {
             CONF_SERVERS: {
                 CONF_AUTH_BASE_URL: self._auth_base,
-                CONF_TOKEN_URL: self._token_url,
+                # Empty while it is the one that goes with the sign-in server.
+                CONF_TOKEN_URL: (
+                    None
+                    if self._token_url == default_token_url(self._auth_base)
+                    else self._token_url
+                ),
                 CONF_API_BASE_URL: self._api_base,
             }
         }
