@@ -22,6 +22,7 @@ from tesla_sim.apps import (
     DEV_CLIENT_ID,
     DEV_CLIENT_SECRET,
     DEV_REDIRECT_URIS,
+    App,
     check_secret,
 )
 from tests.sim_fixtures import browser_session, jwt_claims, pkce_pair
@@ -166,6 +167,27 @@ async def test_code_exchange_needs_the_app_secret(sim: SimServer) -> None:
     for body in (without, exchange_body(code, client_secret="guess")):
         status, answer = await token_call(sim, body)
         assert (status, answer["error"]) == (401, "invalid_client")
+    other = exchange_body(code, client_id="ownerapi")
+    del other["client_secret"]
+    assert (await token_call(sim, other))[0] == 401  # no ownerapi in 2026
+    sim.world.apps["second"] = App("second", "s2", "Second", [], [REDIRECT])
+    status, answer = await token_call(
+        sim, exchange_body(code, client_id="second", client_secret="s2")
+    )
+    assert (status, answer["error_description"]) == (
+        400,
+        "the code was issued to another client_id",
+    )
+    status, answer = await token_call(
+        sim,
+        {
+            "grant_type": "client_credentials",
+            "client_id": DEV_CLIENT_ID,
+            "client_secret": "guess",
+            "audience": sim.url,
+        },
+    )
+    assert (status, answer["error"]) == (401, "invalid_client")
     # the code was not spent by the refused attempts; its redirect URI must match
     status, answer = await token_call(
         sim, exchange_body(code, redirect_uri=DEV_REDIRECT_URIS[1])
@@ -266,6 +288,7 @@ async def test_apps_control_api(sim: SimServer) -> None:
         for bad, status in (
             ([], 400),
             ({"redirect_uris": []}, 400),
+            ({"redirect_uris": ["x"], "allowed_origins": "x"}, 400),
             ({"redirect_uris": ["x"], "name": 3}, 400),
             ({"redirect_uris": ["x"], "client_id": DEV_CLIENT_ID}, 409),
             ({"redirect_uris": ["x"], "client_id": "ownerapi"}, 409),
