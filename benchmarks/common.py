@@ -82,6 +82,21 @@ async def _no_persist(_tokens: Tokens) -> None:
     """Benchmarks keep tokens in memory only."""
 
 
+def dev_app_auth(
+    session: aiohttp.ClientSession, sim: SimServer, *, secret: bool = True
+) -> TeslaAuth:
+    """The real client as the simulator's dev app: the simulator's sign-in server and
+    fleet-auth token URL, the app's client id (and secret), the simulator's clock."""
+    return TeslaAuth(
+        session,
+        auth_base=sim.url,
+        token_url=sim.token_url,
+        client_id=DEV_CLIENT_ID,
+        client_secret=DEV_CLIENT_SECRET if secret else None,
+        clock=sim.world.now,
+    )
+
+
 @asynccontextmanager
 async def sim_session(
     *,
@@ -104,14 +119,7 @@ async def sim_session(
         ) as sim,
         aiohttp.ClientSession() as session,
     ):
-        auth = TeslaAuth(
-            session,
-            auth_base=sim.url,
-            token_url=sim.token_url,
-            client_id=DEV_CLIENT_ID,
-            client_secret=DEV_CLIENT_SECRET,
-            clock=sim.world.now,
-        )
+        auth = dev_app_auth(session, sim)
         verifier = make_code_verifier()
         redirect_uri = DEV_REDIRECT_URIS[0]
         code = await sim.authorization_code(

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 import pytest
 
+from benchmarks.common import dev_app_auth
 from custom_components.tesla_resilient.api import (
     AuthFailed,
     JwtClaims,
@@ -61,14 +62,7 @@ def oauth(
     sim: SimServer, session: aiohttp.ClientSession, secret: str | None = None
 ) -> TeslaOAuth:
     """Our client, configured for the simulator's fleet-auth host and dev app."""
-    return TeslaOAuth(
-        session,
-        auth_base=sim.url,
-        token_url=sim.token_url,
-        client_id=DEV_CLIENT_ID,
-        client_secret=secret,
-        clock=sim.world.now,
-    )
+    return dev_app_auth(session, sim, secret=secret is not None)
 
 
 async def call(
