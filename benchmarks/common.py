@@ -16,8 +16,11 @@ from custom_components.tesla_resilient.api import (
     TokenManager,
     Tokens,
     VehicleSummary,
+    code_challenge,
+    make_code_verifier,
 )
 from tesla_sim import SimServer
+from tesla_sim.apps import DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_REDIRECT_URIS
 
 DAY_START = datetime(2025, 6, 2, tzinfo=UTC).timestamp()
 """Midnight (UTC) of the simulated day: a fixed date keeps runs reproducible."""
@@ -79,6 +82,21 @@ async def _no_persist(_tokens: Tokens) -> None:
     """Benchmarks keep tokens in memory only."""
 
 
+def dev_app_auth(
+    session: aiohttp.ClientSession, sim: SimServer, *, secret: bool = True
+) -> TeslaAuth:
+    """The real client as the simulator's dev app: the simulator's sign-in server and
+    fleet-auth token URL, the app's client id (and secret), the simulator's clock."""
+    return TeslaAuth(
+        session,
+        auth_base=sim.url,
+        token_url=sim.token_url,
+        client_id=DEV_CLIENT_ID,
+        client_secret=DEV_CLIENT_SECRET if secret else None,
+        clock=sim.world.now,
+    )
+
+
 @asynccontextmanager
 async def sim_session(
     *,
@@ -87,7 +105,12 @@ async def sim_session(
     latency: float = 0.0,
     **world_options: Any,
 ) -> AsyncIterator[SimSession]:
-    """Start a simulator, sign in to its no-MFA account with the real client."""
+    """Start a simulator, sign in to its no-MFA account with the real client.
+
+    The sign-in is the browser's: an authorization code of the simulator's dev app
+    (as if the owner signed in on Tesla's page), exchanged with the app's secret at the
+    fleet-auth token URL.
+    """
     if virtual_clock and start_time is not None:
         world_options["start_time"] = start_time
     async with (
@@ -100,24 +123,21 @@ async def sim_session(
         ) as sim,
         aiohttp.ClientSession() as session,
     ):
-        auth = TeslaAuth(session, auth_base=sim.url, clock=sim.world.now)
-        password = _password(sim, ACCOUNT_EMAIL)
-        tokens = await auth.login(ACCOUNT_EMAIL, password)
-        if not isinstance(tokens, Tokens):  # pragma: no cover - the account has no MFA
-            raise TypeError("the benchmark account unexpectedly asks for MFA")
+        auth = dev_app_auth(session, sim)
+        verifier = make_code_verifier()
+        redirect_uri = DEV_REDIRECT_URIS[0]
+        code = await sim.authorization_code(
+            ACCOUNT_EMAIL,
+            redirect_uri=redirect_uri,
+            code_challenge=code_challenge(verifier),
+        )
+        tokens = await auth.exchange_code(code, verifier, redirect_uri)
         manager = TokenManager(
             auth, tokens, on_new_tokens=_no_persist, clock=sim.world.now
         )
         client = TeslaFleetClient(session, manager, base_url=sim.url)
         vehicles = await client.vehicles()
         yield SimSession(sim, session, client, manager, vehicles)
-
-
-def _password(sim: SimServer, email: str) -> str:
-    account = sim.world.account_by_email(email)
-    if account is None:  # pragma: no cover - part of the seeded world
-        raise KeyError(email)
-    return account.password
 
 
 def hhmm(seconds: float) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry  # type: ignore[import-untyped]
 
-from custom_components.tesla_resilient.api import DEFAULT_CLIENT_ID, Tokens
+from custom_components.tesla_resilient.api import Tokens
 from custom_components.tesla_resilient.const import (
     CONF_API_BASE_URL,
     CONF_AUTH_BASE_URL,
@@ -18,23 +18,28 @@ from custom_components.tesla_resilient.const import (
     CONF_CLIENT_ID,
     CONF_REGION,
     CONF_TOKEN,
+    CONF_TOKEN_URL,
     DOMAIN,
     AuthMethod,
 )
 from tesla_sim import SimServer
+from tesla_sim.apps import DEV_CLIENT_ID
+from tesla_sim.tokens import fleet_auth_token_url
 
 
 def signed_in_data(url: str, tokens: Tokens, region: str) -> dict[str, Any]:
-    """``entry.data`` of a password sign-in to the simulator at ``url``.
+    """``entry.data`` of a sign-in to the simulator at ``url`` with its dev app.
 
     The keys follow docs/architecture.md "Config entry"; the sign-in and API base URLs
-    are both the simulator's.
+    are both the simulator's, the token URL its fleet-auth host's, and the tokens
+    belong to the simulator's registered dev app (``tesla_sim.apps.DEV_CLIENT_ID``).
     """
     return {
         CONF_AUTH_METHOD: AuthMethod.PASSWORD.value,
         CONF_TOKEN: tokens.as_dict(),
-        CONF_CLIENT_ID: DEFAULT_CLIENT_ID,
+        CONF_CLIENT_ID: DEV_CLIENT_ID,
         CONF_AUTH_BASE_URL: url,
+        CONF_TOKEN_URL: fleet_auth_token_url(url),
         CONF_API_BASE_URL: url,
         CONF_REGION: region,
     }

@@ -12,6 +12,8 @@ from typing import Any
 
 import pyotp
 
+from tesla_sim.tokens import fleet_auth_token_url
+
 from .context import BROWSER_ACCOUNT, HA_PASSWORD, HA_USER, Car, Run, step
 from .entities import discover_cars
 from .harness import DOMAIN, ROOT, E2EError
@@ -171,6 +173,7 @@ class Browser:
         auth_field = self.field("Sign-in server")
         await auth_field.wait_for(state="visible")
         await auth_field.fill(run.sim.url)
+        await self.field("Token server").fill(fleet_auth_token_url(run.sim.url))
         await self.field("Fleet API server").fill(run.sim.url)
         await self.shot("password_step.png")
         await self._submit(dialog)

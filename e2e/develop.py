@@ -18,6 +18,9 @@ import sys
 
 import aiohttp
 
+from tesla_sim.apps import DEV_CLIENT_ID, DEV_CLIENT_SECRET
+from tesla_sim.tokens import fleet_auth_token_url
+
 from .clients import HomeAssistant, Simulator
 from .harness import (
     ROOT,
@@ -61,6 +64,9 @@ def _banner(ha_url: str, sim_url: str, state: dict[str, object]) -> str:
         f"  (or open {ha_url}/config/integrations/dashboard/add?domain=tesla_resilient)",
         "  -> 'Email, password and two-factor code'; open 'Servers' and enter",
         f"     Sign-in server: {sim_url}    Fleet API server: {sim_url}",
+        f"     Token server: {fleet_auth_token_url(sim_url)}",
+        "  or the browser sign-in with the simulator's developer app (Application",
+        f"  credentials): client id {DEV_CLIENT_ID}, client secret {DEV_CLIENT_SECRET}",
         "",
         "Simulator accounts:",
     ]
@@ -108,8 +114,12 @@ async def develop(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         print("[develop] starting tesla_sim and Home Assistant ...", flush=True)
+        # The demo offers the headless sign-in too: the legacy sign-in.
         sim_proc = await start_simulator(
-            args.sim_port, RUNTIME / "tesla_sim.log", seed=args.seed
+            args.sim_port,
+            RUNTIME / "tesla_sim.log",
+            seed=args.seed,
+            extra=["--legacy-sign-in"],
         )
         ha_proc = await start_home_assistant(
             config_dir, args.port, RUNTIME / "home-assistant.log"

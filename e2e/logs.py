@@ -30,6 +30,7 @@ async def check_logs(run: Run) -> None:
                     "token",
                     "client_id",
                     "auth_base_url",
+                    "token_url",
                     "api_base_url",
                     "region",
                     "auth_implementation",

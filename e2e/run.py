@@ -62,7 +62,10 @@ async def start_processes(run: Run) -> None:
     step("start the simulator and Home Assistant")
     since = time.monotonic()
     sim_port, ha_port = free_port(), free_port()
-    run.sim_proc = await start_simulator(sim_port, run.artifacts / "tesla_sim.log")
+    # The run signs in headless (email, password, 2FA code): the legacy sign-in.
+    run.sim_proc = await start_simulator(
+        sim_port, run.artifacts / "tesla_sim.log", extra=["--legacy-sign-in"]
+    )
     run.tmp = Path(tempfile.mkdtemp(prefix="tesla-resilient-e2e-"))
     run.config_dir = prepare_config(
         run.tmp / "config",

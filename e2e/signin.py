@@ -6,6 +6,8 @@ import time
 
 import pyotp
 
+from tesla_sim.tokens import fleet_auth_token_url
+
 from .context import API_ACCOUNT, HA_PASSWORD, HA_USER, Run, other_code, step
 from .harness import DOMAIN
 
@@ -59,7 +61,11 @@ async def config_flow_api(run: Run) -> None:
         and {"email", "password", "servers"} <= fields,
         result,
     )
-    servers = {"auth_base_url": run.sim.url, "api_base_url": run.sim.url}
+    servers = {
+        "auth_base_url": run.sim.url,
+        "token_url": fleet_auth_token_url(run.sim.url),
+        "api_base_url": run.sim.url,
+    }
     result = await run.ha.flow_step(
         flow_id,
         {

@@ -12,9 +12,11 @@ from .app import SimServer
 from .world import World
 
 DESCRIPTION = """\
-A faithful local Tesla cloud: Tesla SSO sign-in (password, TOTP two-factor, captcha,
-PKCE, rotating refresh tokens), the Fleet API (/api/1/...) with virtual cars that sleep,
-wake, drive and charge, a request meter with dollar costs, and fault injection.
+A faithful local Tesla cloud: Tesla's sign-in page for registered developer apps
+(password, TOTP two-factor, captcha), the fleet-auth token endpoint (/fleet-auth/oauth2/v3/token:
+authorization code with the app's secret, rotating refresh tokens, partner tokens), partner
+registration per region, the Fleet API (/api/1/...) with virtual cars that sleep, wake,
+drive and charge, a request meter with dollar costs, and fault injection.
 Sign-in, Fleet API and the control API (/__sim__/...) share one port."""
 
 EPILOG = """\
@@ -31,6 +33,11 @@ control API:
   POST   /__sim__/accounts/{email}      {"locked": true, "region": "eu", "registered": false}
   POST   /__sim__/clock                 {"advance": seconds}   (with --virtual-clock)
   POST   /__sim__/oauth/code            {"email", "redirect_uri", "code_challenge", "state"}
+  POST   /__sim__/oauth/tokens          {"email", "scope", "client_id"}
+  GET    /__sim__/apps                  developer apps (client id, secret, redirect URIs)
+  POST   /__sim__/apps                  {"redirect_uris": [...], "allowed_origins": [...],
+                                         "partner_registered": true}
+  POST   /__sim__/apps/{client_id}/unregister   drop its partner registrations
   POST   /__sim__/reset
 
 example:
@@ -107,6 +114,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="access token lifetime in seconds (default %(default)s)",
     )
     parser.add_argument(
+        "--legacy-sign-in",
+        action="store_true",
+        help="serve the headless sign-in of client ownerapi (Tesla answers it with a captcha)",
+    )
+    parser.add_argument(
+        "--unregistered",
+        action="store_true",
+        help="the dev app starts without partner registration (412 until it registers)",
+    )
+    parser.add_argument(
         "--access-log",
         action="store_true",
         help="log every request (aiohttp access log)",
@@ -126,6 +143,15 @@ def banner(world: World, out: TextIO) -> None:
         f"  clock: {'virtual' if world.clock.virtual else 'real'}; seed {world.seed}",
         file=out,
     )
+    for app in world.apps.values():
+        print(
+            f"developer app {app.name!r}: client id {app.client_id}  "
+            f"client secret {app.client_secret}",
+            file=out,
+        )
+    print(f"  token URL (fleet-auth): {world.token_url}", file=out)
+    if world.legacy_sign_in:
+        print("  legacy headless sign-in (client ownerapi) enabled", file=out)
     print("accounts:", file=out)
     for account in world.accounts.values():
         flags = " (captcha)" if account.captcha else ""
@@ -171,6 +197,8 @@ async def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> SimServer
         sleep_after=args.sleep_after,
         access_token_lifetime=args.token_lifetime,
         access_log=args.access_log,
+        legacy_sign_in=args.legacy_sign_in,
+        partner_registered=not args.unregistered,
     )
     await server.start()
     banner(server.world, out)

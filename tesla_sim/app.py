@@ -12,10 +12,11 @@ from typing import Any, Self
 from aiohttp import log as aiohttp_log, web
 from aiohttp.typedefs import Handler
 
-from . import auth, control, fleet, signing
+from . import auth, control, fleet, oauth, partners, signing
+from .apps import DEV_CLIENT_ID
 from .faults import ACCOUNT_FAULTS, Fault
 from .keys import WORLD
-from .tokens import parse_scopes
+from .tokens import FLEET_AUTH_PREFIX, parse_scopes
 from .world import (
     DEFAULT_ACCESS_LIFETIME,
     DEFAULT_SLEEP_AFTER,
@@ -40,7 +41,7 @@ def _unprefixed(path: str) -> str:
     for prefix in fleet.REGION_PREFIXES:
         if prefix and path.startswith(prefix + "/"):
             return path[len(prefix) :]
-    return path
+    return path.removeprefix(FLEET_AUTH_PREFIX)
 
 
 def classify(request: web.Request) -> tuple[str, str]:
@@ -172,6 +173,7 @@ async def _serve(request: web.Request, handler: Handler) -> web.StreamResponse:
             content_type="application/json",
         )
     try:
+        partners.gate(request)
         return await handler(request)
     except fleet.ApiError as err:
         return err.response()
@@ -184,8 +186,10 @@ def create_app(world: World, *, latency: float = 0.0) -> web.Application:
     app[LATENCY] = latency
     app[CLOSING] = asyncio.Event()
     auth.add_routes(app)
+    oauth.add_routes(app)
     fleet.add_routes(app)
     signing.add_routes(app)
+    partners.add_routes(app)
     control.add_routes(app)
     return app
 
@@ -209,12 +213,15 @@ class SimServer:
         access_log: bool = False,
         rest_commands: bool = False,
         world: World | None = None,
+        legacy_sign_in: bool = False,
+        partner_registered: bool = True,
     ) -> None:
         """Build the world (or use ``world``) and the application; ``start`` serves it.
 
         ``latency`` (seconds) is added to every non-control request; ``access_log``
         logs every request through aiohttp's access logger; ``rest_commands``: every
-        car takes plain REST commands (see ``World``).
+        car takes plain REST commands (see ``World``). ``legacy_sign_in`` and
+        ``partner_registered``: see :class:`World`.
         """
         self.world = world or World(
             seed,
@@ -225,6 +232,8 @@ class SimServer:
             wake_seconds=wake_seconds,
             access_token_lifetime=access_token_lifetime,
             rest_commands=rest_commands,
+            legacy_sign_in=legacy_sign_in,
+            partner_registered=partner_registered,
         )
         self.host = host
         self.port = port
@@ -276,14 +285,22 @@ class SimServer:
         """Stop."""
         await self.stop()
 
+    @property
+    def token_url(self) -> str:
+        """The token endpoint of the simulated fleet-auth host."""
+        return self.world.token_url
+
     async def issue_tokens(
-        self, email: str, scope: str | None = None
+        self, email: str, scope: str | None = None, client_id: str = DEV_CLIENT_ID
     ) -> dict[str, Any]:
-        """Valid tokens for ``email`` without the sign-in dance (access, refresh, expires_in)."""
+        """Valid tokens for ``email`` without the sign-in dance (access, refresh,
+        expires_in), issued to ``client_id`` (the dev app unless told)."""
         account = self.world.account_by_email(email)
         if account is None:
             raise KeyError(email)
-        return self.world.tokens.issue(account, scopes=parse_scopes(scope))
+        return self.world.tokens.issue(
+            account, scopes=parse_scopes(scope), client_id=client_id
+        )
 
     async def authorization_code(
         self,
@@ -291,7 +308,7 @@ class SimServer:
         *,
         redirect_uri: str,
         code_challenge: str | None = None,
-        client_id: str = "ownerapi",
+        client_id: str = DEV_CLIENT_ID,
         scope: str | None = None,
     ) -> str:
         """An authorization code for ``email`` (as if the user signed in in a browser)."""

@@ -1,4 +1,6 @@
-"""The simulated Tesla sign-in server (``/oauth2/v3/*``): HTML pages, MFA JSON API, token endpoint."""
+"""The simulated Tesla sign-in server (``/oauth2/v3/authorize*``): HTML pages, MFA JSON API.
+
+The token endpoint lives in ``oauth.py``."""
 
 import html
 import json
@@ -9,14 +11,12 @@ from aiohttp import web
 
 from .keys import WORLD
 from .sso import SsoError, Transaction
-from .tokens import TokenError
 from .world import World
 
 COOKIE = "tesla-auth.sid"
 AUTHORIZE = "/oauth2/v3/authorize"
 MFA_FACTORS = "/oauth2/v3/authorize/mfa/factors"
 MFA_VERIFY = "/oauth2/v3/authorize/mfa/verify"
-TOKEN = "/oauth2/v3/token"  # noqa: S105 - a path, not a secret
 CAPTCHA = "/captcha"
 
 _STYLE = (
@@ -88,9 +88,9 @@ def _redirect(location: str) -> web.Response:
     return web.Response(status=302, headers={"Location": location})
 
 
-def _redirect_with(txn: Transaction, params: dict[str, str]) -> web.Response:
-    sep = "&" if "?" in txn.redirect_uri else "?"
-    return _redirect(f"{txn.redirect_uri}{sep}{urlencode(params)}")
+def _redirect_with(redirect_uri: str, params: dict[str, str]) -> web.Response:
+    sep = "&" if "?" in redirect_uri else "?"
+    return _redirect(f"{redirect_uri}{sep}{urlencode(params)}")
 
 
 def _json_error(err: SsoError) -> web.Response:
@@ -122,6 +122,11 @@ async def authorize_get(request: web.Request) -> web.Response:
             login_hint=q.get("login_hint"),
         )
     except SsoError as err:
+        if err.redirect_to is not None:
+            params = {"error": err.code, "error_description": err.message}
+            return _redirect_with(
+                err.redirect_to, params | {"state": q.get("state", "")}
+            )
         return _page("Sign-in error", _error_html(err.message), status=err.status)
     response = _page("Sign In", _login_form(txn, request.query_string))
     response.set_cookie(COOKIE, txn.session, httponly=True, path="/", samesite="Lax")
@@ -143,14 +148,18 @@ async def authorize_post(request: web.Request) -> web.Response:
         )
     if fields.get("cancel"):
         txn.stage = "done"
-        return _redirect_with(txn, {"error": "access_denied", "state": txn.state})
+        return _redirect_with(
+            txn.redirect_uri, {"error": "access_denied", "state": txn.state}
+        )
     issuer = f"{world.base_url}/oauth2/v3"
     if "identity" not in fields:
         try:
             code = world.sso.finish(txn)
         except SsoError as err:
             return _page("Sign-in error", _error_html(err.message), status=err.status)
-        return _redirect_with(txn, {"code": code, "state": txn.state, "issuer": issuer})
+        return _redirect_with(
+            txn.redirect_uri, {"code": code, "state": txn.state, "issuer": issuer}
+        )
     if fields.get("_csrf") != txn.csrf:
         return _page("Forbidden", _error_html("Invalid CSRF token."), status=403)
     try:
@@ -170,7 +179,7 @@ async def authorize_post(request: web.Request) -> web.Response:
     if result.code is None:
         return _page("Multi-Factor Authentication", _mfa_form(world, txn))
     return _redirect_with(
-        txn, {"code": result.code, "state": txn.state, "issuer": issuer}
+        txn.redirect_uri, {"code": result.code, "state": txn.state, "issuer": issuer}
     )
 
 
@@ -289,49 +298,10 @@ async def captcha(request: web.Request) -> web.Response:
     return web.Response(text=svg, content_type="image/svg+xml")
 
 
-def _token_error(error: str, description: str, status: int) -> web.Response:
-    return web.json_response(
-        {"error": error, "error_description": description}, status=status
-    )
-
-
-async def token(request: web.Request) -> web.Response:
-    """POST /oauth2/v3/token: authorization_code (PKCE) and refresh_token (rotating)."""
-    world = request.app[WORLD]
-    body, _ = await _body(request)
-    grant = body.get("grant_type")
-    if grant == "authorization_code":
-        code = body.get("code")
-        if not isinstance(code, str) or not code:
-            return _token_error("invalid_request", "code is required", 400)
-        verifier = body.get("code_verifier")
-        redirect_uri = body.get("redirect_uri")
-        try:
-            tokens = world.tokens.exchange(
-                code,
-                verifier if isinstance(verifier, str) else None,
-                redirect_uri if isinstance(redirect_uri, str) else None,
-            )
-        except TokenError as err:
-            return _token_error("invalid_grant", err.reason, 400)
-        return web.json_response(tokens)
-    if grant == "refresh_token":
-        refresh = body.get("refresh_token")
-        if not isinstance(refresh, str) or not refresh:
-            return _token_error("invalid_request", "refresh_token is required", 400)
-        try:
-            tokens = world.tokens.refresh(refresh)
-        except TokenError as err:
-            return _token_error("invalid_grant", err.reason, 401)
-        return web.json_response(tokens)
-    return _token_error("unsupported_grant_type", "grant_type is not supported", 400)
-
-
 def add_routes(app: web.Application) -> None:
     """Register the sign-in routes."""
     app.router.add_get(AUTHORIZE, authorize_get)
     app.router.add_post(AUTHORIZE, authorize_post)
     app.router.add_get(MFA_FACTORS, mfa_factors)
     app.router.add_post(MFA_VERIFY, mfa_verify)
-    app.router.add_post(TOKEN, token)
     app.router.add_get(CAPTCHA, captcha)

@@ -6,6 +6,7 @@ from typing import Any, TypeIs
 
 from aiohttp import web
 
+from .apps import DEV_CLIENT_ID, LEGACY_CLIENT_ID, App
 from .faults import FaultError
 from .keys import WORLD
 from .tokens import parse_scopes
@@ -252,7 +253,7 @@ async def oauth_code(request: web.Request) -> web.Response:
     challenge = body.get("code_challenge")
     code = request.app[WORLD].sso.code_for(
         account,
-        client_id=str(body.get("client_id") or "ownerapi"),
+        client_id=str(body.get("client_id") or DEV_CLIENT_ID),
         redirect_uri=redirect_uri,
         code_challenge=challenge if isinstance(challenge, str) and challenge else None,
         scope=body.get("scope") if isinstance(body.get("scope"), str) else None,
@@ -261,17 +262,73 @@ async def oauth_code(request: web.Request) -> web.Response:
 
 
 async def oauth_tokens(request: web.Request) -> web.Response:
-    """POST /__sim__/oauth/tokens {"email", "scope"}: a token response without sign-in."""
+    """POST /__sim__/oauth/tokens {"email", "scope", "client_id"}: a token response
+    without sign-in (for the dev app unless ``client_id`` names another)."""
     found = await _account_body(request)
     if isinstance(found, web.Response):
         return found
     account, body = found
     scope = body.get("scope")
+    client_id = body.get("client_id")
     return web.json_response(
         request.app[WORLD].tokens.issue(
-            account, scopes=parse_scopes(scope if isinstance(scope, str) else None)
+            account,
+            scopes=parse_scopes(scope if isinstance(scope, str) else None),
+            client_id=client_id if isinstance(client_id, str) else DEV_CLIENT_ID,
         )
     )
+
+
+def _strings(value: Any) -> list[str] | None:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
+
+
+async def apps_list(request: web.Request) -> web.Response:
+    """GET /__sim__/apps."""
+    world = request.app[WORLD]
+    return web.json_response({"apps": [a.as_dict() for a in world.apps.values()]})
+
+
+async def apps_create(request: web.Request) -> web.Response:
+    """POST /__sim__/apps {client_id?, client_secret?, name?, allowed_origins,
+    redirect_uris, partner_registered?}: the app (id and secret generated when absent)."""
+    world = request.app[WORLD]
+    body = await _object(request)
+    if isinstance(body, web.Response):
+        return body
+    origins = _strings(body.get("allowed_origins", []))
+    uris = _strings(body.get("redirect_uris"))
+    if origins is None or not uris:
+        return _bad("redirect_uris (and allowed_origins) must be lists of strings")
+    texts = {k: body.get(k) for k in ("client_id", "client_secret", "name")}
+    if any(v is not None and not isinstance(v, str) for v in texts.values()):
+        return _bad("client_id, client_secret and name must be strings")
+    client_id = texts["client_id"] or world.uuid()
+    if client_id in world.apps or client_id == LEGACY_CLIENT_ID:
+        return _bad("client_id already exists", 409)
+    app = App(
+        client_id,
+        texts["client_secret"] or f"ta-secret.{world.token_hex(16)}",
+        texts["name"] or "My app",
+        origins,
+        uris,
+    )
+    world.apps[client_id] = app
+    if body.get("partner_registered") is True:
+        world.partners.register_everywhere(client_id, world.now())
+    return web.json_response(app.as_dict())
+
+
+async def apps_unregister(request: web.Request) -> web.Response:
+    """POST /__sim__/apps/{client_id}/unregister: the app loses every partner registration."""
+    world = request.app[WORLD]
+    client_id = request.match_info["client_id"]
+    if client_id not in world.apps:
+        return _bad("unknown app", 404)
+    removed = world.partners.unregister(client_id)
+    return web.json_response({"client_id": client_id, "removed_regions": removed})
 
 
 def add_routes(app: web.Application) -> None:
@@ -290,3 +347,6 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/__sim__/reset", reset)
     r.add_post("/__sim__/oauth/code", oauth_code)
     r.add_post("/__sim__/oauth/tokens", oauth_tokens)
+    r.add_get("/__sim__/apps", apps_list)
+    r.add_post("/__sim__/apps", apps_create)
+    r.add_post("/__sim__/apps/{client_id}/unregister", apps_unregister)

@@ -4,7 +4,10 @@ The HTTP layer (``auth.py``) renders pages around this; the rules live here:
 
 * a transaction lives 10 minutes (``ERR_EXPIRED`` afterwards);
 * five wrong passwords in a row lock the account;
-* a captcha account must solve the captcha (not possible headless);
+* a captcha account must solve the captcha (not possible headless), and so must every
+  sign-in of the legacy client ``ownerapi`` unless the world has ``legacy_sign_in``
+  (Tesla's page has been behind a captcha for headless clients since 2021);
+* only a registered app (or ``ownerapi``) with one of its redirect URIs gets a page;
 * a TOTP passcode is accepted within +-1 time step, only once (``ERR_PASS_CODE_REPLAY``);
   the fifth wrong passcode ends the transaction (``ERR_MAX_VERIFICATION_ATTEMPTS``).
 """
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyotp
 
+from .apps import LEGACY_CLIENT_ID
 from .tokens import parse_scopes
 
 if TYPE_CHECKING:
@@ -29,12 +33,16 @@ TOTP_STEP = 30
 class SsoError(Exception):
     """A sign-in failure: HTTP ``status`` and a machine ``code``."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        """``message`` is shown to the user."""
+    def __init__(
+        self, status: int, code: str, message: str, redirect_to: str | None = None
+    ) -> None:
+        """``message`` is shown to the user; ``redirect_to``: send the error back to the
+        client's redirect URI (``error=``, as OAuth does once the client is known)."""
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.redirect_to = redirect_to
 
 
 @dataclass(slots=True)
@@ -95,13 +103,30 @@ class Sso:
             raise SsoError(
                 400, "invalid_request", "client_id and redirect_uri are required"
             )
+        world = self.world
+        app = world.apps.get(client_id)
+        if app is None and client_id != LEGACY_CLIENT_ID:
+            raise SsoError(400, "invalid_client", "Unknown client_id.")
+        if app is not None and redirect_uri not in app.redirect_uris:
+            raise SsoError(
+                400,
+                "invalid_redirect_uri",
+                "redirect_uri is not registered for the app",
+            )
         if response_type != "code":
             raise SsoError(
-                400, "unsupported_response_type", "response_type must be code"
+                400,
+                "unsupported_response_type",
+                "response_type must be code",
+                redirect_uri,
             )
         if code_challenge and (code_challenge_method or "plain") != "S256":
-            raise SsoError(400, "invalid_request", "code_challenge_method must be S256")
-        world = self.world
+            raise SsoError(
+                400,
+                "invalid_request",
+                "code_challenge_method must be S256",
+                redirect_uri,
+            )
         txn = Transaction(
             id=world.token_hex(16),
             session=world.token_hex(16),
@@ -115,10 +140,14 @@ class Sso:
             created_at=world.now(),
         )
         hinted = world.account_by_email(txn.login_hint) if txn.login_hint else None
-        if hinted is not None and hinted.captcha:
+        if (hinted is not None and hinted.captcha) or self._headless(txn):
             txn.captcha = self.new_captcha()
         self.transactions[txn.id] = txn
         return txn
+
+    def _headless(self, txn: Transaction) -> bool:
+        """A sign-in of the legacy client, which Tesla answers with a captcha."""
+        return txn.client_id == LEGACY_CLIENT_ID and not self.world.legacy_sign_in
 
     def new_captcha(self) -> str:
         """A fresh captcha solution."""
@@ -158,7 +187,7 @@ class Sso:
             raise SsoError(
                 423, "ERR_LOCKED", "Your account has been locked. Try again later."
             )
-        if account is not None and account.captcha:
+        if (account is not None and account.captcha) or self._headless(txn):
             expected = txn.captcha
             if expected is None or not captcha or captcha.strip().upper() != expected:
                 txn.captcha = self.new_captcha()

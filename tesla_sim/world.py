@@ -9,13 +9,14 @@ import random
 from typing import Any
 import uuid
 
+from .apps import DEV_CLIENT_ID, App, Partners, dev_app
 from .clock import Clock, RealClock, VirtualClock
 from .configs import VehicleConfig, make_config
 from .faults import Faults
 from .meter import Meter
 from .ratelimit import RateLimits
 from .sso import Sso
-from .tokens import TokenStore
+from .tokens import TokenStore, fleet_auth_token_url
 from .vehicles import Vehicle
 
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -94,6 +95,8 @@ class World:
         rest_commands: bool = False,
         asleep_reports_offline: bool = False,
         vehicle_data_daily_cap: int | None = None,
+        legacy_sign_in: bool = False,
+        partner_registered: bool = True,
     ) -> None:
         """Build the default world for ``seed``.
 
@@ -102,6 +105,9 @@ class World:
         (``command_signing`` ``allowed`` where its configuration requires signing).
         ``asleep_reports_offline``: sleeping cars report ``offline`` (firmware 2024.20+).
         ``vehicle_data_daily_cap``: ``vehicle_data`` calls per car and UTC day before 429.
+        ``legacy_sign_in`` serves the headless sign-in of ``ownerapi`` (Tesla demands a
+        captcha instead, the default); ``partner_registered`` False starts the dev app
+        unregistered in every region (412 until it registers).
         """
         self.seed = seed
         if clock is None:
@@ -114,6 +120,10 @@ class World:
         self.base_url = base_url.rstrip("/")
         self.rest_commands = rest_commands
         self.asleep_reports_offline = asleep_reports_offline
+        self.legacy_sign_in = legacy_sign_in
+        self.partner_registered = partner_registered
+        self.apps: dict[str, App] = {}
+        self.partners = Partners(REGIONS)
         self.meter = Meter()
         self.faults = Faults()
         self.rate_limits = RateLimits(daily_data_cap=vehicle_data_daily_cap)
@@ -135,6 +145,8 @@ class World:
         self.rate_limits.clear()
         self.tokens.clear()
         self.sso.clear()
+        self.apps.clear()
+        self.partners.clear()
         self._build()
 
     def now(self) -> float:
@@ -161,6 +173,9 @@ class World:
     def _build(self) -> None:
         now = self.clock.now()
         self.meter.reset(now)
+        self.apps[DEV_CLIENT_ID] = dev_app()
+        if self.partner_registered:
+            self.partners.register_everywhere(DEV_CLIENT_ID, now)
         created = "2024-01-15T10:20:30.000Z"
         plan: list[
             tuple[str, str, str, list[str], bool, list[tuple[str, bool, str]]]
@@ -302,6 +317,15 @@ class World:
     def region_base_url(self, region: str) -> str:
         """Fleet API base URL of a region (``na`` is the root, others a path prefix)."""
         return self.base_url if region == "na" else f"{self.base_url}/{region}"
+
+    def fleet_bases(self) -> list[str]:
+        """The Fleet API base URL of every region (a token's ``aud``)."""
+        return [self.region_base_url(region) for region in REGIONS]
+
+    @property
+    def token_url(self) -> str:
+        """The token endpoint of the simulated fleet-auth host."""
+        return fleet_auth_token_url(self.base_url)
 
     def state(self) -> dict[str, Any]:
         """``GET /__sim__/state``."""

@@ -38,15 +38,18 @@ from custom_components.tesla_resilient.const import (
     CONF_CLIENT_ID,
     CONF_REGION,
     CONF_TOKEN,
+    CONF_TOKEN_URL,
     DOMAIN,
 )
 from tesla_sim import Account, MfaFactor, SimServer
+from tesla_sim.apps import App
 
 ENTRY_KEYS = {
     CONF_AUTH_METHOD,
     CONF_TOKEN,
     CONF_CLIENT_ID,
     CONF_AUTH_BASE_URL,
+    CONF_TOKEN_URL,
     CONF_API_BASE_URL,
     CONF_REGION,
 }
@@ -86,7 +89,22 @@ def wrong_code(sim: SimServer, factor: MfaFactor) -> str:
 
 
 def servers(sim: SimServer) -> dict[str, dict[str, str]]:
-    return {"servers": {CONF_AUTH_BASE_URL: sim.url, CONF_API_BASE_URL: sim.url}}
+    """The servers section for the simulator: sign-in, fleet-auth token URL, Fleet API."""
+    return {
+        "servers": {
+            CONF_AUTH_BASE_URL: sim.url,
+            CONF_TOKEN_URL: sim.token_url,
+            CONF_API_BASE_URL: sim.url,
+        }
+    }
+
+
+def register_app(sim: SimServer, client_id: str, secret: str) -> None:
+    """Register a developer app in the simulator (partner in every region) whose
+    redirect URI is the test Home Assistant's."""
+    world = sim.world
+    world.apps[client_id] = App(client_id, secret, client_id, [], [REDIRECT])
+    world.partners.register_everywhere(client_id, world.now())
 
 
 def password_of(sim: SimServer, email: str) -> str:
@@ -134,6 +152,7 @@ def assert_entry_data(
     assert set(data[CONF_TOKEN]) == TOKEN_KEYS
     assert data[CONF_AUTH_METHOD] == method
     assert data[CONF_AUTH_BASE_URL] == sim.url
+    assert data[CONF_TOKEN_URL] == sim.token_url
     assert data[CONF_API_BASE_URL] == sim.url
     assert data[CONF_REGION] == "na"
     text = json.dumps(data)
@@ -245,7 +264,9 @@ async def browser_sign_in(sim: SimServer, url: str, email: str) -> dict[str, str
 
 
 @pytest.fixture(name="credentials")
-async def credentials_fixture(hass: HomeAssistant) -> None:
+async def credentials_fixture(hass: HomeAssistant, sim: SimServer) -> None:
+    """The app's credentials in Home Assistant, the app registered in the simulator."""
+    register_app(sim, CLIENT_ID, "app-secret")
     assert await async_setup_component(hass, "application_credentials", {})
     await async_import_client_credential(
         hass, DOMAIN, ClientCredential(CLIENT_ID, "app-secret"), "cred"

@@ -1,4 +1,12 @@
-"""Pytest fixtures that run ``tesla_sim`` on 127.0.0.1 (imported by tests/conftest.py)."""
+"""Pytest fixtures that run ``tesla_sim`` on 127.0.0.1 (imported by tests/conftest.py).
+
+The world is Tesla's of 2026 (tokens of the registered dev app, partner-registered in
+every region, a captcha for the headless sign-in). A test module or test asks for another
+with the ``sim`` marker, whose keywords go to :class:`SimServer`; the tests of the
+headless sign-in (``ownerapi``) ask for it explicitly::
+
+    pytestmark = pytest.mark.sim(legacy_sign_in=True)
+"""
 
 import base64
 from collections.abc import AsyncIterator
@@ -14,25 +22,33 @@ import pytest
 from tesla_sim import SimServer, World
 
 
-def _loopback_sim(*, virtual_clock: bool) -> SimServer:
-    """The simulator (seed 1, no latency) on a free loopback port, not yet started.
+def _loopback_sim(request: pytest.FixtureRequest, *, virtual_clock: bool) -> SimServer:
+    """The simulator (seed 1, no latency) on a free loopback port, not yet started;
+    the options of the test's ``sim`` marker apply.
 
-    Its cars take plain REST commands until the signed-commands issue.
+    Its cars take plain REST commands until the signed-commands issue (a marker may say
+    ``rest_commands=False``).
     """
+    marker = request.node.get_closest_marker("sim")
+    options: dict[str, Any] = {"rest_commands": True}
+    if marker is not None:
+        options.update(marker.kwargs)
     return SimServer(
         seed=1,
         virtual_clock=virtual_clock,
         latency=0.0,
         host="127.0.0.1",
         port=0,
-        rest_commands=True,
+        **options,
     )
 
 
 @pytest.fixture
-async def sim(socket_enabled: None) -> AsyncIterator[SimServer]:
+async def sim(
+    socket_enabled: None, request: pytest.FixtureRequest
+) -> AsyncIterator[SimServer]:
     """The simulator (seed 1, real clock, no latency) on a free loopback port."""
-    async with _loopback_sim(virtual_clock=False) as server:
+    async with _loopback_sim(request, virtual_clock=False) as server:
         yield server
 
 
@@ -43,9 +59,11 @@ def sim_world(sim: SimServer) -> World:
 
 
 @pytest.fixture
-async def sim_virtual(socket_enabled: None) -> AsyncIterator[SimServer]:
+async def sim_virtual(
+    socket_enabled: None, request: pytest.FixtureRequest
+) -> AsyncIterator[SimServer]:
     """The simulator on a virtual clock (advance with ``sim.world.advance(seconds)``)."""
-    async with _loopback_sim(virtual_clock=True) as server:
+    async with _loopback_sim(request, virtual_clock=True) as server:
         yield server
 
 

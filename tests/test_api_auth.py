@@ -33,6 +33,11 @@ from custom_components.tesla_resilient.api import (
     token_endpoint,
 )
 from tesla_sim import SimServer
+from tesla_sim.apps import DEV_CLIENT_ID
+
+# The headless sign-in of the legacy client ``ownerapi``: a legacy sign-in server. The
+# token manager's tests use tokens of the simulator's dev app, refreshed with its id.
+pytestmark = pytest.mark.sim(legacy_sign_in=True)
 
 REDIRECT_URI = "https://auth.tesla.com/void/callback"
 NOMFA = "nomfa@example.com"
@@ -394,18 +399,20 @@ async def test_authorize_url_and_code_exchange(
         assert resp.status == 200
         assert 'name="transaction_id"' in await resp.text()
     code = await sim.authorization_code(
-        NOMFA, redirect_uri=REDIRECT_URI, code_challenge=challenge
+        NOMFA, redirect_uri=REDIRECT_URI, code_challenge=challenge, client_id="ownerapi"
     )
     with pytest.raises(AuthFailed):
         await auth.exchange_code(code, make_code_verifier(), REDIRECT_URI)
     code = await sim.authorization_code(
-        NOMFA, redirect_uri=REDIRECT_URI, code_challenge=challenge
+        NOMFA, redirect_uri=REDIRECT_URI, code_challenge=challenge, client_id="ownerapi"
     )
     tokens = await auth.exchange_code(code, verifier, REDIRECT_URI)
     assert isinstance(tokens, Tokens)
     with pytest.raises(AuthFailed, match="invalid_grant"):
         await auth.exchange_code(code, verifier, REDIRECT_URI)
-    plain = await sim.authorization_code(NOMFA, redirect_uri=REDIRECT_URI)
+    plain = await sim.authorization_code(
+        NOMFA, redirect_uri=REDIRECT_URI, client_id="ownerapi"
+    )
     assert isinstance(await auth.exchange_code(plain, None, REDIRECT_URI), Tokens)
 
 
@@ -490,7 +497,7 @@ async def _manager(
     def clock() -> float:
         return now[0]
 
-    auth = TeslaAuth(session, auth_base=sim.url, clock=clock)
+    auth = TeslaAuth(session, auth_base=sim.url, client_id=DEV_CLIENT_ID, clock=clock)
     return TokenManager(auth, tokens, on_new_tokens=persist, clock=clock)
 
 
@@ -528,7 +535,10 @@ async def test_token_manager_persists_before_handing_out(
     body = await sim.issue_tokens(NOMFA)
     tokens = Tokens.from_token_response(body, sim.world.now())
     manager = TokenManager(
-        _auth(sim, session), tokens, on_new_tokens=persist, clock=lambda: now[0]
+        _auth(sim, session, client_id=DEV_CLIENT_ID),
+        tokens,
+        on_new_tokens=persist,
+        clock=lambda: now[0],
     )
     new_token = await manager.force_refresh(tokens.access_token)
     assert seen == [tokens.access_token]
@@ -561,7 +571,9 @@ async def test_token_manager_keeps_new_tokens_when_persisting_fails(
     async def persist(new: Tokens) -> None:
         raise OSError("disk full")
 
-    manager = TokenManager(_auth(sim, session), tokens, on_new_tokens=persist)
+    manager = TokenManager(
+        _auth(sim, session, client_id=DEV_CLIENT_ID), tokens, on_new_tokens=persist
+    )
     with pytest.raises(OSError, match="disk full"):
         await manager.force_refresh(tokens.access_token)
     assert manager.tokens.refresh_token != tokens.refresh_token

@@ -27,6 +27,7 @@ from custom_components.tesla_resilient.api import (
     VehicleState,
 )
 from tesla_sim import SimServer
+from tesla_sim.apps import DEV_CLIENT_ID
 
 NOMFA = "nomfa@example.com"
 
@@ -63,7 +64,7 @@ class Harness:
             self.base_urls.append(url)
 
         self.manager = TokenManager(
-            TeslaAuth(self.session, auth_base=self.sim.url),
+            TeslaAuth(self.session, auth_base=self.sim.url, client_id=DEV_CLIENT_ID),
             tokens,
             on_new_tokens=persist,
         )

@@ -7,6 +7,7 @@ import aiohttp
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+import pytest
 
 from custom_components.tesla_resilient.api import PendingLogin, TeslaAuth
 from custom_components.tesla_resilient.const import (
@@ -14,6 +15,7 @@ from custom_components.tesla_resilient.const import (
     CONF_AUTH_BASE_URL,
     CONF_CLIENT_ID,
     CONF_TOKEN,
+    CONF_TOKEN_URL,
     DOMAIN,
 )
 from tesla_sim import SimServer
@@ -38,6 +40,9 @@ from tests.flow_helpers import (
     wrong_code,
 )
 
+# The password steps sign in headless with the legacy client: a legacy sign-in server.
+pytestmark = pytest.mark.sim(legacy_sign_in=True)
+
 # ------------------------------------------------------------------ password sign-in
 
 
@@ -57,8 +62,11 @@ async def test_menu_and_forms(hass: HomeAssistant) -> None:
         suggested(password, CONF_API_BASE_URL, "servers")
         == "https://fleet-api.prd.na.vn.cloud.tesla.com"
     )
+    # Empty: the token URL that goes with the sign-in server (Tesla's fleet-auth host).
+    assert suggested(password, CONF_TOKEN_URL, "servers") is None
     result = await choose(hass, await start(hass), "refresh_token")
-    assert fields(result) == {"refresh_token", "servers"}
+    # A refresh token belongs to the owner's app: its client id comes with it.
+    assert fields(result) == {"client_id", "refresh_token", "servers"}
 
 
 async def test_password_without_mfa(hass: HomeAssistant, sim: SimServer) -> None:

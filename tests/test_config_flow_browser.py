@@ -40,10 +40,14 @@ from tests.flow_helpers import (
     odd_server_fixture,  # noqa: F401 - a fixture
     password_of,
     password_step,
+    register_app,
     servers,
     start,
     unload_entries,  # noqa: F401 - an autouse fixture
 )
+
+# The password steps sign in headless with the legacy client: a legacy sign-in server.
+pytestmark = pytest.mark.sim(legacy_sign_in=True)
 
 # --------------------------------------------------------------------- captcha, browser
 
@@ -110,6 +114,7 @@ async def test_browser_sign_in_with_another_implementation(
     another integration); picking one that is not Tesla's own keeps its URLs, client
     and parameters (no PKCE copy bound to the chosen server).
     """
+    register_app(sim, "other-client", "other-secret")
     other = config_entry_oauth2_flow.LocalOAuth2Implementation(
         hass,
         "other_app",

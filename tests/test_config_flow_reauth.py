@@ -3,6 +3,7 @@
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.tesla_resilient.const import (
@@ -12,6 +13,7 @@ from custom_components.tesla_resilient.const import (
     CONF_TOKEN,
 )
 from tesla_sim import SimServer
+from tesla_sim.apps import DEV_CLIENT_ID
 from tests.flow_helpers import (
     MULTI,
     NOMFA,
@@ -32,6 +34,9 @@ from tests.flow_helpers import (
     suggested,
     unload_entries,  # noqa: F401 - an autouse fixture
 )
+
+# The password steps sign in headless with the legacy client: a legacy sign-in server.
+pytestmark = pytest.mark.sim(legacy_sign_in=True)
 
 # --------------------------------------------------------------- reauth and reconfigure
 
@@ -108,14 +113,26 @@ async def test_reconfigure_to_refresh_token(
     assert suggested(result, CONF_API_BASE_URL, "servers") == sim.url
     other = await sim.issue_tokens(TOTP)
     result = await configure(
-        hass, result, {"refresh_token": other["refresh_token"], **servers(sim)}
+        hass,
+        result,
+        {
+            "client_id": DEV_CLIENT_ID,
+            "refresh_token": other["refresh_token"],
+            **servers(sim),
+        },
     )
     assert result["reason"] == "wrong_account"
     mine = await sim.issue_tokens(NOMFA)
     result = await start_reconfigure(hass, entry)
     result = await choose(hass, result, "refresh_token")
     result = await configure(
-        hass, result, {"refresh_token": mine["refresh_token"], **servers(sim)}
+        hass,
+        result,
+        {
+            "client_id": DEV_CLIENT_ID,
+            "refresh_token": mine["refresh_token"],
+            **servers(sim),
+        },
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"

@@ -15,6 +15,7 @@ from custom_components.tesla_resilient.const import (
     CONF_AUTH_BASE_URL,
 )
 from tesla_sim import SimServer
+from tesla_sim.apps import DEV_CLIENT_ID
 from tests.flow_helpers import (
     MULTI,
     NOMFA,
@@ -35,12 +36,20 @@ async def test_refresh_token(hass: HomeAssistant, sim: SimServer) -> None:
     issued = await sim.issue_tokens(MULTI)
     result = await choose(hass, await start(hass), "refresh_token")
     result = await configure(
-        hass, result, {"refresh_token": "NA_not-a-token", **servers(sim)}
+        hass,
+        result,
+        {"client_id": DEV_CLIENT_ID, "refresh_token": "NA_not-a-token", **servers(sim)},
     )
     assert result["step_id"] == "refresh_token"
     assert result["errors"] == {"base": "invalid_auth"}
     result = await configure(
-        hass, result, {"refresh_token": f" {issued['refresh_token']}\n", **servers(sim)}
+        hass,
+        result,
+        {
+            "client_id": DEV_CLIENT_ID,
+            "refresh_token": f" {issued['refresh_token']}\n",
+            **servers(sim),
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == account(sim, MULTI).id
@@ -61,11 +70,21 @@ async def test_refresh_token_from_an_odd_server_then_tesla(
     result = await configure(
         hass,
         result,
-        {"refresh_token": "whatever", "servers": {CONF_AUTH_BASE_URL: url}},
+        {
+            "client_id": DEV_CLIENT_ID,
+            "refresh_token": "whatever",
+            "servers": {CONF_AUTH_BASE_URL: url},
+        },
     )
     assert result["errors"] == {"base": "unknown"}
     result = await configure(
-        hass, result, {"refresh_token": issued["refresh_token"], **servers(sim)}
+        hass,
+        result,
+        {
+            "client_id": DEV_CLIENT_ID,
+            "refresh_token": issued["refresh_token"],
+            **servers(sim),
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -82,7 +101,13 @@ async def test_refresh_token_title_waits_out_an_outage(
     )
     result = await choose(hass, await start(hass), "refresh_token")
     result = await configure(
-        hass, result, {"refresh_token": issued["refresh_token"], **servers(sim)}
+        hass,
+        result,
+        {
+            "client_id": DEV_CLIENT_ID,
+            "refresh_token": issued["refresh_token"],
+            **servers(sim),
+        },
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "finish"
@@ -169,6 +194,7 @@ async def test_refresh_token_title_without_email(
         hass,
         result,
         {
+            "client_id": DEV_CLIENT_ID,
             "refresh_token": "pasted",
             "servers": {CONF_AUTH_BASE_URL: url, CONF_API_BASE_URL: url},
         },

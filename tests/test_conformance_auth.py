@@ -17,7 +17,6 @@ from tests.conformance import (
     fleet_tokens,
     session_fixture,  # noqa: F401 - a fixture
     sim_base,
-    sim_gap,
 )
 from tests.sim_fixtures import jwt_claims
 
@@ -84,7 +83,6 @@ async def test_code_exchange(sim: SimServer, session: SimSession) -> None:
     assert me["response"]["email"] == "nomfa@example.com"
 
 
-@sim_gap("the simulator's token endpoint does not check the client secret")
 async def test_code_exchange_refused_with_a_wrong_secret(
     sim: SimServer, session: SimSession
 ) -> None:
@@ -101,7 +99,6 @@ async def test_code_exchange_refused_with_a_wrong_secret(
     assert client.refresh_token is None
 
 
-@sim_gap("the simulator's authorization codes carry no NA_/EU_ region prefix")
 async def test_code_prefix_names_the_region(
     sim: SimServer, session: SimSession
 ) -> None:

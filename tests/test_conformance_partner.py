@@ -28,13 +28,9 @@ from tests.conformance import (
     key_host,
     session_fixture,  # noqa: F401 - a fixture
     sim_base,
-    sim_gap,
     sim_session,
 )
 from tests.sim_fixtures import jwt_claims
-
-PARTNER_GAP = sim_gap("the simulator has no partner token (client_credentials)")
-REGISTRATION_GAP = sim_gap("the simulator has no partner registration")
 
 
 def partner_api(session: SimSession, region: str = "na") -> TeslaFleetApi:
@@ -58,7 +54,6 @@ async def partner_login(api: TeslaFleetApi) -> str:
     return access
 
 
-@PARTNER_GAP
 async def test_partner_token(sim: SimServer, session: SimSession) -> None:
     """client_credentials, form-encoded, with the regional base as the audience."""
     api = partner_api(session, "eu")
@@ -76,7 +71,6 @@ async def test_partner_token(sim: SimServer, session: SimSession) -> None:
         await api.partner_login(DEV_CLIENT_ID, "not-the-secret", [Scope.OPENID])
 
 
-@REGISTRATION_GAP
 async def test_partner_registration(
     sim: SimServer, session: SimSession, tmp_path: Path
 ) -> None:
@@ -94,7 +88,6 @@ async def test_partner_registration(
         assert read["response"]["public_key"].lower() == found["public_key"].lower()
 
 
-@REGISTRATION_GAP
 async def test_partner_registration_faults(
     sim: SimServer, session: SimSession, tmp_path: Path
 ) -> None:
@@ -117,7 +110,6 @@ async def test_partner_registration_faults(
         await api.partner.register(domain)
 
 
-@REGISTRATION_GAP
 async def test_412_until_registered_in_the_region(
     socket_enabled: None, tmp_path: Path
 ) -> None:
@@ -150,7 +142,6 @@ async def test_412_until_registered_in_the_region(
             await eu_partner.partner.public_key(domain)
 
 
-@sim_gap("the simulator serves tokens of any client id")
 @pytest.mark.parametrize("client_id", ["ownerapi", "someone-elses-app"])
 async def test_unregistered_client_refused(
     sim: SimServer, session: SimSession, client_id: str

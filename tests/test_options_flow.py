@@ -25,6 +25,9 @@ from tests.flow_helpers import (
     unload_entries,  # noqa: F401 - an autouse fixture
 )
 
+# The password steps sign in headless with the legacy client: a legacy sign-in server.
+pytestmark = pytest.mark.sim(legacy_sign_in=True)
+
 # ------------------------------------------------------------------------ options flow
 
 

@@ -8,6 +8,7 @@ import pyotp
 import pytest
 
 from tesla_sim import SimServer
+from tesla_sim.apps import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from tests.sim_fixtures import (
     REDIRECT_URI,
     authorize_params,
@@ -19,6 +20,9 @@ from tests.sim_fixtures import (
 )
 
 AUTHORIZE = "/oauth2/v3/authorize"
+# The headless sign-in of the legacy client ``ownerapi``: a legacy sign-in server.
+pytestmark = pytest.mark.sim(legacy_sign_in=True)
+
 TOKEN = "/oauth2/v3/token"
 
 
@@ -137,17 +141,19 @@ async def test_pkce_redirect_and_grant_errors(sim: SimServer) -> None:
         assert (status, body["error"]) == (400, "invalid_grant")
         status, body = await exchange(session, sim, "", verifier)
         assert (status, body["error"]) == (400, "invalid_request")
-        # JSON bodies work as well as forms
+        # the token endpoint is form-only (Tesla's fleet-auth host): JSON is refused
         async with session.post(
             sim.url + TOKEN,
             json={
                 "grant_type": "authorization_code",
+                "client_id": "ownerapi",
                 "code": code,
                 "code_verifier": verifier,
                 "redirect_uri": REDIRECT_URI,
             },
         ) as r:
-            assert r.status == 200
+            assert (r.status, (await r.json())["error"]) == (400, "invalid_request")
+        assert (await exchange(session, sim, code, verifier))[0] == 200
         for data in ({"grant_type": "password"}, {"grant_type": "refresh_token"}):
             async with session.post(sim.url + TOKEN, data=data) as r:
                 assert r.status == 400
@@ -156,10 +162,7 @@ async def test_pkce_redirect_and_grant_errors(sim: SimServer) -> None:
             data="{broken",
             headers={"Content-Type": "application/json"},
         ) as r:
-            assert (r.status, (await r.json())["error"]) == (
-                400,
-                "unsupported_grant_type",
-            )
+            assert (r.status, (await r.json())["error"]) == (400, "invalid_request")
         # an expired code
         code = await sim.authorization_code(
             "nomfa@example.com", redirect_uri=REDIRECT_URI
@@ -175,7 +178,7 @@ async def test_pkce_redirect_and_grant_errors(sim: SimServer) -> None:
 async def test_refresh_tokens_rotate_and_are_single_use(sim: SimServer) -> None:
     tokens = await sim.issue_tokens("nomfa@example.com")
     async with aiohttp.ClientSession() as session:
-        data = {"grant_type": "refresh_token", "client_id": "ownerapi"}
+        data = {"grant_type": "refresh_token", "client_id": DEV_CLIENT_ID}
         async with session.post(
             sim.url + TOKEN, data={**data, "refresh_token": tokens["refresh_token"]}
         ) as r:
@@ -190,6 +193,19 @@ async def test_refresh_tokens_rotate_and_are_single_use(sim: SimServer) -> None:
             assert (await r.json())["error"] == "invalid_grant"
         async with session.post(
             sim.url + TOKEN, json={**data, "refresh_token": new["refresh_token"]}
+        ) as r:
+            assert r.status == 400  # form-encoded only
+        async with session.post(
+            sim.url + TOKEN,
+            data={
+                **data,
+                "client_id": "ownerapi",
+                "refresh_token": new["refresh_token"],
+            },
+        ) as r:
+            assert r.status == 401  # the token belongs to the dev app
+        async with session.post(
+            sim.url + TOKEN, data={**data, "refresh_token": new["refresh_token"]}
         ) as r:
             assert r.status == 200
         async with session.post(
@@ -287,14 +303,22 @@ async def test_authorize_request_validation(sim: SimServer) -> None:
     _, challenge = pkce_pair()
     good = authorize_params(challenge)
     async with aiohttp.ClientSession() as session:
-        for broken in (
-            {**good, "client_id": ""},
-            {**good, "response_type": "token"},
-            {**good, "code_challenge_method": "plain"},
-        ):
+        for broken in ({**good, "client_id": ""}, {**good, "client_id": "unknown"}):
             async with session.get(sim.url + AUTHORIZE, params=broken) as r:
                 assert r.status == 400
                 assert "error" in (await r.text())
+        # once the client and its redirect URI are known, errors go back to it (OAuth)
+        for broken in (
+            {**good, "response_type": "token"},
+            {**good, "code_challenge_method": "plain"},
+        ):
+            async with session.get(
+                sim.url + AUTHORIZE, params=broken, allow_redirects=False
+            ) as r:
+                assert r.status == 302
+                location = r.headers["Location"]
+                assert location.startswith(REDIRECT_URI + "?error=")
+                assert "state=state-123" in location
 
 
 async def test_captcha_account(sim: SimServer) -> None:
@@ -546,7 +570,7 @@ async def test_mfa_in_a_browser_form(sim: SimServer) -> None:
 
 
 async def test_transactions_and_tokens_expire(socket_enabled: None) -> None:
-    async with SimServer(seed=1, virtual_clock=True) as sim:
+    async with SimServer(seed=1, virtual_clock=True, legacy_sign_in=True) as sim:
         factor = account(sim, "totp@example.com").mfa[0]
         async with browser_session() as session:
             txn, _ = await start_mfa(session, sim, "totp@example.com", "totp-Secret1")
@@ -572,6 +596,7 @@ async def test_transactions_and_tokens_expire(socket_enabled: None) -> None:
                 sim.url + TOKEN,
                 data={
                     "grant_type": "refresh_token",
+                    "client_id": DEV_CLIENT_ID,
                     "refresh_token": tokens["refresh_token"],
                 },
             ) as r:
@@ -598,6 +623,8 @@ async def test_control_code_helper(sim: SimServer) -> None:
             body["code"],
             verifier,
             redirect_uri="https://my.home-assistant.io/redirect/oauth",
+            client_id=DEV_CLIENT_ID,
+            client_secret=DEV_CLIENT_SECRET,
         )
         assert status == 200
         assert (

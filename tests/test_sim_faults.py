@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from tesla_sim import SimServer
+from tesla_sim.apps import DEV_CLIENT_ID
 from tests.sim_fixtures import bearer
 
 
@@ -171,7 +172,11 @@ async def test_revoke_token(vsim: SimServer, session: aiohttp.ClientSession) -> 
     )
     async with session.post(
         vsim.url + "/oauth2/v3/token",
-        data={"grant_type": "refresh_token", "refresh_token": nomfa["refresh_token"]},
+        data={
+            "grant_type": "refresh_token",
+            "client_id": DEV_CLIENT_ID,
+            "refresh_token": nomfa["refresh_token"],
+        },
     ) as r:
         assert r.status == 401
         assert (await r.json())["error"] == "invalid_grant"

@@ -38,6 +38,7 @@ from .const import (
     CONF_AUTH_BASE_URL,
     CONF_CLIENT_ID,
     CONF_TOKEN,
+    CONF_TOKEN_URL,
     DOMAIN,
     LOGGER,
     wall_clock,
@@ -87,6 +88,7 @@ async def async_setup_entry(
     auth = TeslaAuth(
         session,
         auth_base=entry.data.get(CONF_AUTH_BASE_URL) or DEFAULT_AUTH_BASE,
+        token_url=entry.data.get(CONF_TOKEN_URL),
         client_id=entry.data.get(CONF_CLIENT_ID) or DEFAULT_CLIENT_ID,
         clock=wall_clock,
     )

@@ -2,7 +2,8 @@
 
 The user registers an application with Tesla, enters its client id and secret in Home
 Assistant, and signs in on Tesla's own page (which handles the password, the second
-factor and any captcha). The authorization code is exchanged with PKCE.
+factor and any captcha). The authorization code is exchanged with PKCE and the app's
+secret at the token URL (Tesla's fleet-auth host unless another is configured).
 """
 
 from typing import Any, override
@@ -20,16 +21,21 @@ from .api import (
     authorize_endpoint,
     authorize_params,
     code_challenge,
+    default_token_url,
     make_code_verifier,
-    token_endpoint,
 )
 
 
-def authorization_server(auth_base: str) -> AuthorizationServer:
-    """Return Tesla's authorize and token URLs under ``auth_base``."""
+def authorization_server(
+    auth_base: str, token_url: str | None = None
+) -> AuthorizationServer:
+    """Return the authorize URL under ``auth_base`` and the token URL.
+
+    ``token_url`` defaults to the one that goes with ``auth_base``.
+    """
     return AuthorizationServer(
         authorize_url=authorize_endpoint(auth_base),
-        token_url=token_endpoint(auth_base),
+        token_url=token_url or default_token_url(auth_base),
     )
 
 
@@ -42,17 +48,22 @@ class TeslaOAuth2Implementation(AuthImplementation):
         auth_domain: str,
         credential: ClientCredential,
         auth_base: str = DEFAULT_AUTH_BASE,
+        token_url: str | None = None,
     ) -> None:
         """Use ``credential`` against the sign-in server at ``auth_base``."""
-        super().__init__(hass, auth_domain, credential, authorization_server(auth_base))
+        super().__init__(
+            hass, auth_domain, credential, authorization_server(auth_base, token_url)
+        )
         self.credential = credential
         self.auth_base = auth_base.rstrip("/")
         self._code_verifier = make_code_verifier()
 
-    def for_sign_in(self, auth_base: str) -> TeslaOAuth2Implementation:
-        """Return a copy for one sign-in: its own PKCE verifier, the given server."""
+    def for_sign_in(
+        self, auth_base: str, token_url: str | None = None
+    ) -> TeslaOAuth2Implementation:
+        """Return a copy for one sign-in: its own PKCE verifier, the given servers."""
         return TeslaOAuth2Implementation(
-            self.hass, self.domain, self.credential, auth_base
+            self.hass, self.domain, self.credential, auth_base, token_url
         )
 
     @property

@@ -4,7 +4,8 @@ The headless sign-in steps live in flow_signin.py, the options flow (authenticat
 codes for sensitive actions) in options_flow.py.
 
 Nothing here stores or logs a password, a passcode, a token or the TOTP secret: the
-entry keeps only the token dict, the client id, the servers and the region.
+entry keeps only the token dict, the client id, the servers (sign-in, token URL, Fleet
+API) and the region.
 """
 
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ from .api import (
     TeslaFleetClient,
     TokenManager,
     Tokens,
+    default_token_url,
 )
 from .application_credentials import TeslaOAuth2Implementation
 from .const import (
@@ -42,6 +44,7 @@ from .const import (
     CONF_CLIENT_ID,
     CONF_REGION,
     CONF_TOKEN,
+    CONF_TOKEN_URL,
     DOMAIN,
     LOGGER,
     AuthMethod,
@@ -133,6 +136,9 @@ class ConfigFlow(
         """Pre-fill the email and servers from an existing entry."""
         self._email = entry.title
         self._auth_base = entry.data.get(CONF_AUTH_BASE_URL, DEFAULT_AUTH_BASE)
+        self._token_url = entry.data.get(CONF_TOKEN_URL) or default_token_url(
+            self._auth_base
+        )
         self._api_base = entry.data.get(CONF_API_BASE_URL, DEFAULT_API_BASE)
 
     # -------------------------------------------------------------- browser OAuth
@@ -160,7 +166,9 @@ class ConfigFlow(
     async def async_generate_authorize_url(self) -> str:
         """Use a per-sign-in copy of the implementation bound to the chosen server."""
         if isinstance(self.flow_impl, TeslaOAuth2Implementation):
-            self.flow_impl = self.flow_impl.for_sign_in(self._auth_base)
+            self.flow_impl = self.flow_impl.for_sign_in(
+                self._auth_base, self._token_url
+            )
         return await super().async_generate_authorize_url()
 
     @override
@@ -249,6 +257,7 @@ class ConfigFlow(
             CONF_TOKEN: signed_in.tokens.as_dict(),
             CONF_CLIENT_ID: signed_in.client_id,
             CONF_AUTH_BASE_URL: self._auth_base,
+            CONF_TOKEN_URL: self._token_url,
             # A server chosen by the user (proxy, simulator) is kept; else the region's.
             CONF_API_BASE_URL: (
                 self._api_base

@@ -23,6 +23,7 @@ CONF_AUTH_METHOD: Final = "auth_method"
 CONF_TOKEN: Final = "token"  # noqa: S105  # {access_token, refresh_token, expires_at}
 CONF_CLIENT_ID: Final = "client_id"
 CONF_AUTH_BASE_URL: Final = "auth_base_url"
+CONF_TOKEN_URL: Final = "token_url"  # noqa: S105 - a key name; absent in older entries
 CONF_API_BASE_URL: Final = "api_base_url"
 CONF_REGION: Final = "region"
 

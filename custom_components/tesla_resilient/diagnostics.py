@@ -12,7 +12,7 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 from yarl import URL
 
-from .const import CONF_API_BASE_URL, CONF_AUTH_BASE_URL
+from .const import CONF_API_BASE_URL, CONF_AUTH_BASE_URL, CONF_TOKEN_URL
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .polling import next_poll
 
@@ -54,7 +54,7 @@ _SENSITIVE_KEYS = frozenset({"id", "id_s", "user_id", "vehicle_id"})
 def _entry_data(data: dict[str, Any]) -> dict[str, Any]:
     """Redact the entry data; server URLs keep their address but lose any userinfo."""
     redacted = async_redact_data(data, TO_REDACT)
-    for key in (CONF_AUTH_BASE_URL, CONF_API_BASE_URL):
+    for key in (CONF_AUTH_BASE_URL, CONF_TOKEN_URL, CONF_API_BASE_URL):
         if isinstance(value := redacted.get(key), str):
             try:
                 redacted[key] = str(URL(value).with_user(None))

@@ -1,6 +1,7 @@
 """Sign-in steps without a browser: password, two-factor code, refresh token.
 
-Also the server fields (simulator, Tesla China, proxy) every sign-in form shows. The
+Also the server fields (simulator, Tesla China, proxy; the token URL of Tesla's
+fleet-auth host) every sign-in form shows. The
 steps end in ``_async_signed_in``, which the config flow implements.
 
 Nothing here stores or logs a password, a passcode or a token.
@@ -34,8 +35,15 @@ from .api import (
     TeslaAuth,
     TeslaError,
     Tokens,
+    default_token_url,
 )
-from .const import CONF_API_BASE_URL, CONF_AUTH_BASE_URL, AuthMethod
+from .const import (
+    CONF_API_BASE_URL,
+    CONF_AUTH_BASE_URL,
+    CONF_CLIENT_ID,
+    CONF_TOKEN_URL,
+    AuthMethod,
+)
 from .errors import flow_error_key
 from .otp import CODE_PATTERN, normalize_code
 
@@ -59,6 +67,9 @@ CODE_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="one-time-code")
 )
 _URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+_CLIENT_ID_SELECTOR = TextSelector(
+    TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="off")
+)
 
 
 def _url_or_none(value: str) -> str | None:
@@ -95,6 +106,7 @@ class SignInSteps(ConfigFlow):
         super().__init__()
         self._email: str | None = None
         self._auth_base = DEFAULT_AUTH_BASE
+        self._token_url = default_token_url(DEFAULT_AUTH_BASE)
         self._api_base = DEFAULT_API_BASE
 
     async def async_step_captcha(
@@ -204,24 +216,34 @@ class SignInSteps(ConfigFlow):
     async def async_step_refresh_token(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Sign in with a refresh token made by a token app."""
+        """Sign in with a refresh token of the owner's Fleet API app.
+
+        A refresh token belongs to the app it was issued to: Tesla refreshes it only
+        for that app's client id, which the entry keeps.
+        """
         errors: dict[str, str] = {}
+        client_id = ""
+        if user_input is not None:
+            client_id = user_input[CONF_CLIENT_ID].strip()
         if user_input is not None and self._read_servers(user_input, errors):
             try:
-                tokens = await self._auth().refresh(
+                tokens = await self._auth(client_id).refresh(
                     user_input[CONF_REFRESH_TOKEN].strip()
                 )
-                return await self._async_signed_in(tokens, AuthMethod.REFRESH_TOKEN)
+                return await self._async_signed_in(
+                    tokens, AuthMethod.REFRESH_TOKEN, client_id
+                )
             except TeslaError as err:
                 errors["base"] = flow_error_key(err)
         schema = self.add_suggested_values_to_schema(
             probatio.Schema(
                 {
+                    probatio.Required(CONF_CLIENT_ID): _CLIENT_ID_SELECTOR,
                     probatio.Required(CONF_REFRESH_TOKEN): _SECRET_SELECTOR,
                     **self._server_fields(),
                 }
             ),
-            self._server_values(),
+            {CONF_CLIENT_ID: client_id or None, **self._server_values()},
         )
         return self.async_show_form(
             step_id="refresh_token", data_schema=schema, errors=errors
@@ -233,6 +255,7 @@ class SignInSteps(ConfigFlow):
         return TeslaAuth(
             async_get_clientsession(self.hass),
             auth_base=self._auth_base,
+            token_url=self._token_url,
             client_id=client_id,
         )
 
@@ -243,6 +266,7 @@ class SignInSteps(ConfigFlow):
                 probatio.Schema(
                     {
                         probatio.Optional(CONF_AUTH_BASE_URL): _URL_SELECTOR,
+                        probatio.Optional(CONF_TOKEN_URL): _URL_SELECTOR,
                         probatio.Optional(CONF_API_BASE_URL): _URL_SELECTOR,
                     }
                 ),
@@ -254,6 +278,12 @@ class SignInSteps(ConfigFlow):
         return {
             CONF_SERVERS: {
                 CONF_AUTH_BASE_URL: self._auth_base,
+                # Empty while it is the one that goes with the sign-in server.
+                CONF_TOKEN_URL: (
+                    None
+                    if self._token_url == default_token_url(self._auth_base)
+                    else self._token_url
+                ),
                 CONF_API_BASE_URL: self._api_base,
             }
         }
@@ -261,18 +291,25 @@ class SignInSteps(ConfigFlow):
     def _read_servers(
         self, user_input: Mapping[str, Any], errors: dict[str, str]
     ) -> bool:
-        """Take the server URLs from the form; False (with errors) when one is invalid."""
+        """Take the server URLs from the form; False (with errors) when one is invalid.
+
+        An empty token URL is the one that goes with the sign-in server.
+        """
         given = user_input.get(CONF_SERVERS) or {}
         auth_base = _url_or_none(given.get(CONF_AUTH_BASE_URL) or DEFAULT_AUTH_BASE)
         api_base = _url_or_none(given.get(CONF_API_BASE_URL) or DEFAULT_API_BASE)
-        if auth_base is None or api_base is None:
+        token_url = _url_or_none(
+            given.get(CONF_TOKEN_URL) or default_token_url(auth_base or "")
+        )
+        if auth_base is None or api_base is None or token_url is None:
             errors["base"] = "invalid_url"
             return False
         self._auth_base, self._api_base = auth_base, api_base
+        self._token_url = token_url
         return True
 
     @abstractmethod
     async def _async_signed_in(
-        self, tokens: Tokens, method: AuthMethod
+        self, tokens: Tokens, method: AuthMethod, client_id: str = DEFAULT_CLIENT_ID
     ) -> ConfigFlowResult:
         """Take the tokens of a finished sign-in; the config flow writes the entry."""

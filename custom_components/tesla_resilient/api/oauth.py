@@ -1,8 +1,12 @@
 """Tesla's OAuth server: PKCE, authorize URL, code exchange and refresh; a token manager.
 
-A browser sign-in sends the user to :func:`authorize_endpoint` and exchanges the code at
-:func:`token_endpoint`, and so does the headless sign-in of :mod:`.sso`;
-:class:`TokenManager` then keeps the account's tokens fresh.
+A browser sign-in sends the user to :func:`authorize_endpoint` (auth.tesla.com) and
+exchanges the code at the token URL: Tesla's fleet-auth host
+(:data:`DEFAULT_TOKEN_URL`) unless another is configured. Every token call is
+form-encoded; a code exchange carries the app's client secret, a refresh the app's
+client id and no scope. The headless sign-in of :mod:`.sso` does the same with the
+legacy client; :class:`TokenManager` then keeps the account's tokens fresh, and
+:meth:`TeslaOAuth.partner_token` gets the app's own token for partner registration.
 """
 
 import asyncio
@@ -18,7 +22,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from .errors import AuthFailed, CloudUnavailable, RateLimited
+from .errors import AuthFailed, CloudUnavailable, MalformedResponse, RateLimited
 from .tokens import Tokens
 
 if TYPE_CHECKING:
@@ -30,13 +34,15 @@ VERSION = "0.1.0"
 USER_AGENT = f"tesla-resilient/{VERSION}"
 
 DEFAULT_AUTH_BASE = "https://auth.tesla.com"
+DEFAULT_TOKEN_URL = "https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token"  # noqa: S105
 DEFAULT_CLIENT_ID = "ownerapi"
+"""The legacy client of the headless sign-in (Tesla's own app, Owner API tokens)."""
 DEFAULT_REDIRECT_URI = "https://auth.tesla.com/void/callback"
 SCOPES = (
-    "openid email offline_access vehicle_device_data vehicle_location "
+    "openid offline_access user_data vehicle_device_data vehicle_location "
     "vehicle_cmds vehicle_charging_cmds"
 )
-_REFRESH_SCOPE = "openid email offline_access"
+PARTNER_SCOPES = "openid vehicle_device_data vehicle_cmds vehicle_charging_cmds"
 
 
 def make_code_verifier() -> str:
@@ -58,6 +64,17 @@ def authorize_endpoint(auth_base: str) -> str:
 def token_endpoint(auth_base: str) -> str:
     """Return the URL of the token endpoint (``/oauth2/v3/token``) under ``auth_base``."""
     return f"{auth_base.rstrip('/')}/oauth2/v3/token"
+
+
+def default_token_url(auth_base: str) -> str:
+    """Return the token URL that goes with the sign-in server ``auth_base``.
+
+    Tesla's fleet-auth host for Tesla's sign-in server; for another server (Tesla
+    China, a proxy, a simulator) its own token endpoint.
+    """
+    if auth_base.rstrip("/") == DEFAULT_AUTH_BASE:
+        return DEFAULT_TOKEN_URL
+    return token_endpoint(auth_base)
 
 
 def authorize_params(code_challenge: str) -> dict[str, str]:
@@ -102,15 +119,23 @@ class TeslaOAuth:
         session: aiohttp.ClientSession,
         *,
         auth_base: str = DEFAULT_AUTH_BASE,
+        token_url: str | None = None,
         client_id: str = DEFAULT_CLIENT_ID,
+        client_secret: str | None = None,
         redirect_uri: str = DEFAULT_REDIRECT_URI,
         timeout: float = 20,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """Use ``session`` (which may be shared) for every request."""
+        """Use ``session`` (which may be shared) for every request.
+
+        ``token_url`` defaults to :func:`default_token_url` of ``auth_base``;
+        ``client_secret`` (the app's) is needed for code exchange and partner tokens.
+        """
         self._session = session
         self._auth_base = auth_base.rstrip("/")
+        self._token_url = token_url or default_token_url(auth_base)
         self._client_id = client_id
+        self._client_secret = client_secret
         self._redirect_uri = redirect_uri
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._clock = clock
@@ -139,28 +164,52 @@ class TeslaOAuth:
             "code": code,
             "redirect_uri": redirect_uri,
         }
+        if self._client_secret is not None:
+            body["client_secret"] = self._client_secret
         if code_verifier is not None:
             body["code_verifier"] = code_verifier
-        return await self._token_request(body)
+        now = self._clock()
+        return Tokens.from_token_response(await self._token_request(body), now)
 
     async def refresh(self, refresh_token: str) -> Tokens:
-        """Trade a (single-use) refresh token for new tokens.
+        """Trade a (single-use) refresh token for new tokens (the client id, no scope).
 
         Raise AuthFailed when Tesla refuses it (invalid grant), RateLimited on 429 and
         CloudUnavailable on outages.
         """
-        return await self._token_request(
+        now = self._clock()
+        body = {
+            "grant_type": "refresh_token",
+            "client_id": self._client_id,
+            "refresh_token": refresh_token,
+        }
+        return Tokens.from_token_response(await self._token_request(body), now)
+
+    async def partner_token(self, audience: str, scope: str = PARTNER_SCOPES) -> str:
+        """Return a partner token of the app (``client_credentials``) for ``audience``.
+
+        ``audience`` is the regional Fleet API base the token is for (partner
+        registration). Raise AuthFailed without a client secret or when Tesla refuses.
+        """
+        if self._client_secret is None:
+            raise AuthFailed("A partner token needs the app's client secret")
+        body = await self._token_request(
             {
-                "grant_type": "refresh_token",
+                "grant_type": "client_credentials",
                 "client_id": self._client_id,
-                "refresh_token": refresh_token,
-                "scope": _REFRESH_SCOPE,
+                "client_secret": self._client_secret,
+                "scope": scope,
+                "audience": audience,
             }
         )
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise MalformedResponse("Partner token response lacks the token")
+        return token
 
-    async def _token_request(self, body: Mapping[str, str]) -> Tokens:
-        now = self._clock()
-        reply = await self._send("POST", token_endpoint(self._auth_base), json=body)
+    async def _token_request(self, body: Mapping[str, str]) -> Any:
+        """POST ``body`` form-encoded to the token URL; return the JSON answer."""
+        reply = await self._send("POST", self._token_url, data=body)
         reply.raise_for_server()
         if reply.status in {400, 401}:
             error = reply.json()
@@ -171,7 +220,7 @@ class TeslaOAuth:
             raise AuthFailed(f"Tesla refused the {body['grant_type']} grant{detail}")
         if reply.status != 200:
             raise CloudUnavailable(f"Tesla token endpoint answered HTTP {reply.status}")
-        return Tokens.from_token_response(reply.json(), now)
+        return reply.json()
 
     async def _send(
         self,

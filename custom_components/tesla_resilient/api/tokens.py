@@ -2,7 +2,8 @@
 
 Tesla's access and id tokens are JWTs. Their claims are read without verifying the
 signature: the tokens come straight from Tesla over TLS and only identify the account
-(``sub``) and name it (``email``); Tesla verifies them on every request.
+(``sub``), name it (``email``), tell its region (``ou_code``) and the app they were
+issued to (``azp``); Tesla verifies them on every request.
 """
 
 import base64
@@ -23,6 +24,10 @@ class JwtClaims:
     """The ``sub`` claim: the Tesla account id."""
     email: str | None = field(repr=False)
     """The ``email`` claim (id tokens carry it)."""
+    region: str | None = None
+    """The account's region from the ``ou_code`` claim, lower case (``na``, ``eu``, ``cn``)."""
+    client_id: str | None = None
+    """The ``azp`` claim: the client id of the app the token was issued to."""
 
     @classmethod
     def decode(cls, token: Any) -> Self:
@@ -32,7 +37,13 @@ class JwtClaims:
         claims.
         """
         claims = _payload(token)
-        return cls(subject=as_str(claims.get("sub")), email=as_str(claims.get("email")))
+        region = as_str(claims.get("ou_code"))
+        return cls(
+            subject=as_str(claims.get("sub")),
+            email=as_str(claims.get("email")),
+            region=region.lower() if region else None,
+            client_id=as_str(claims.get("azp")),
+        )
 
 
 def _payload(token: Any) -> Mapping[str, Any]:
