@@ -148,9 +148,12 @@ async def test_setup_from_store_during_outage(
     after = entity_states(hass, entry)
     assert set(after) == set(before)
     changed = {key for key in after if after[key] != before[key]}
-    # Only the data source says where the values come from now.
-    assert {key.rsplit("-", 1)[1] for key in changed} <= {"data_source"}
-    assert {after[key] for key in changed} <= {DataSource.CACHE.value}
+    # Only the data source and the connection say the cloud failed at set-up.
+    assert {key.rsplit("-", 1)[1] for key in changed} <= {
+        "data_source",
+        "cloud_connection",
+    }
+    assert {after[key] for key in changed} <= {DataSource.CACHE.value, STATE_OFF}
     assert not reauth_flows(hass, entry)
 
 
@@ -524,4 +527,5 @@ async def test_restart_without_saved_outage_keeps_counting(
     await setup_entry(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.health.state is HealthState.DEGRADED
-    assert cloud_connection_states(hass, entry) == {STATE_ON}
+    # The failure seen at set-up: not connected, though no outage yet.
+    assert cloud_connection_states(hass, entry) == {STATE_OFF}

@@ -4,8 +4,9 @@
 one :class:`~.coordinator.VehicleCoordinator` per vehicle and owns the account's outage
 handling: it logs once when an outage starts and once when it ends, raises a repair issue
 after a sustained outage, probes the cloud with the cheapest request while it is down and
-tells the vehicles, which listen (:meth:`AccountCoordinator.async_listen_outage`), so
-that they show the cache and refresh once on recovery.
+tells the vehicles of every change of the cloud health, which listen
+(:meth:`AccountCoordinator.async_listen_health`), so that they show the cache from the
+first failure seen and refresh once on recovery.
 """
 
 from collections.abc import Callable
@@ -38,8 +39,8 @@ OUTAGE_ISSUE_DELAY = 600.0
 """Seconds of outage after which a repair issue explains what is happening."""
 OUTAGE_ISSUE_ID = "cloud_outage"
 
-type OutageListener = Callable[[bool], None]
-"""Called with ``True`` when an outage starts and ``False`` when it ends."""
+type HealthListener = Callable[[HealthState, HealthState], None]
+"""Called with the previous and the new state whenever the cloud health changes."""
 
 
 class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
@@ -78,7 +79,7 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         self.vehicles: dict[str, VehicleCoordinator] = {}
         self._clock = clock
         self._unsub_issue: CALLBACK_TYPE | None = None
-        self._outage_listeners: list[OutageListener] = []
+        self._health_listeners: list[HealthListener] = []
 
     async def _async_update_data(self) -> dict[str, VehicleSummary]:
         """Fetch the vehicle list; during an outage this is the cheap probe."""
@@ -100,8 +101,8 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         return {summary.id: summary for summary in summaries}
 
     def _set_probe_interval(self) -> None:
-        wait = self.health.wait_time()
-        if self.health.state is HealthState.OK and wait is None:
+        """Probe when the wait is over (not a whole backoff later); else every 3 h."""
+        if self.health.state is HealthState.OK and self.health.wait_time() is None:
             self.update_interval = ACCOUNT_REFRESH_INTERVAL
         else:
             self.update_interval = interval(self.health.retry_after_failure())
@@ -192,8 +193,9 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         Entities show it at once (``cloud_connection`` off, data source cache) and the
         repair issue keeps the original start; only the account probes the cloud.
         """
+        previous = self.health.state
         self.health.resume_outage(since)
-        self._outage_started()
+        self._outage_started(previous)
 
     @property
     def in_outage(self) -> bool:
@@ -201,32 +203,37 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         return self.health.state is HealthState.OUTAGE
 
     @callback
-    def async_listen_outage(self, listener: OutageListener) -> CALLBACK_TYPE:
-        """Call ``listener`` when an outage starts or ends, until the returned call."""
-        self._outage_listeners.append(listener)
+    def async_listen_health(self, listener: HealthListener) -> CALLBACK_TYPE:
+        """Call ``listener`` when the cloud health changes, until the returned call."""
+        self._health_listeners.append(listener)
 
         @callback
         def unsubscribe() -> None:
-            if listener in self._outage_listeners:
-                self._outage_listeners.remove(listener)
+            if listener in self._health_listeners:
+                self._health_listeners.remove(listener)
 
         return unsubscribe
 
     @callback
     def report_success(self) -> None:
-        """Record a successful request; tell the listeners when an outage ends."""
-        since = self.health.outage_since
+        """Record a successful request; tell the listeners when the health recovers."""
+        since, previous = self.health.outage_since, self.health.state
         if self.health.record_success():
             self._outage_ended(since)
+        elif previous is not HealthState.OK:
+            self._notify(previous)
 
     @callback
     def report_failure(self, err: TeslaError) -> None:
-        """Record a failed request; start outage handling when an outage begins."""
+        """Record a failed request; tell the listeners at once when health worsens."""
+        previous = self.health.state
         if self.health.record_failure(err):
-            self._outage_started()
+            self._outage_started(previous)
+        elif self.health.state is not previous:
+            self._notify(previous)
 
     @callback
-    def _outage_started(self) -> None:
+    def _outage_started(self, previous: HealthState) -> None:
         since = self.health.outage_since
         if since is None:  # pragma: no cover - CloudHealth sets it with the outage
             since = self._clock()
@@ -236,7 +243,7 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
             "Tesla cloud unreachable since %s; showing the last known vehicle state",
             format_since(since),
         )
-        self._notify(in_outage=True)
+        self._notify(previous)
         self._cancel_issue_timer()
         delay = since + OUTAGE_ISSUE_DELAY - self._clock()
         if delay <= 0:  # an outage resumed after a restart: the issue at once
@@ -260,12 +267,12 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
         self.store.async_outage_changed()
         self._set_probe_interval()
-        self._notify(in_outage=False)
+        self._notify(HealthState.OUTAGE)
 
     @callback
-    def _notify(self, *, in_outage: bool) -> None:
-        for listener in list(self._outage_listeners):
-            listener(in_outage)
+    def _notify(self, previous: HealthState) -> None:
+        for listener in list(self._health_listeners):
+            listener(previous, self.health.state)
 
     @callback
     def _create_issue(self, _now: datetime) -> None:
