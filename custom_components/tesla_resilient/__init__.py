@@ -154,7 +154,12 @@ async def async_setup_entry(
         store=store,
         account=account,
         vehicles=account.vehicles,
-        guard=TotpGuard.from_options(entry.options, wall_clock),
+        guard=TotpGuard.from_options(
+            entry.options,
+            wall_clock,
+            saved=store.saved_guard,
+            on_change=store.async_guard_changed,
+        ),
     )
     for summary in summaries.values():
         # A list fresh from the cloud gives each car's sleep state (no extra check).
