@@ -167,3 +167,20 @@ async def test_early_account_timer_still_probes(
     assert sum(sim.world.meter.requests.values()) > sent
     assert not account.in_outage
     assert account.update_interval == ACCOUNT_REFRESH_INTERVAL
+
+
+async def test_account_back_to_hours_after_a_rate_limit(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    sim: SimServer,
+) -> None:
+    """A 429 on the vehicle list: waited out, then every 3 h again (not every second)."""
+    account = setup_integration.runtime_data.account
+    add_fault(sim, "rate_limit", 60, retry_after=60)
+    await account.async_refresh()
+    assert account.update_interval is not None
+    assert account.update_interval.total_seconds() == pytest.approx(60, abs=1)
+    freezer.tick(timedelta(seconds=61))
+    await account.async_refresh()
+    assert account.update_interval == ACCOUNT_REFRESH_INTERVAL
