@@ -48,13 +48,8 @@ from custom_components.tesla_resilient.snapshot import DataSource
 from custom_components.tesla_resilient.store import LastKnownStore
 from tesla_sim import SimServer
 from tesla_sim.vehicles import make_config
-from tests.ha_fixtures import (
-    TOTP_EMAIL,
-    add_fault,
-    make_config_entry,
-    setup_entry,
-    sim_car,
-)
+from tests.ha_fixtures import TOTP_EMAIL, add_fault, setup_entry, sim_car
+from tests.platform_helpers import OTP_SECRET, otp_code, otp_options, setup_account
 
 
 def entity_states(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
@@ -400,19 +395,11 @@ async def test_reload_and_restart_keep_the_authenticator_lockout(
 
     On disk: the guard's state without its secret or any code.
     """
-    secret = pyotp.random_base32()
-    entry = await setup_entry(
-        hass,
-        await make_config_entry(
-            sim,
-            TOTP_EMAIL,
-            options={
-                CONF_OTP_SECRET: secret,
-                CONF_OTP_ACTIONS: [ProtectedAction.UNLOCK.value],
-            },
-        ),
+    secret = OTP_SECRET
+    entry = await setup_account(
+        hass, sim, TOTP_EMAIL, options=otp_options(ProtectedAction.UNLOCK)
     )
-    used = pyotp.TOTP(secret).now()
+    used = otp_code()
     guard = entry.runtime_data.guard
     assert guard is not None
     guard.verify(ProtectedAction.UNLOCK, used)

@@ -54,6 +54,13 @@ def wrong_code(when: float) -> str:
     return next(c for c in (f"{n:06d}" for n in range(1_000_000)) if c not in valid)
 
 
+def lock_out(guard: TotpGuard) -> None:
+    """Give ``guard`` wrong codes for unlocking until it locks every action out."""
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(OtpCodeInvalid):
+            guard.verify(ProtectedAction.UNLOCK, wrong_code(START))
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -313,9 +320,7 @@ def test_changed_options_keep_lockout_and_used_codes(clock: FakeClock) -> None:
     with pytest.raises(OtpCodeReused):
         after_use.verify(ProtectedAction.UNLOCK, used)
 
-    for _ in range(MAX_FAILURES):
-        with pytest.raises(OtpCodeInvalid):
-            after_use.verify(ProtectedAction.UNLOCK, wrong_code(START))
+    lock_out(after_use)
     locked = TotpGuard.from_options(options, clock, previous=after_use)
     assert locked is not None
     assert locked.locked_until() == START + LOCKOUT_SECONDS
@@ -341,9 +346,7 @@ def test_state_is_saved_without_secret_or_code(clock: FakeClock) -> None:
     with pytest.raises(OtpCodeRequired):  # changes nothing: not reported
         guard.verify(ProtectedAction.UNLOCK, None)
     assert len(changes) == 1
-    for _ in range(MAX_FAILURES):
-        with pytest.raises(OtpCodeInvalid):
-            guard.verify(ProtectedAction.UNLOCK, wrong_code(START))
+    lock_out(guard)
     assert len(changes) == 1 + MAX_FAILURES
     saved = changes[-1].as_dict()
     assert saved["locked_until"] == START + LOCKOUT_SECONDS
@@ -369,9 +372,7 @@ def test_restored_guard_keeps_lockout_and_used_codes(clock: FakeClock) -> None:
     assert after is not None
     with pytest.raises(OtpCodeReused):
         after.verify(ProtectedAction.UNLOCK, used)
-    for _ in range(MAX_FAILURES):
-        with pytest.raises(OtpCodeInvalid):
-            after.verify(ProtectedAction.UNLOCK, wrong_code(START))
+    lock_out(after)
     again = TotpGuard.from_options(options, clock, saved=after.state)
     assert again is not None
     assert again.locked_until() == START + LOCKOUT_SECONDS

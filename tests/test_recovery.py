@@ -14,18 +14,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.tesla_resilient.api import CloudUnavailable
 from custom_components.tesla_resilient.const import DOMAIN
-from custom_components.tesla_resilient.coordinator import VehicleCoordinator
 from custom_components.tesla_resilient.health import HealthState
 from custom_components.tesla_resilient.polling import PollMemory
 from custom_components.tesla_resilient.snapshot import DataSource
 from tesla_sim import SimServer
 from tesla_sim.vehicles import Vehicle
 from tests.ha_fixtures import add_fault, sim_car
-
-
-def coordinator(entry: MockConfigEntry, car: Vehicle) -> VehicleCoordinator:
-    """The coordinator of the simulator car ``car``."""
-    return next(v for v in entry.runtime_data.vehicles.values() if v.vin == car.vin)
+from tests.platform_helpers import coordinator_of
 
 
 def shown(hass: HomeAssistant, car: Vehicle) -> tuple[str, str]:
@@ -55,8 +50,8 @@ async def test_failed_command_shows_degraded_everywhere_at_once(
 ) -> None:
     """A failed command: every car off and cache at once; the next success: back."""
     stella_car, yara_car = sim_car(sim, "Stella"), sim_car(sim, "Yara")
-    stella = coordinator(setup_integration, stella_car)
-    yara = coordinator(setup_integration, yara_car)
+    stella = coordinator_of(setup_integration, stella_car)
+    yara = coordinator_of(setup_integration, yara_car)
     assert shown(hass, stella_car) == shown(hass, yara_car) == ("on", "cloud")
     yara_interval = yara.update_interval
 
@@ -82,7 +77,7 @@ async def test_vehicle_known_only_from_the_store_stays_cached(
 ) -> None:
     """Back from a short failing streak, values never fetched in this run stay cached."""
     stella_car = sim_car(sim, "Stella")
-    stella = coordinator(setup_integration, stella_car)
+    stella = coordinator_of(setup_integration, stella_car)
     account = setup_integration.runtime_data.account
     stella.memory = PollMemory()  # nothing learned from the cloud in this run
     account.report_failure(CloudUnavailable("down"))
@@ -98,7 +93,7 @@ async def test_refresh_after_the_cloud_returned_sends_one_request(
     """During the backoff after an outage, Refresh sends its request and ends it."""
     entry = setup_integration
     stella_car, yara_car = sim_car(sim, "Stella"), sim_car(sim, "Yara")
-    stella = coordinator(entry, stella_car)
+    stella = coordinator_of(entry, stella_car)
     account = entry.runtime_data.account
     add_fault(sim, "outage", 3600)
     while not account.in_outage:
