@@ -152,11 +152,13 @@ def dump(result: Any) -> str:
 
 
 def bench_parser(
-    name: str, doc: str, *, hours: bool = False
+    name: str, doc: str, *, hours: bool = False, seeds: bool = False
 ) -> argparse.ArgumentParser:
     """The command line of ``bench NAME`` (described by ``doc``'s first line), ``--json``.
 
-    ``hours``: also ``--hours H``, to run only the first hours of the day.
+    ``hours``: also ``--hours H``, to run only the first hours of the day. ``seeds``:
+    also ``--runs N`` and ``--seed S``, N runs with the seeds S, S+1, ... (the
+    simulator's and the integration's random draws).
     """
     parser = argparse.ArgumentParser(
         prog=f"bench {name}", description=doc.split("\n", maxsplit=1)[0]
@@ -166,4 +168,9 @@ def bench_parser(
         parser.add_argument(
             "--hours", type=float, default=24.0, help="run only the first hours"
         )
+    if seeds:
+        parser.add_argument(
+            "--runs", type=int, default=1, help="runs, each with its own seed"
+        )
+        parser.add_argument("--seed", type=int, default=1, help="seed of the first run")
     return parser

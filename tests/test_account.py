@@ -1,12 +1,14 @@
 """The account and its vehicles against the simulator: outage listeners, endpoints, seeds."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.tesla_resilient.account import ACCOUNT_REFRESH_INTERVAL
 from custom_components.tesla_resilient.api import VehicleState
 from custom_components.tesla_resilient.coordinator import VehicleCoordinator
 from custom_components.tesla_resilient.snapshot import DataSource
@@ -131,3 +133,54 @@ async def test_publishing_the_same_snapshot_changes_nothing(
     vehicle.async_publish(vehicle.data, always=True)
     assert calls == [None]
     unsubscribe()
+
+
+async def test_early_account_timer_still_probes(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    sim: SimServer,
+) -> None:
+    """The account's timer firing 0.7 s before the backoff ends probes all the same.
+
+    Held back further off, it runs again when the wait is over, not a backoff later.
+    """
+    account = setup_integration.runtime_data.account
+    health = account.health
+    add_fault(sim, "outage", 3600)
+    while not account.in_outage:
+        await account.async_refresh()
+    sim.world.faults.clear()  # the cloud is back
+    due = health.next_attempt_at
+    assert due is not None
+
+    freezer.move_to(datetime.fromtimestamp(due - 5, UTC))
+    sent = sum(sim.world.meter.requests.values())
+    await account.async_refresh()  # 5 s early: held back, no probe
+    assert sum(sim.world.meter.requests.values()) == sent
+    assert account.update_interval is not None
+    assert account.update_interval.total_seconds() == pytest.approx(5, abs=0.01)
+
+    freezer.move_to(datetime.fromtimestamp(due - 0.7, UTC))
+    await account.async_refresh()  # 0.7 s early: the probe goes out
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert sum(sim.world.meter.requests.values()) > sent
+    assert not account.in_outage
+    assert account.update_interval == ACCOUNT_REFRESH_INTERVAL
+
+
+async def test_account_back_to_hours_after_a_rate_limit(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    sim: SimServer,
+) -> None:
+    """A 429 on the vehicle list: waited out, then every 3 h again (not every second)."""
+    account = setup_integration.runtime_data.account
+    add_fault(sim, "rate_limit", 60, retry_after=60)
+    await account.async_refresh()
+    assert account.update_interval is not None
+    assert account.update_interval.total_seconds() == pytest.approx(60, abs=1)
+    freezer.tick(timedelta(seconds=61))
+    await account.async_refresh()
+    assert account.update_interval == ACCOUNT_REFRESH_INTERVAL

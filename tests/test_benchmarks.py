@@ -87,9 +87,30 @@ async def test_outage_through_home_assistant(socket_enabled: None) -> None:
     assert isinstance(result["restored_after_restart"], bool)
     assert result["unavailable_entity_seconds"] >= 0
     assert result["recovery_seconds"] is not None
+    assert result["recovery_seconds"] <= outage.RECOVERY_TARGET
+    assert (
+        0 < result["requests_during_outage"] <= result["requests_during_outage_bound"]
+    )
+    assert result["seed"] == 1
     assert [c["command"] for c in result["commands"]] == ["door_unlock", "door_lock"]
-    # 07:25 is inside the outage: the unlock is refused, not queued
+    # 07:25 is inside the outage: the unlock is refused, not queued; by 08:05 the
+    # integration has recovered and the lock goes out
     assert result["commands"][0]["result"] != "ok"
+    assert result["commands"][1]["result"] == "ok"
+
+
+def test_outage_cli_runs_seeds(
+    socket_enabled: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``bench outage --runs 2``: every run's recovery (own seed) and the worst."""
+    args = ["outage", "--json", "--hours", "8.5", "--runs", "2", "--seed", "7"]
+    assert bench_main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [run["seed"] for run in doc["runs"]] == [7, 8]
+    recoveries = [run["recovery_seconds"] for run in doc["runs"]]
+    assert doc["worst_recovery_seconds"] == max(recoveries)
+    assert doc["recovery_target_met"] is True
+    assert doc["max_requests_during_outage"] <= doc["requests_during_outage_bound"]
 
 
 async def test_scale_two_vehicles(socket_enabled: None) -> None:

@@ -376,7 +376,10 @@ async def test_commands_fail_fast_during_outage(
     setup_integration: MockConfigEntry,
     sim: SimServer,
 ) -> None:
-    """During an outage nothing is sent, nothing queued; the error says since when."""
+    """During an outage no command is sent, nothing queued; the error says since when.
+
+    The owner's Refresh is the exception: it sends its one request, and says so.
+    """
     entry = setup_integration
     car = sim_car(sim, "Stella")
     vehicle = coordinator(entry, car)
@@ -385,11 +388,7 @@ async def test_commands_fail_fast_during_outage(
     assert vehicle.data_source is DataSource.CACHE
     sent = sim.world.meter.requests.copy()
 
-    for call in (
-        vehicle.async_command("door_unlock"),
-        vehicle.async_wake(),
-        vehicle.async_refresh_now(),
-    ):
+    for call in (vehicle.async_command("door_unlock"), vehicle.async_wake()):
         with pytest.raises(HomeAssistantError) as err:
             await call
         assert err.value.translation_key == "cloud_unreachable"
@@ -398,6 +397,15 @@ async def test_commands_fail_fast_during_outage(
     await vehicle.async_refresh()
     assert vehicle.update_interval is None
     assert sim.world.meter.requests == sent
+    data_before = requests(sim, car, "data")
+    with pytest.raises(HomeAssistantError) as err:
+        await vehicle.async_refresh_now()
+    assert err.value.translation_key == "refresh_unreachable"
+    assert err.value.translation_placeholders == {
+        "since": format_since(entry.runtime_data.health.outage_since)
+    }
+    assert requests(sim, car, "data") == data_before + 1
+    assert vehicle.update_interval is None  # still the account's probes alone
 
     sim.world.faults.clear()
     account = entry.runtime_data.account
@@ -422,12 +430,13 @@ async def test_degraded_then_recovered(
     vehicle = coordinator(setup_integration, car)
     data = vehicle.snapshot.data
     add_fault(sim, "outage", 60)
-    await vehicle.async_refresh_now()
+    with pytest.raises(HomeAssistantError, match="did not answer the refresh"):
+        await vehicle.async_refresh_now()
     health = setup_integration.runtime_data.health
     assert health.state is HealthState.DEGRADED
     assert vehicle.snapshot.data == data
     assert vehicle.data_source is DataSource.CACHE
-    assert vehicle.cloud_connected
+    assert not vehicle.cloud_connected  # the failure seen: degraded at once
     assert vehicle.update_interval is not None
     assert vehicle.update_interval.total_seconds() >= health.retry_delay() - 0.01
     sim.world.faults.clear()
@@ -442,7 +451,7 @@ async def test_cloud_connection_follows_outage_without_extra_poll(
     setup_integration: MockConfigEntry,
     sim: SimServer,
 ) -> None:
-    """Degraded (values already cached), then an outage: the sensor turns off at once.
+    """A failed poll turns the sensor off at once (degraded); the outage keeps it off.
 
     And on again as soon as the cloud answers, before the vehicles' own refreshes.
     """
@@ -454,12 +463,12 @@ async def test_cloud_connection_follows_outage_without_extra_poll(
     )
     assert sensor is not None
     assert hass.states.get(sensor).state == "on"  # type: ignore[union-attr]
-    # A failed poll: degraded, the snapshot is already marked as cached.
+    # A failed poll: degraded, the snapshot is marked as cached, not connected.
     add_fault(sim, "outage", 3600)
-    await vehicle.async_refresh_now()
+    await vehicle.async_refresh()
     await hass.async_block_till_done()
     assert vehicle.data_source is DataSource.CACHE
-    assert hass.states.get(sensor).state == "on"  # type: ignore[union-attr]
+    assert hass.states.get(sensor).state == "off"  # type: ignore[union-attr]
     # The account's probes recognise the outage; no vehicle polls in between.
     account = entry.runtime_data.account
     while not account.in_outage:
@@ -495,12 +504,18 @@ async def test_rate_limited_poll_waits(
     car = sim_car(sim, "Stella")
     vehicle = coordinator(setup_integration, car)
     add_fault(sim, "rate_limit", 120, retry_after=120)
-    await vehicle.async_refresh_now()
+    with pytest.raises(HomeAssistantError) as err:
+        await vehicle.async_refresh_now()
+    assert err.value.translation_key == "rate_limited"
+    assert err.value.translation_placeholders == {"seconds": "120"}
     assert vehicle.update_interval is not None
     assert vehicle.update_interval.total_seconds() >= 100
     sent = sim.world.meter.requests.copy()
-    # Held back: no request until Retry-After has passed.
-    await vehicle.async_refresh_now()
+    # Held back: no request until Retry-After has passed, not even the owner's.
+    with pytest.raises(HomeAssistantError) as err:
+        await vehicle.async_refresh_now()
+    assert err.value.translation_key == "rate_limited"
+    await vehicle.async_refresh()
     await setup_integration.runtime_data.account.async_refresh()
     assert sim.world.meter.requests == sent
     assert vehicle.snapshot.data is not None

@@ -18,6 +18,7 @@ from custom_components.tesla_resilient.health import (
     BACKOFF_CAP,
     CloudHealth,
     HealthState,
+    max_outage_requests,
 )
 
 T0 = 1_750_000_000.0
@@ -135,22 +136,27 @@ def test_rate_limit_sets_not_before_and_is_no_outage() -> None:
     assert health.next_attempt_at == T0 + 120
     assert health.wait_time() == 120
     assert not health.can_attempt()
+    clock.now += 119.5
+    assert not health.can_attempt()  # a 429 is billed: no early timer tolerance
+    assert health.rate_limit_wait() == 0.5
+    clock.now -= 119.5
     assert health.record_failure(RateLimited(30)) is False  # never shortens the wait
     assert health.rate_limited_until == T0 + 120
     clock.now += 120
     assert health.can_attempt()
-    assert health.wait_time() == 0
+    assert health.wait_time() is None  # a Retry-After that has passed holds nothing
+    assert health.rate_limit_wait() is None
     assert health.as_dict()["rate_limited_until"].startswith("2025-")
 
 
 def test_backoff_grows_to_the_cap() -> None:
-    """Base 10 s, factor 2, cap 300 s; equal jitter keeps the upper half."""
+    """Base 10 s, factor 2, cap 40 s; equal jitter keeps the upper half."""
     health, _ = _health(jitter=0.0)
     delays = []
     for _ in range(8):
         health.record_failure(CloudUnavailable("503"))
         delays.append(health.retry_delay())
-    assert delays == [5, 10, 20, 40, 80, 150, 150, 150]
+    assert delays == [5, 10, 20, 20, 20, 20, 20, 20]
     top, _ = _health(jitter=0.999999)
     top.record_failure(CloudUnavailable("503"))
     assert 9.99 < top.retry_delay() < 10
@@ -166,11 +172,12 @@ def test_circuit_breaker(outcome: str) -> None:
         health.record_failure(CloudUnavailable("503"))
     assert health.retry_delay() == 20
     assert not health.can_attempt()
-    clock.now += 19
+    clock.now += 17.5
     assert not health.can_attempt()
-    assert health.wait_time() == 1
-    clock.now += 1
-    assert health.can_attempt()  # the probe
+    assert health.wait_time() == 2.5
+    assert health.retry_after_failure() == 2.5  # what is left, not a new backoff
+    clock.now += 0.5
+    assert health.can_attempt()  # the probe (a timer 2 s early still probes)
     assert not health.can_attempt()  # only one
     clock.now += 10
     assert not health.can_attempt(clock.now)
@@ -241,3 +248,26 @@ def test_backoff_property(
         assert 0 <= health.retry_delay() <= cap
     expected = [min(cap, base * factor ** (n - 1)) * 0.75 for n in range(1, 41)]
     assert expected == sorted(expected)
+
+
+def test_probe_interval_counts_from_the_probe_start() -> None:
+    """A probe that hung until its timeout does not delay the next by the timeout."""
+    health, clock = _health(jitter=0.5)
+    for _ in range(3):
+        health.record_failure(CloudUnavailable("503"))
+    assert health.retry_delay() == 30  # cap 40, upper half
+    clock.now += 30
+    assert health.can_attempt()  # the probe, which hangs ...
+    clock.now += 30
+    health.record_failure(TimeoutError())  # ... until the client's timeout
+    assert health.wait_time() is None  # its backoff ran while it hung
+    assert health.can_attempt()
+    clock.now += 0.1
+    health.record_failure(CloudUnavailable("503"))  # an answer: 30 s after its start
+    assert health.wait_time() == pytest.approx(29.9)
+
+
+def test_outage_requests_are_bounded() -> None:
+    """One hour of outage: at most about one probe per 18 s (20 s, timers 2 s early)."""
+    assert max_outage_requests(0, 3) == 6
+    assert max_outage_requests(3600, 3) == 3 + 3 + 200

@@ -6,6 +6,7 @@ reauthentication, token rotation, stale and new vehicles, and options changes.
 """
 
 from datetime import timedelta
+import json
 import time
 from typing import Any
 
@@ -18,6 +19,8 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
+import pyotp
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -35,11 +38,18 @@ from custom_components.tesla_resilient.const import (
 from custom_components.tesla_resilient.errors import format_since
 from custom_components.tesla_resilient.health import HealthState
 from custom_components.tesla_resilient.lock import CODE_FORMAT
+from custom_components.tesla_resilient.otp import (
+    MAX_FAILURES,
+    OtpCodeReused,
+    OtpError,
+    OtpLockedOut,
+)
 from custom_components.tesla_resilient.snapshot import DataSource
 from custom_components.tesla_resilient.store import LastKnownStore
 from tesla_sim import SimServer
 from tesla_sim.vehicles import make_config
 from tests.ha_fixtures import TOTP_EMAIL, add_fault, setup_entry, sim_car
+from tests.platform_helpers import OTP_SECRET, otp_code, otp_options, setup_account
 
 
 def entity_states(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
@@ -148,9 +158,12 @@ async def test_setup_from_store_during_outage(
     after = entity_states(hass, entry)
     assert set(after) == set(before)
     changed = {key for key in after if after[key] != before[key]}
-    # Only the data source says where the values come from now.
-    assert {key.rsplit("-", 1)[1] for key in changed} <= {"data_source"}
-    assert {after[key] for key in changed} <= {DataSource.CACHE.value}
+    # Only the data source and the connection say the cloud failed at set-up.
+    assert {key.rsplit("-", 1)[1] for key in changed} <= {
+        "data_source",
+        "cloud_connection",
+    }
+    assert {after[key] for key in changed} <= {DataSource.CACHE.value, STATE_OFF}
     assert not reauth_flows(hass, entry)
 
 
@@ -378,6 +391,49 @@ async def test_options_change_updates_guard(
     assert entry.state is ConfigEntryState.LOADED
 
 
+async def test_reload_and_restart_keep_the_authenticator_lockout(
+    hass: HomeAssistant, hass_storage: dict[str, Any], sim: SimServer
+) -> None:
+    """A reload or a restart resets neither the lock-out nor the replay protection.
+
+    On disk: the guard's state without its secret or any code.
+    """
+    secret = OTP_SECRET
+    entry = await setup_account(
+        hass, sim, TOTP_EMAIL, options=otp_options(ProtectedAction.UNLOCK)
+    )
+    used = otp_code()
+    guard = entry.runtime_data.guard
+    assert guard is not None
+    guard.verify(ProtectedAction.UNLOCK, used)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    guard = entry.runtime_data.guard
+    assert guard is not None
+    with pytest.raises(OtpCodeReused):
+        guard.verify(ProtectedAction.UNLOCK, used)
+    valid = {pyotp.TOTP(secret).at(time.time() + 30 * step) for step in (-1, 0, 1)}
+    wrong = next(c for c in ("000000", "111111", "222222", "333333") if c not in valid)
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(OtpError):
+            guard.verify(ProtectedAction.UNLOCK, wrong)
+    locked_until = guard.locked_until()
+    assert locked_until is not None
+
+    # A restart: unloaded (its store written), set up again from disk.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    saved = json.dumps(hass_storage[f"{DOMAIN}.{entry.entry_id}"])
+    assert secret not in saved
+    assert f'"{used}"' not in saved
+    await setup_entry(hass, entry)
+    guard = entry.runtime_data.guard
+    assert guard is not None
+    assert guard.locked_until() == locked_until
+    with pytest.raises(OtpLockedOut):
+        guard.verify(ProtectedAction.UNLOCK, pyotp.TOTP(secret).now())
+
+
 async def test_region_change_persisted(
     hass: HomeAssistant, config_entry: MockConfigEntry, sim: SimServer
 ) -> None:
@@ -527,4 +583,5 @@ async def test_restart_without_saved_outage_keeps_counting(
     await setup_entry(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.health.state is HealthState.DEGRADED
-    assert cloud_connection_states(hass, entry) == {STATE_ON}
+    # The failure seen at set-up: not connected, though no outage yet.
+    assert cloud_connection_states(hass, entry) == {STATE_OFF}

@@ -1,5 +1,7 @@
 """Tests of the authenticator-code guard (pure, virtual time)."""
 
+import json
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
@@ -14,6 +16,7 @@ from custom_components.tesla_resilient.otp import (
     DEFAULT_PROTECTED_ACTIONS,
     LOCKOUT_SECONDS,
     MAX_FAILURES,
+    GuardState,
     OtpCodeInvalid,
     OtpCodeRequired,
     OtpCodeReused,
@@ -24,6 +27,7 @@ from custom_components.tesla_resilient.otp import (
     new_secret,
     normalize_code,
     provisioning_uri,
+    secret_fingerprint,
 )
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -48,6 +52,13 @@ def wrong_code(when: float) -> str:
     """A six-digit code that matches no step of the ±1 window at ``when``."""
     valid = {code_at(when + offset * 30) for offset in (-1, 0, 1)}
     return next(c for c in (f"{n:06d}" for n in range(1_000_000)) if c not in valid)
+
+
+def lock_out(guard: TotpGuard) -> None:
+    """Give ``guard`` wrong codes for unlocking until it locks every action out."""
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(OtpCodeInvalid):
+            guard.verify(ProtectedAction.UNLOCK, wrong_code(START))
 
 
 @pytest.fixture
@@ -309,9 +320,7 @@ def test_changed_options_keep_lockout_and_used_codes(clock: FakeClock) -> None:
     with pytest.raises(OtpCodeReused):
         after_use.verify(ProtectedAction.UNLOCK, used)
 
-    for _ in range(MAX_FAILURES):
-        with pytest.raises(OtpCodeInvalid):
-            after_use.verify(ProtectedAction.UNLOCK, wrong_code(START))
+    lock_out(after_use)
     locked = TotpGuard.from_options(options, clock, previous=after_use)
     assert locked is not None
     assert locked.locked_until() == START + LOCKOUT_SECONDS
@@ -325,3 +334,82 @@ def test_changed_options_keep_lockout_and_used_codes(clock: FakeClock) -> None:
     fresh = TotpGuard.from_options(other, clock, previous=locked)
     assert fresh is not None
     assert fresh.locked_until() is None
+
+
+def test_state_is_saved_without_secret_or_code(clock: FakeClock) -> None:
+    """Every change reaches ``on_change``; the saved form holds no secret, no code."""
+    changes: list[GuardState] = []
+    guard = TotpGuard(SECRET, [ProtectedAction.UNLOCK], clock, on_change=changes.append)
+    used = code_at(START)
+    guard.verify(ProtectedAction.UNLOCK, used)
+    assert changes[-1].used_steps == {START // 30}
+    with pytest.raises(OtpCodeRequired):  # changes nothing: not reported
+        guard.verify(ProtectedAction.UNLOCK, None)
+    assert len(changes) == 1
+    lock_out(guard)
+    assert len(changes) == 1 + MAX_FAILURES
+    saved = changes[-1].as_dict()
+    assert saved["locked_until"] == START + LOCKOUT_SECONDS
+    text = json.dumps(saved)
+    assert SECRET not in text
+    for code in (used, wrong_code(START)):  # as a value, not digits of a step
+        assert f'"{code}"' not in text
+    assert saved["fingerprint"] == secret_fingerprint(SECRET) != SECRET
+    assert GuardState.from_dict(saved) == guard.state
+
+
+def test_restored_guard_keeps_lockout_and_used_codes(clock: FakeClock) -> None:
+    """A guard built after a restart continues from the saved state of its secret."""
+    options = {CONF_OTP_SECRET: SECRET, CONF_OTP_ACTIONS: ["unlock"]}
+    before = TotpGuard.from_options(options, clock)
+    assert before is not None
+    used = code_at(START)
+    before.verify(ProtectedAction.UNLOCK, used)
+    changes: list[GuardState] = []
+    after = TotpGuard.from_options(
+        options, clock, saved=before.state, on_change=changes.append
+    )
+    assert after is not None
+    with pytest.raises(OtpCodeReused):
+        after.verify(ProtectedAction.UNLOCK, used)
+    lock_out(after)
+    again = TotpGuard.from_options(options, clock, saved=after.state)
+    assert again is not None
+    assert again.locked_until() == START + LOCKOUT_SECONDS
+    # Options changed later: the new guard keeps reporting to the same place.
+    changed = TotpGuard.from_options(options, clock, previous=after)
+    assert changed is not None
+    clock.now += LOCKOUT_SECONDS + 30
+    changed.verify(ProtectedAction.UNLOCK, code_at(clock.now))
+    assert changes[-1] == changed.state
+    # Another secret's state is not this guard's.
+    other = {**options, CONF_OTP_SECRET: "KRUGKIDROVUWG2ZAMJZG653OEBTG66BA"}
+    fresh = TotpGuard.from_options(other, clock, saved=after.state)
+    assert fresh is not None
+    assert fresh.state == GuardState(secret_fingerprint(other[CONF_OTP_SECRET]))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        [],
+        {},
+        {"fingerprint": 1, "used_steps": [], "failures": 0, "locked_until": None},
+        {"fingerprint": "f", "used_steps": ["1"], "failures": 0, "locked_until": None},
+        {"fingerprint": "f", "used_steps": [], "failures": True, "locked_until": None},
+        {"fingerprint": "f", "used_steps": [], "failures": 0, "locked_until": "soon"},
+        {"fingerprint": "f", "used_steps": [], "failures": 0, "locked_until": 1e999},
+    ],
+)
+def test_bad_saved_state_is_ignored(raw: Any) -> None:
+    """Anything that is not a saved state reads as none."""
+    assert GuardState.from_dict(raw) is None
+
+
+def test_saved_state_read_tolerantly() -> None:
+    """Integers for times, negative counts clamped."""
+    state = GuardState.from_dict(
+        {"fingerprint": "f", "used_steps": [3, 4], "failures": -2, "locked_until": 5}
+    )
+    assert state == GuardState("f", frozenset({3, 4}), 0, 5.0)

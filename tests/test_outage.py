@@ -39,10 +39,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.tesla_resilient.account import OUTAGE_ISSUE_ID
-from custom_components.tesla_resilient.api import CloudUnavailable
 from custom_components.tesla_resilient.const import DOMAIN
 from custom_components.tesla_resilient.errors import format_since
-from custom_components.tesla_resilient.health import CloudHealth, HealthState
+from custom_components.tesla_resilient.health import HealthState, max_outage_requests
 from custom_components.tesla_resilient.snapshot import DataSource
 from tesla_sim import SimServer
 from tests.ha_fixtures import add_fault, setup_entry
@@ -55,30 +54,10 @@ STEP = 30.0
 MINUTE = 60.0
 EXPECTED_VEHICLES = 2
 """The TOTP account's Model S and Model Y."""
+RECOVERY_TARGET = 60.0
+"""Seconds after the cloud's return within which every vehicle is fresh again."""
 VOLATILE_KEYS = frozenset({"data_source", "cloud_connection"})
 """Entities that exist to say the cloud is gone; every other one keeps its value."""
-
-
-def max_requests_per_run(seconds: float, pollers: int) -> int:
-    """Most requests one Home Assistant run can send in ``seconds`` of outage.
-
-    Until the health reports an outage, each poller (every vehicle coordinator and the
-    account coordinator) may have one request in flight and ``outage_after`` failures
-    are needed: at most ``outage_after + pollers`` requests. From then on only the
-    account's probe goes out, one per backoff; the backoff draws a delay in the upper
-    half of ``min(cap, base * factor ** (failures - 1))``, so the *shortest* possible
-    delays (jitter 0) give the largest number of probes that fit into ``seconds``.
-    """
-    health = CloudHealth(clock=lambda: 0.0, jitter=lambda: 0.0)
-    for _ in range(health.outage_after):
-        health.record_failure(CloudUnavailable("down"))
-    probes = 0
-    elapsed = health.retry_delay()
-    while elapsed <= seconds:
-        probes += 1
-        health.record_failure(CloudUnavailable("down"))
-        elapsed += health.retry_delay()
-    return health.outage_after + pollers + probes
 
 
 def meter_total(sim: SimServer) -> int:
@@ -193,14 +172,18 @@ class Scenario:
                 self.issue_seen_at.append(time.time())
 
     async def run(
-        self, seconds: float, *, until: Callable[[], bool] | None = None
+        self,
+        seconds: float,
+        *,
+        until: Callable[[], bool] | None = None,
+        step: float = STEP,
     ) -> None:
-        """Tick for ``seconds`` (or until ``until()`` holds)."""
+        """Tick for ``seconds`` (or until ``until()`` holds), ``step`` at a time."""
         end = time.time() + seconds
         while time.time() < end - 1e-6:
             if until is not None and until():
                 return
-            await self.tick(min(STEP, end - time.time()))
+            await self.tick(min(step, end - time.time()))
 
     async def run_while(self, awaitable: Awaitable[Any], *, step: float = 10.0) -> Any:
         """Await ``awaitable`` while ticking (its requests may hang until timeouts)."""
@@ -320,12 +303,12 @@ async def test_seed_outage(
     assert scenario.issue_present
     requests_during_outage = meter_total(sim) - requests_at_start
     pollers = EXPECTED_VEHICLES + 1
-    bound = 2 * max_requests_per_run(60 * MINUTE, pollers)
+    bound = 2 * max_outage_requests(60 * MINUTE, pollers)
     # Bound: two Home Assistant runs, each at most outage_after + pollers requests
     # before the outage is recognised plus one probe per (minimum) backoff. For the
-    # defaults (3 failures, backoff 10 s doubling to a 300 s cap with jitter in the
-    # upper half, 3 pollers) this is 2 * (3 + 3 + 26) = 64; fixed 60 s polling of
-    # two cars would have sent 120 plus retries.
+    # defaults (3 failures, backoff 10 s doubling to a 40 s cap with jitter in the
+    # upper half, timers up to 2 s early, 3 pollers) this is 2 * (3 + 3 + 200) = 412,
+    # none of them billed (5xx, hangs, refused connections).
     assert 0 < requests_during_outage <= bound, (requests_during_outage, bound)
 
     # The cloud is back: within one probe interval (the backoff cap) every vehicle
@@ -334,7 +317,8 @@ async def test_seed_outage(
     outage_end = outage_start + 60 * MINUTE
     assert time.time() >= outage_end
     await scenario.run(
-        health.max_delay + 2 * STEP,
+        RECOVERY_TARGET + STEP,
+        step=5.0,
         until=lambda: (
             entry.runtime_data.health.state is HealthState.OK
             and all(
@@ -345,7 +329,7 @@ async def test_seed_outage(
         ),
     )
     recovered_at = time.time()
-    assert recovered_at - outage_end <= health.max_delay + STEP
+    assert recovered_at - outage_end <= RECOVERY_TARGET
     assert entry.runtime_data.health.state is HealthState.OK
     for vehicle in entry.runtime_data.vehicles.values():
         assert vehicle.cloud_connected

@@ -66,12 +66,16 @@ def script_payloads(monkeypatch: pytest.MonkeyPatch, edits: dict[str, Edit]) -> 
 
 
 def older_model_s(data: dict[str, Any]) -> None:
-    """An older Model S: sunroof as a number, no tyre sensors, no sentry, no dashcam."""
-    data["vehicle_config"]["sun_roof_installed"] = 2
-    state = data["vehicle_state"]
-    state["sun_roof_state"] = "closed"
-    for key in NEVER_SENT_BY_OLD_S:
-        del state[key]
+    """An older Model S: sunroof as a number, no tyre sensors, no sentry, no dashcam.
+
+    Only the sections the request asked for are in ``data``.
+    """
+    if "vehicle_config" in data:
+        data["vehicle_config"]["sun_roof_installed"] = 2
+    if (state := data.get("vehicle_state")) is not None:
+        state["sun_roof_state"] = "closed"
+        for key in NEVER_SENT_BY_OLD_S:
+            del state[key]
 
 
 def tyre_unread(data: dict[str, Any]) -> None:

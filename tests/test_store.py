@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from custom_components.tesla_resilient.api.errors import CloudUnavailable
 from custom_components.tesla_resilient.api.models import VehicleData, VehicleState
 from custom_components.tesla_resilient.health import CloudHealth
+from custom_components.tesla_resilient.otp import GuardState
 from custom_components.tesla_resilient.snapshot import DataSource, VehicleSnapshot
 from custom_components.tesla_resilient.store import (
     SAVE_DELAY,
@@ -178,7 +179,7 @@ async def test_minor_version_1_gains_outage_since(
     store = LastKnownStore(hass, ENTRY_ID)
     assert list(await store.async_load()) == ["111"]
     assert store.saved_outage_since is None
-    assert hass_storage[KEY]["minor_version"] == STORAGE_MINOR_VERSION == 2
+    assert hass_storage[KEY]["minor_version"] == STORAGE_MINOR_VERSION == 3
     assert hass_storage[KEY]["data"]["outage_since"] is None
     assert "111" in hass_storage[KEY]["data"]["vehicles"]
 
@@ -326,3 +327,37 @@ async def test_good_entries_survive_bad_neighbours(
     assert list(loaded) == ["111"]
     assert "Ignoring 1 unreadable" in caplog.text
     assert VehicleState.ONLINE is loaded["111"].state
+
+
+async def test_guard_state_round_trip(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """The authenticator guard's state is saved (delayed, flushed) and read back."""
+    store = LastKnownStore(hass, ENTRY_ID)
+    await store.async_load()
+    assert store.saved_guard is None
+    state = GuardState("fingerprint", frozenset({60_000_000}), 5, T0 + 300)
+    store.async_guard_changed(state)
+    assert KEY not in hass_storage  # delayed
+    await store.async_flush()
+    assert hass_storage[KEY]["data"]["otp"] == state.as_dict()
+    again = LastKnownStore(hass, ENTRY_ID)
+    await again.async_load()
+    assert again.saved_guard == state
+    await again.async_remove()
+    assert again.saved_guard is None
+
+
+async def test_minor_version_2_gains_no_guard_state(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Saved before guard states were: the outage is kept, no guard state."""
+    hass_storage[KEY] = {
+        "version": 1,
+        "minor_version": 2,
+        "data": {"vehicles": {}, "outage_since": T0},
+    }
+    store = LastKnownStore(hass, ENTRY_ID)
+    await store.async_load()
+    assert store.saved_outage_since == T0
+    assert store.saved_guard is None

@@ -45,7 +45,12 @@ from .const import (
 )
 from .coordinator import TeslaResilientConfigEntry, TeslaResilientData
 from .devices import on_account
-from .errors import reauth_on_auth_failure, reauth_required, setup_error
+from .errors import (
+    async_owner_action_needed,
+    reauth_on_auth_failure,
+    reauth_required,
+    setup_error,
+)
 from .health import CLOUD_FAILURES, CloudHealth
 from .otp import TotpGuard
 from .services import async_setup_services
@@ -139,6 +144,7 @@ async def async_setup_entry(
             snapshot.vehicle_id: _summary_from(snapshot) for snapshot in stored.values()
         }
     except TeslaError as err:
+        async_owner_action_needed(hass, entry, err)
         raise setup_error(err) from err
     else:
         health.record_success()
@@ -156,7 +162,12 @@ async def async_setup_entry(
         store=store,
         account=account,
         vehicles=account.vehicles,
-        guard=TotpGuard.from_options(entry.options, wall_clock),
+        guard=TotpGuard.from_options(
+            entry.options,
+            wall_clock,
+            saved=store.saved_guard,
+            on_change=store.async_guard_changed,
+        ),
     )
     for summary in summaries.values():
         # A list fresh from the cloud gives each car's sleep state (no extra check).

@@ -3,9 +3,11 @@
 :class:`AccountCoordinator` fetches the vehicle list (new and removed vehicles), creates
 one :class:`~.coordinator.VehicleCoordinator` per vehicle and owns the account's outage
 handling: it logs once when an outage starts and once when it ends, raises a repair issue
-after a sustained outage (and one while Tesla asks for payment of the developer account), probes the cloud with the cheapest request while it is down and
-tells the vehicles, which listen (:meth:`AccountCoordinator.async_listen_outage`), so
-that they show the cache and refresh once on recovery.
+after a sustained outage (and one while Tesla asks for payment of the developer
+account), probes the cloud with the cheapest request while it is down and tells the
+vehicles of every change of the cloud health, which listen
+(:meth:`AccountCoordinator.async_listen_health`), so that they show the cache from the
+first failure seen and refresh once on recovery.
 """
 
 from collections.abc import Callable
@@ -18,7 +20,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .api import BillingRequired, TeslaError, TeslaFleetClient, VehicleSummary
+from .api import TeslaError, TeslaFleetClient, VehicleSummary
 from .const import DOMAIN, LOGGER, wall_clock
 from .coordinator import (
     TeslaResilientConfigEntry,
@@ -28,8 +30,8 @@ from .coordinator import (
 )
 from .devices import async_remove_stale_devices
 from .errors import (
-    async_billing_required,
     async_billing_settled,
+    async_owner_action_needed,
     format_since,
     reauth_on_auth_failure,
 )
@@ -43,8 +45,8 @@ OUTAGE_ISSUE_DELAY = 600.0
 """Seconds of outage after which a repair issue explains what is happening."""
 OUTAGE_ISSUE_ID = "cloud_outage"
 
-type OutageListener = Callable[[bool], None]
-"""Called with ``True`` when an outage starts and ``False`` when it ends."""
+type HealthListener = Callable[[HealthState, HealthState], None]
+"""Called with the previous and the new state whenever the cloud health changes."""
 
 
 class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
@@ -83,7 +85,7 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         self.vehicles: dict[str, VehicleCoordinator] = {}
         self._clock = clock
         self._unsub_issue: CALLBACK_TYPE | None = None
-        self._outage_listeners: list[OutageListener] = []
+        self._health_listeners: list[HealthListener] = []
 
     async def _async_update_data(self) -> dict[str, VehicleSummary]:
         """Fetch the vehicle list; during an outage this is the cheap probe."""
@@ -99,16 +101,15 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
             return self.data
         except TeslaError as err:
             LOGGER.debug("Vehicle list not available: %s", type(err).__name__)
-            if isinstance(err, BillingRequired):
-                async_billing_required(self.hass, self.config_entry)
+            async_owner_action_needed(self.hass, self.config_entry, err)
             return self.data
         self.report_success()
         self._set_probe_interval()
         return {summary.id: summary for summary in summaries}
 
     def _set_probe_interval(self) -> None:
-        wait = self.health.wait_time()
-        if self.health.state is HealthState.OK and wait is None:
+        """Probe when the wait is over (not a whole backoff later); else every 3 h."""
+        if self.health.state is HealthState.OK and self.health.wait_time() is None:
             self.update_interval = ACCOUNT_REFRESH_INTERVAL
         else:
             self.update_interval = interval(self.health.retry_after_failure())
@@ -199,8 +200,9 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         Entities show it at once (``cloud_connection`` off, data source cache) and the
         repair issue keeps the original start; only the account probes the cloud.
         """
+        previous = self.health.state
         self.health.resume_outage(since)
-        self._outage_started()
+        self._outage_started(previous)
 
     @property
     def in_outage(self) -> bool:
@@ -208,36 +210,41 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         return self.health.state is HealthState.OUTAGE
 
     @callback
-    def async_listen_outage(self, listener: OutageListener) -> CALLBACK_TYPE:
-        """Call ``listener`` when an outage starts or ends, until the returned call."""
-        self._outage_listeners.append(listener)
+    def async_listen_health(self, listener: HealthListener) -> CALLBACK_TYPE:
+        """Call ``listener`` when the cloud health changes, until the returned call."""
+        self._health_listeners.append(listener)
 
         @callback
         def unsubscribe() -> None:
-            if listener in self._outage_listeners:
-                self._outage_listeners.remove(listener)
+            if listener in self._health_listeners:
+                self._health_listeners.remove(listener)
 
         return unsubscribe
 
     @callback
     def report_success(self) -> None:
-        """Record a successful request; tell the listeners when an outage ends.
+        """Record a successful request; tell the listeners when the health recovers.
 
         Tesla answered, so the developer account is paid: no billing repair issue.
         """
         async_billing_settled(self.hass, self.config_entry)
-        since = self.health.outage_since
+        since, previous = self.health.outage_since, self.health.state
         if self.health.record_success():
             self._outage_ended(since)
+        elif previous is not HealthState.OK:
+            self._notify(previous)
 
     @callback
     def report_failure(self, err: TeslaError) -> None:
-        """Record a failed request; start outage handling when an outage begins."""
+        """Record a failed request; tell the listeners at once when health worsens."""
+        previous = self.health.state
         if self.health.record_failure(err):
-            self._outage_started()
+            self._outage_started(previous)
+        elif self.health.state is not previous:
+            self._notify(previous)
 
     @callback
-    def _outage_started(self) -> None:
+    def _outage_started(self, previous: HealthState) -> None:
         since = self.health.outage_since
         if since is None:  # pragma: no cover - CloudHealth sets it with the outage
             since = self._clock()
@@ -247,7 +254,7 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
             "Tesla cloud unreachable since %s; showing the last known vehicle state",
             format_since(since),
         )
-        self._notify(in_outage=True)
+        self._notify(previous)
         self._cancel_issue_timer()
         delay = since + OUTAGE_ISSUE_DELAY - self._clock()
         if delay <= 0:  # an outage resumed after a restart: the issue at once
@@ -271,12 +278,12 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
         self.store.async_outage_changed()
         self._set_probe_interval()
-        self._notify(in_outage=False)
+        self._notify(HealthState.OUTAGE)
 
     @callback
-    def _notify(self, *, in_outage: bool) -> None:
-        for listener in list(self._outage_listeners):
-            listener(in_outage)
+    def _notify(self, previous: HealthState) -> None:
+        for listener in list(self._health_listeners):
+            listener(previous, self.health.state)
 
     @callback
     def _create_issue(self, _now: datetime) -> None:

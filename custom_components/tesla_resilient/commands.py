@@ -1,13 +1,16 @@
-"""A vehicle's commands and wake: one at a time, never sent twice, errors translated."""
+"""A vehicle's commands, wake and Refresh: never sent twice, errors translated."""
 
 import asyncio
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
+import math
 from typing import TYPE_CHECKING, Any
 
-from .api import VehicleAsleep, VehicleData, VehicleState
-from .errors import cloud_unreachable, command_errors
+from homeassistant.exceptions import HomeAssistantError
+
+from .api import RateLimited, VehicleAsleep, VehicleData, VehicleState
+from .errors import cloud_unreachable, command_errors, format_since, translated_error
 from .polling import next_poll
 
 if TYPE_CHECKING:
@@ -86,6 +89,26 @@ class VehicleCommands:
                 snapshot = replace(snapshot, data=_merge(snapshot.data, optimistic))
             vehicle.async_publish(snapshot, always=True)
 
+    async def async_refresh(self) -> None:
+        """The owner's Refresh: one real ``vehicle_data`` request, whatever the backoff.
+
+        Sent also during an outage or a failing streak (the owner asked; an answer of
+        500 and more or none at all is not billed), never during a 429's
+        ``Retry-After``. Raises a translated error when it was refused or failed; the
+        values shown are then the last known state.
+        """
+        health = self._vehicle.account.health
+        if (wait := health.rate_limit_wait()) is not None:
+            raise _rate_limited(wait)
+        failure = await self._vehicle.async_request_now()
+        if isinstance(failure, RateLimited):
+            raise _rate_limited(failure.retry_after)
+        if failure is not None:
+            since = health.outage_since or health.first_failure_at
+            raise translated_error(
+                "refresh_unreachable", {"since": format_since(since)}
+            )
+
     async def async_wake(self) -> None:
         """Wake the car (wake button or action), wait until online, then fetch its data."""
         async with self._lock:
@@ -136,6 +159,13 @@ class VehicleCommands:
                 vehicle.clock() if health.outage_since is None else health.outage_since
             ),
         )
+
+
+def _rate_limited(seconds: float) -> HomeAssistantError:
+    """The translated error of a request held back or refused by Tesla's rate limit."""
+    return translated_error(
+        "rate_limited", {"seconds": str(max(1, math.ceil(seconds)))}
+    )
 
 
 def _merge(data: VehicleData | None, values: Mapping[str, Any]) -> VehicleData:

@@ -5,9 +5,9 @@ update (``vehicle_data`` with only the endpoints enabled entities need, or a che
 sleep-state check), never wakes a car to poll, and sets its own ``update_interval`` from
 the decision. Cloud failures never turn into ``UpdateFailed``: they are reported to the
 account's cloud health and the last known snapshot is returned marked as coming from the
-cache, so entities stay available with their last known values. The vehicle listens to
-its account for outages: it shows the cache when one starts and refreshes once when it
-ends.
+cache, so entities stay available with their last known values. The vehicle follows its
+account's cloud health (:mod:`.recovery`): the cache from the first failure seen, one
+refresh after an outage. The owner's Refresh always sends one request (``commands.py``).
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -32,7 +32,7 @@ from .api import (
 from .commands import VehicleCommands
 from .const import DOMAIN, LOGGER, wall_clock
 from .devices import async_update_device, location_entity_enabled
-from .errors import reauth_on_auth_failure
+from .errors import async_owner_action_needed, reauth_on_auth_failure
 from .health import CLOUD_FAILURES, CloudHealth, HealthState
 from .otp import TotpGuard
 from .polling import (
@@ -44,6 +44,7 @@ from .polling import (
     endpoints_for,
     next_poll,
 )
+from .recovery import async_follow_health
 from .snapshot import DataSource, VehicleSnapshot
 from .store import LastKnownStore
 
@@ -122,9 +123,15 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
         self.wake_check_interval = WAKE_CHECK_INTERVAL
         self.clock = clock
         self._endpoints: dict[object, frozenset[str]] = {}
-        self._updating = False
+        self.updating = False
+        """An update (a poll) is under way."""
+        self._owner_request = False
+        self.last_failure: TeslaError | None = None
+        """The cloud failure of the last update, if it failed (the owner's Refresh)."""
         self.commands = VehicleCommands(self)
-        self._unsub_outage = account.async_listen_outage(self._async_outage_changed)
+        self._unsub_health = account.async_listen_health(
+            lambda previous, current: async_follow_health(self, previous, current)
+        )
 
     # -- public surface -------------------------------------------------------------
 
@@ -135,8 +142,8 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
 
     @property
     def cloud_connected(self) -> bool:
-        """Whether the account's cloud is reachable (not in an outage)."""
-        return not self.account.in_outage
+        """Whether the account's last request to the cloud succeeded (health ``ok``)."""
+        return self.account.health.state is HealthState.OK
 
     @property
     def data_source(self) -> DataSource:
@@ -210,7 +217,7 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
             self.memory.after_sleep_check(state, now, previous=previous),
             skip_sleep_check=True,
         )
-        self.data = self._as_cloud(self.data.with_state(state, now))
+        self.data = self.as_cloud(self.data.with_state(state, now))
 
     @callback
     def _refetch(self) -> None:
@@ -219,42 +226,28 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
         )
 
     async def async_refresh_now(self) -> None:
-        """Fetch ``vehicle_data`` now (a sleeping car answers 408 and is not woken)."""
-        self.commands.raise_if_outage()
-        self.memory = replace(self.memory, force_data=True)
+        """The owner's Refresh (see :meth:`.commands.VehicleCommands.async_refresh`)."""
+        await self.commands.async_refresh()
+
+    async def async_request_now(self) -> TeslaError | None:
+        """Fetch ``vehicle_data`` now, whatever the backoff says; return its failure.
+
+        A sleeping car answers 408 and is not woken. Sent also during an outage (the
+        owner asked): a success ends it.
+        """
+        self._owner_request = True
+        self.last_failure = None
         await self.async_refresh()
+        return self.last_failure
 
     @callback
     def async_retry_later(self) -> None:
         """Poll after the cloud health's retry delay (set-up from the store)."""
         self.update_interval = interval(self.account.health.retry_after_failure())
 
-    @callback
-    def _async_outage_changed(self, in_outage: bool) -> None:
-        """The account's outage started (show the cache, stop polling) or ended.
-
-        When it starts the entities are always notified, also when a failed poll
-        (degraded cloud) already marked the snapshot as cached: ``cloud_connection``
-        turns off at once. When it ends they learn at once that the cloud is back; the
-        values stay marked as cached until this vehicle's refresh after the outage
-        (fetched once, a sleeping car answers 408 and is not woken). A vehicle whose
-        own request just ended the outage is already fetching.
-        """
-        if in_outage:
-            self.update_interval = None
-            self.async_publish(self.data.as_cache(), always=True)
-            return
-        self.async_update_listeners()
-        if self._updating or self.commands.busy:
-            return
-        self.memory = replace(self.memory, force_data=True)
-        self.config_entry.async_create_background_task(
-            self.hass, self.async_refresh(), name=f"{DOMAIN} refresh after outage"
-        )
-
     async def async_shutdown(self) -> None:
         """Stop listening to the account too."""
-        self._unsub_outage()
+        self._unsub_health()
         await super().async_shutdown()
 
     # -- polling -------------------------------------------------------------------
@@ -265,23 +258,24 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
 
     async def _async_update_data(self) -> VehicleSnapshot:
         """Poll as the policy says; cloud failures return the cached snapshot."""
-        self._updating = True
+        self.updating = True
+        owner, self._owner_request = self._owner_request, False
         try:
-            return await self._async_update()
+            return await self._async_update(owner=owner)
         finally:
-            self._updating = False
+            self.updating = False
 
-    async def _async_update(self) -> VehicleSnapshot:
+    async def _async_update(self, *, owner: bool) -> VehicleSnapshot:
         snapshot = self.data
-        if self.account.in_outage:
+        health = self.account.health
+        if self.account.in_outage and not owner:
             # The account probes; every vehicle refreshes on recovery.
             self.schedule(None)
             return snapshot.as_cache()
-        health = self.account.health
-        if not health.can_attempt():
+        if not owner and not health.can_attempt():
             self.update_interval = interval(health.retry_after_failure())
             return snapshot
-        force = self.memory.force_data
+        force = owner or self.memory.force_data
         self.memory = replace(self.memory, force_data=False)
         try:
             with reauth_on_auth_failure():
@@ -292,6 +286,7 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
             await self.account.async_request_refresh()
             return self.data
         except CLOUD_FAILURES as err:
+            self.last_failure = err
             self.account.report_failure(err)
             # Re-read (this failure may have started it); not narrowed like in_outage.
             if health.state is HealthState.OUTAGE:
@@ -303,6 +298,7 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
             LOGGER.debug(
                 "Vehicle %s not polled: %s", self.vehicle_id, type(err).__name__
             )
+            async_owner_action_needed(self.hass, self.config_entry, err)
             self.schedule(self.settings.idle_interval)
             return self.data
         self.schedule(decision.delay)
@@ -352,7 +348,7 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
         snapshot = snapshot.with_state(summary.state, now)
         if summary.display_name and summary.display_name != snapshot.display_name:
             snapshot = snapshot.with_display_name(summary.display_name)
-        return self._as_cloud(snapshot)
+        return self.as_cloud(snapshot)
 
     async def _fetch_data(
         self, snapshot: VehicleSnapshot, now: float
@@ -374,7 +370,7 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
             self.memory = self.memory.after_sleep_check(
                 VehicleState.ASLEEP, now, previous=snapshot.state
             )
-            return self._as_cloud(snapshot.with_state(VehicleState.ASLEEP, now))
+            return self.as_cloud(snapshot.with_state(VehicleState.ASLEEP, now))
         self.account.report_success()
         self.memory = replace(
             self.memory.after_vehicle_data(data, now),
@@ -387,7 +383,7 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
         return snapshot
 
     @staticmethod
-    def _as_cloud(snapshot: VehicleSnapshot) -> VehicleSnapshot:
+    def as_cloud(snapshot: VehicleSnapshot) -> VehicleSnapshot:
         """The cloud answered: the values are no longer only restored from disk."""
         return replace(snapshot, source=DataSource.CLOUD)
 

@@ -164,9 +164,17 @@ def command_errors(
     except TeslaError as err:
         if isinstance(err, CLOUD_FAILURES):
             on_cloud_failure(err)
-        if isinstance(err, BillingRequired):
-            async_billing_required(hass, entry)
+        async_owner_action_needed(hass, entry, err)
         raise command_error(err, since=since()) from err
+
+
+@callback
+def async_owner_action_needed(
+    hass: HomeAssistant, entry: ConfigEntry, err: TeslaError
+) -> None:
+    """Raise the repair issue an answer asks the owner to act on (402: payment)."""
+    if isinstance(err, BillingRequired):
+        async_billing_required(hass, entry)
 
 
 def billing_issue_id(entry: ConfigEntry) -> str:

@@ -13,15 +13,20 @@ import time
 from typing import Any
 
 from .api.errors import CloudUnavailable, RateLimited, TeslaError
+from .polling import EARLY_TIMER_TOLERANCE
 
 DEFAULT_OUTAGE_AFTER = 3
 """Consecutive failures after which the cloud is considered down."""
 BACKOFF_BASE = 10.0
 """Backoff of the first failure, in seconds (before jitter)."""
 BACKOFF_FACTOR = 2.0
-BACKOFF_CAP = 300.0
-"""Longest backoff: an outage is probed at least every five minutes, so recovery is
-noticed within that time while a long outage costs 12 unbilled probes an hour."""
+BACKOFF_CAP = 40.0
+"""Longest backoff: an outage is probed at least every 40 s (and at most every 20 s,
+jitter in the upper half), counted from one probe's start to the next, so the cloud's
+return is noticed within 40 s, also while probes hang until their timeout. It costs
+nothing: Tesla bills no answer of 500 and more and no request it never answers, and
+one probe at a time goes out (at most 180 an hour, see :func:`max_outage_requests`).
+A rate limit (429, billed) is honoured for its whole ``Retry-After`` instead."""
 CLOUD_FAILURES: tuple[type[TeslaError], ...] = (CloudUnavailable, RateLimited)
 """The api errors :meth:`CloudHealth.record_failure` counts (an outage, a rate limit);
 every other ``TeslaError`` is an answer from a working cloud."""
@@ -63,7 +68,11 @@ class CloudHealth:
     ``degraded``; ``outage_after`` → ``outage``. Each failure draws a backoff of
     ``min(cap, base * factor ** (failures - 1))`` with *equal jitter* (uniformly in its
     upper half: never zero, so a failing cloud is never hammered, and growing with every
-    failure). While in outage, :meth:`can_attempt` lets one probe out per backoff period.
+    failure). While in outage, :meth:`can_attempt` lets one probe out per backoff period,
+    counted from the start of the previous probe (a probe that hung until its timeout
+    does not delay the next one by its timeout), and a timer that fires up to
+    :data:`~.polling.EARLY_TIMER_TOLERANCE` early still probes. ``Retry-After`` is
+    never cut short.
     """
 
     def __init__(
@@ -107,9 +116,15 @@ class CloudHealth:
 
     @property
     def next_attempt_at(self) -> float | None:
-        """Earliest epoch time of the next request; ``None`` when nothing holds it back."""
+        """Earliest epoch time of the next request; ``None`` when none was set."""
         times = [t for t in (self._retry_at, self.rate_limited_until) if t is not None]
         return max(times) if times else None
+
+    def rate_limit_wait(self, now: float | None = None) -> float | None:
+        """Seconds left of a 429's ``Retry-After``; ``None`` when not rate limited."""
+        current = self._clock() if now is None else now
+        until = self.rate_limited_until
+        return None if until is None or until <= current else until - current
 
     @property
     def outage_duration(self) -> float | None:
@@ -131,19 +146,24 @@ class CloudHealth:
         return self._backoff
 
     def retry_after_failure(self) -> float:
-        """Seconds until the next attempt after a failure (backoff, ``Retry-After``)."""
-        return max(self.wait_time() or 0.0, self._backoff)
+        """Seconds until the next attempt (backoff, ``Retry-After``); 0 when due now.
+
+        What is left of the wait, never a whole new backoff period: a timer that fired
+        early and was held back runs again when the wait is over.
+        """
+        return self.wait_time() or 0.0
 
     def wait_time(self, now: float | None = None) -> float | None:
         """Seconds until the next request may go out; ``None`` when nothing holds it back.
 
-        This is the ``health_delay`` for :func:`~.polling.next_poll`.
+        This is the ``health_delay`` for :func:`~.polling.next_poll`. A backoff or a
+        ``Retry-After`` that has passed holds nothing back.
         """
         next_at = self.next_attempt_at
-        if next_at is None:
-            return None
         current = self._clock() if now is None else now
-        return max(0.0, next_at - current)
+        if next_at is None or next_at <= current:
+            return None
+        return next_at - current
 
     def can_attempt(self, now: float | None = None) -> bool:
         """Whether a request may go out now (ask before every request).
@@ -153,11 +173,14 @@ class CloudHealth:
         outcome is recorded or another backoff period has passed.
         """
         current = self._clock() if now is None else now
-        if self.rate_limited_until is not None and current < self.rate_limited_until:
+        if self.rate_limit_wait(current) is not None:
             return False
         if self.state is not HealthState.OUTAGE:
             return True
-        if self._retry_at is not None and current < self._retry_at:
+        if (
+            self._retry_at is not None
+            and current + EARLY_TIMER_TOLERANCE < self._retry_at
+        ):
             return False
         if self._probe_at is not None and current < self._probe_at + self._backoff:
             return False
@@ -179,7 +202,9 @@ class CloudHealth:
             self.first_failure_at = now
         self.last_error = type(error).__name__
         self._backoff = self.backoff(self.failures)
-        self._retry_at = now + self._backoff
+        # In an outage the next probe is one backoff after this probe's start.
+        started = self._probe_at if was_outage and self._probe_at is not None else now
+        self._retry_at = started + self._backoff
         self._probe_at = None
         if not was_outage and self.state is HealthState.OUTAGE:
             self.outage_since = self.first_failure_at
@@ -228,3 +253,25 @@ class CloudHealth:
             "rate_limited_until": _iso(self.rate_limited_until),
             "last_success_at": _iso(self.last_success_at),
         }
+
+
+def max_outage_requests(seconds: float, pollers: int) -> int:
+    """Most requests one Home Assistant run sends in ``seconds`` of outage (defaults).
+
+    Until the health reports an outage every poller (the account and each vehicle) may
+    have one request in flight and ``outage_after`` failures are needed: at most
+    ``outage_after + pollers`` requests. From then on only the account probes, one per
+    backoff counted from the previous probe's start, its timer up to
+    :data:`~.polling.EARLY_TIMER_TOLERANCE` early; the *shortest* backoffs (jitter 0)
+    give the most probes. An owner's Refresh adds its one request.
+    """
+    model = CloudHealth(clock=lambda: 0.0, jitter=lambda: 0.0)
+    for _ in range(model.outage_after):
+        model.record_failure(CloudUnavailable("down"))
+    probes = 0
+    elapsed = model.retry_delay() - EARLY_TIMER_TOLERANCE
+    while elapsed <= seconds:
+        probes += 1
+        model.record_failure(CloudUnavailable("down"))
+        elapsed += model.retry_delay() - EARLY_TIMER_TOLERANCE
+    return model.outage_after + pollers + probes

@@ -2,12 +2,17 @@
 
 Pure policy: no Home Assistant imports, no I/O; time comes from an injected clock.
 The secret and the codes are never logged and never put into an exception message.
+What the guard must remember across a reload or a restart (its lock-out, the failures
+counted towards it and the time steps whose code was used) is a :class:`GuardState`
+without secret or code, which :class:`~.store.LastKnownStore` keeps on disk.
 """
 
+from dataclasses import dataclass
+import hashlib
 import math
 import re
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import pyotp
 
@@ -114,6 +119,70 @@ class OtpLockedOut(OtpError):
         return {"minutes": str(self.minutes)}
 
 
+def secret_fingerprint(secret: str) -> str:
+    """A SHA-256 fingerprint of ``secret``: which secret a saved state belongs to.
+
+    Not the secret: 160 random bits cannot be recovered from their hash.
+    """
+    return hashlib.sha256(f"{ISSUER} TOTP {secret}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class GuardState:
+    """What a :class:`TotpGuard` remembers between two checks; no secret, no code.
+
+    ``used_steps`` are the TOTP time steps whose code was accepted (a step names its
+    code without revealing it).
+    """
+
+    fingerprint: str
+    """:func:`secret_fingerprint` of the guard's secret."""
+    used_steps: frozenset[int] = frozenset()
+    failures: int = 0
+    locked_until: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict, the inverse of :meth:`from_dict`."""
+        return {
+            "fingerprint": self.fingerprint,
+            "used_steps": sorted(self.used_steps),
+            "failures": self.failures,
+            "locked_until": self.locked_until,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> Self | None:
+        """Read a saved state; ``None`` when it is not one (never raises)."""
+        if not isinstance(raw, dict):
+            return None
+        fingerprint, steps = raw.get("fingerprint"), raw.get("used_steps")
+        failures, until = raw.get("failures"), raw.get("locked_until")
+        if (
+            not isinstance(fingerprint, str)
+            or not isinstance(steps, list)
+            or not all(_is_int(step) for step in steps)
+            or not isinstance(failures, int)
+            or isinstance(failures, bool)
+        ):
+            return None
+        if until is not None and not (_is_number(until) and math.isfinite(until)):
+            return None
+        return cls(
+            fingerprint,
+            frozenset(steps),
+            max(0, failures),
+            None if until is None else float(until),
+        )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def new_secret() -> str:
     """Return a new random base32 TOTP secret (160 bits)."""
     return pyotp.random_base32()
@@ -162,7 +231,8 @@ class TotpGuard:
     A code is accepted within ±1 time step; a code, once accepted, is refused again
     for as long as it could still be valid; ``MAX_FAILURES`` wrong codes in a row, for
     any mix of actions, lock every action out for ``LOCKOUT_SECONDS`` (one counter:
-    more protected actions do not give more guesses).
+    more protected actions do not give more guesses). ``on_change`` is called with the
+    new :attr:`state` whenever a check changed it (to keep it on disk).
     """
 
     def __init__(
@@ -170,11 +240,15 @@ class TotpGuard:
         secret: str,
         actions: Collection[ProtectedAction],
         clock: Callable[[], float] = time.time,
+        *,
+        on_change: Callable[[GuardState], None] | None = None,
     ) -> None:
         """Protect ``actions`` with the TOTP ``secret``; read the time from ``clock``."""
         self._totp = pyotp.TOTP(secret, interval=INTERVAL)
+        self._fingerprint = secret_fingerprint(secret)
         self._actions = frozenset(ProtectedAction(action) for action in actions)
         self._clock = clock
+        self._on_change = on_change
         self._used_steps: set[int] = set()
         self._failures = 0
         self._locked_until: float | None = None
@@ -188,6 +262,24 @@ class TotpGuard:
     def actions(self) -> frozenset[ProtectedAction]:
         """The protected actions."""
         return self._actions
+
+    @property
+    def state(self) -> GuardState:
+        """The lock-out, the failures and the used steps (no secret, no code)."""
+        return GuardState(
+            self._fingerprint,
+            frozenset(self._used_steps),
+            self._failures,
+            self._locked_until,
+        )
+
+    def restore(self, state: GuardState | None) -> None:
+        """Continue from ``state`` (saved before a restart) if it is this secret's."""
+        if state is None or state.fingerprint != self._fingerprint:
+            return
+        self._used_steps = set(state.used_steps)
+        self._failures = state.failures
+        self._locked_until = state.locked_until
 
     def is_protected(self, action: ProtectedAction) -> bool:
         """Whether ``action`` needs a code."""
@@ -213,6 +305,14 @@ class TotpGuard:
         self._check(None, code)
 
     def _check(self, action: ProtectedAction | None, code: str | None) -> None:
+        before = self.state
+        try:
+            self._check_code(action, code)
+        finally:
+            if self._on_change is not None and self.state != before:
+                self._on_change(self.state)
+
+    def _check_code(self, action: ProtectedAction | None, code: str | None) -> None:
         now = self._clock()
         if (until := self.locked_until()) is not None:
             raise OtpLockedOut(action, until, now)
@@ -241,11 +341,16 @@ class TotpGuard:
         options: Mapping[str, Any],
         clock: Callable[[], float] = time.time,
         previous: TotpGuard | None = None,
+        *,
+        saved: GuardState | None = None,
+        on_change: Callable[[GuardState], None] | None = None,
     ) -> TotpGuard | None:
         """Build the guard from config entry options; ``None`` when protection is off.
 
         With the same secret as ``previous``, the new guard keeps its used codes and
-        its lock-out: changing the protected actions must not clear either.
+        its lock-out: changing the protected actions must not clear either. Without
+        ``previous`` (set-up) it continues from ``saved``, if that is its secret's.
+        ``on_change`` (default: ``previous``'s) hears of every change of its state.
         """
         secret = options.get(CONF_OTP_SECRET)
         raw_actions = options.get(CONF_OTP_ACTIONS) or ()
@@ -254,9 +359,8 @@ class TotpGuard:
         actions = [ProtectedAction(a) for a in raw_actions if a in ProtectedAction]
         if not actions:
             return None
-        guard = cls(secret, actions, clock)
-        if previous is not None and previous._totp.secret == secret:
-            guard._used_steps = set(previous._used_steps)
-            guard._failures = previous._failures
-            guard._locked_until = previous._locked_until
+        if on_change is None and previous is not None:
+            on_change = previous._on_change
+        guard = cls(secret, actions, clock, on_change=on_change)
+        guard.restore(saved if previous is None else previous.state)
         return guard

@@ -135,7 +135,8 @@ class PollingSettings:
 
 EARLY_TIMER_TOLERANCE = 2.0
 """Seconds a timer may fire early (Home Assistant truncates its loop time) and still
-count as on time where the policy compares a request's time with a cut-off."""
+count as on time where the policy compares a request's time with a cut-off (and where
+the cloud health lets an outage probe out, :meth:`.health.CloudHealth.can_attempt`)."""
 
 
 def is_active(data: VehicleData) -> bool:

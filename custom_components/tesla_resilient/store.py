@@ -3,7 +3,10 @@
 :class:`LastKnownStore` keeps the latest :class:`~.snapshot.VehicleSnapshot` of each
 vehicle in Home Assistant's storage, so the entities come back with their last known
 values after a restart during an outage; it also keeps the start of that outage, read
-from the account's :class:`~.health.CloudHealth`, so the outage resumes with it.
+from the account's :class:`~.health.CloudHealth`, so the outage resumes with it, and the
+authenticator guard's :class:`~.otp.GuardState` (lock-out, failures, used time steps; no
+secret, no code), so a reload or a restart resets neither the brute-force limit nor the
+replay protection.
 """
 
 from collections.abc import Mapping
@@ -16,11 +19,13 @@ from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER
 from .health import CloudHealth
+from .otp import GuardState
 from .snapshot import VehicleSnapshot
 
 STORAGE_VERSION = 1
-STORAGE_MINOR_VERSION = 2
-"""1: ``{"vehicles"}``; 2: adds ``outage_since`` (epoch seconds or ``None``)."""
+STORAGE_MINOR_VERSION = 3
+"""1: ``{"vehicles"}``; 2: adds ``outage_since`` (epoch seconds or ``None``); 3: adds
+``otp`` (:meth:`.otp.GuardState.as_dict` or ``None``)."""
 SAVE_DELAY = 60.0
 """Seconds a changed snapshot waits before it is written: at most one write a minute,
 however often the vehicles are polled."""
@@ -41,13 +46,14 @@ class _SnapshotStore(Store[dict[str, Any]]):
     ) -> dict[str, Any]:
         """Migrate saved data; minor versions only ever add keys.
 
-        Minor 1 had no ``outage_since`` (no outage was saved); newer minor versions read
-        as they are. A newer major version never gets here (Store raises
-        ``UnsupportedStorageVersionError``); there is no older major version yet.
+        Minor 1 had no ``outage_since`` (no outage was saved), minor 2 no ``otp`` (no
+        guard state was saved); newer minor versions read as they are. A newer major
+        version never gets here (Store raises ``UnsupportedStorageVersionError``); there
+        is no older major version yet.
         """
         if old_major_version == STORAGE_VERSION:
-            if old_minor_version < 2 and isinstance(old_data, dict):
-                return {**old_data, "outage_since": None}
+            if old_minor_version < 3 and isinstance(old_data, dict):
+                return {"outage_since": None, **old_data, "otp": None}
             return old_data
         raise IncompatibleStoreError(
             f"Unsupported storage version {old_major_version}.{old_minor_version}"
@@ -58,9 +64,10 @@ class LastKnownStore:
     """The last known snapshot of each vehicle of one config entry, on disk.
 
     Stored as ``{"vehicles": {vehicle_id: VehicleSnapshot.to_dict()}, "outage_since":
-    float | None}`` under the key ``tesla_resilient.<entry_id>``; ``outage_since`` is the
-    start of the account's cloud outage (``None`` when the cloud was reachable), so a
-    restart during an outage resumes it. Writes are delayed (:data:`SAVE_DELAY`); Home
+    float | None, "otp": dict | None}`` under the key ``tesla_resilient.<entry_id>``;
+    ``outage_since`` is the start of the account's cloud outage (``None`` when the cloud
+    was reachable), so a restart during an outage resumes it; ``otp`` the authenticator
+    guard's state (:meth:`async_guard_changed`). Writes are delayed (:data:`SAVE_DELAY`); Home
     Assistant's ``Store`` writes a pending delayed save itself when it shuts down
     (``EVENT_HOMEASSISTANT_FINAL_WRITE``), and :meth:`async_flush` writes at once (on
     unload). A corrupt, unreadable or incompatible store is ignored with one warning.
@@ -90,6 +97,7 @@ class LastKnownStore:
         self._snapshots: dict[str, VehicleSnapshot] = {}
         self._saved_outage_since: float | None = None
         """``outage_since`` as last read from or written to disk."""
+        self._guard_state: GuardState | None = None
         self._dirty = False
         self._loaded = False
 
@@ -97,6 +105,11 @@ class LastKnownStore:
     def saved_outage_since(self) -> float | None:
         """Start of the saved cloud outage (epoch seconds); ``None`` when none."""
         return self._saved_outage_since
+
+    @property
+    def saved_guard(self) -> GuardState | None:
+        """The authenticator guard's state as loaded (or changed since)."""
+        return self._guard_state
 
     async def async_load(self) -> dict[str, VehicleSnapshot]:
         """Read the saved snapshots, marked as coming from the cache; never raises.
@@ -121,6 +134,8 @@ class LastKnownStore:
             self._loaded_now()
             return dict(self._snapshots)
         loaded, outage_since, bad = self._parse(raw)
+        if isinstance(raw, Mapping) and self._guard_state is None:
+            self._guard_state = GuardState.from_dict(raw.get("otp"))
         if bad:
             LOGGER.warning(
                 "Ignoring %d unreadable entries of the saved last known vehicle state",
@@ -170,7 +185,17 @@ class LastKnownStore:
                 for vehicle_id, snapshot in self._snapshots.items()
             },
             "outage_since": self._saved_outage_since,
+            "otp": None if self._guard_state is None else self._guard_state.as_dict(),
         }
+
+    @callback
+    def async_guard_changed(self, state: GuardState) -> None:
+        """The authenticator guard's state changed (a code checked): save it.
+
+        Delayed like every write; a reload or a stop writes it first.
+        """
+        self._guard_state = state
+        self._schedule_save()
 
     @callback
     def async_outage_changed(self) -> None:
@@ -208,6 +233,7 @@ class LastKnownStore:
         """Delete the saved state (the config entry is removed)."""
         self._snapshots.clear()
         self._saved_outage_since = None
+        self._guard_state = None
         self._dirty = False
         await self._store.async_remove()
 
