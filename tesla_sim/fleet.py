@@ -162,8 +162,9 @@ async def users_region(request: web.Request) -> web.Response:
 
 
 async def users_me(request: web.Request) -> web.Response:
-    """GET /api/1/users/me."""
-    account, _ = authenticate(request)
+    """GET /api/1/users/me (needs the ``user_data`` scope, as on Tesla's Fleet API)."""
+    account, record = authenticate(request)
+    require_scope(record, "user_data")
     return envelope(
         {
             "email": account.email,

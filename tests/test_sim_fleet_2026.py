@@ -286,3 +286,17 @@ async def test_cli_rest_commands(socket_enabled: None) -> None:
         assert signing == {"allowed"}
     finally:
         await server.stop()
+
+
+async def test_users_me_needs_the_user_data_scope(sim: SimServer) -> None:
+    """``users/me`` answers 403 to a token without ``user_data`` (REAL_CLOUD.md)."""
+    scopes = "openid offline_access vehicle_device_data"
+    without = await sim.issue_tokens("totp@example.com", scope=scopes)
+    with_it = await sim.issue_tokens("totp@example.com", scope=scopes + " user_data")
+    async with aiohttp.ClientSession() as session:
+        for body, status in ((without, 403), (with_it, 200)):
+            headers = {"Authorization": f"Bearer {body['access_token']}"}
+            async with session.get(
+                f"{sim.url}/api/1/users/me", headers=headers
+            ) as resp:
+                assert resp.status == status

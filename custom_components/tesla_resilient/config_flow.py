@@ -244,7 +244,7 @@ class ConfigFlow(
         )
         entry = self._existing_entry()
         try:
-            region = await client.region()
+            region = await client.discover_region()
             # Reauthentication and reconfiguration keep the entry's title.
             title = await self._async_title(client) if entry is None else None
         except TeslaError as err:

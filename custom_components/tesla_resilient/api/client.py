@@ -29,7 +29,7 @@ from .errors import (
 from .models import ALL_ENDPOINTS, Account, Region, VehicleData, VehicleSummary, as_str
 from .oauth import USER_AGENT, TokenManager
 from .signing import FleetStatus
-from .tokens import _payload as jwt_payload
+from .tokens import JwtClaims
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class TeslaFleetClient:
         error is raised when none answers. A server that is not one of
         ``region_bases`` (a proxy) is only asked itself.
         """
-        claimed = _claimed_region(await self._tokens.access_token())
+        claimed = JwtClaims.decode(await self._tokens.access_token()).region
         bases = self._region_bases
         if self.base_url in bases.values() and claimed in bases:
             region = Region(claimed, bases[claimed])
@@ -119,12 +119,13 @@ class TeslaFleetClient:
         others = [url for url in self._region_bases.values() if url != self.base_url]
         if len(others) == len(self._region_bases):  # not a Tesla base: ask it alone
             others = []
-        for base in (self.base_url, *others[:-1]):
+        bases = (self.base_url, *others)
+        for base in bases[:-1]:
             try:
                 return Region.from_api(await self._call("GET", _REGION_PATH, base))
             except PreconditionFailed, WrongRegion:
                 _LOGGER.debug("users/region refused there; asking the next region")
-        return Region.from_api(await self._call("GET", _REGION_PATH, others[-1]))
+        return Region.from_api(await self._call("GET", _REGION_PATH, bases[-1]))
 
     async def products(self) -> list[VehicleSummary]:
         """List the account's vehicles from ``GET /api/1/products`` (energy sites left out)."""
@@ -302,9 +303,3 @@ def _error_text(text: str) -> str | None:
     """The ``error`` member of an error body, if any."""
     body = _json(text)
     return as_str(body.get("error")) if isinstance(body, dict) else None
-
-
-def _claimed_region(access_token: str) -> str | None:
-    """The region the access token names: its ``ou_code`` claim, lower case."""
-    code = as_str(jwt_payload(access_token).get("ou_code"))
-    return code.lower() if code else None
