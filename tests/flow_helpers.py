@@ -145,6 +145,16 @@ async def password_step(
     )
 
 
+async def not_now(hass: HomeAssistant, result: ConfigFlowResult) -> ConfigFlowResult:
+    """Decline the authenticator, the last optional step of a new entry.
+
+    The cars of the simulator's accounts are online: no wake-up is offered.
+    """
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "authenticator"
+    return await choose(hass, result, "wake")
+
+
 def assert_entry_data(
     data: dict[str, Any], sim: SimServer, method: str, *, secrets: tuple[str, ...] = ()
 ) -> None:
@@ -185,7 +195,7 @@ async def add_entry(
     hass: HomeAssistant, sim: SimServer, email: str = NOMFA
 ) -> ConfigEntry:
     """Create an entry through the password flow (no second factor)."""
-    result = await password_step(hass, sim, email)
+    result = await not_now(hass, await password_step(hass, sim, email))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     return result["result"]
 
@@ -273,6 +283,29 @@ async def credentials_fixture(hass: HomeAssistant, sim: SimServer) -> None:
     )
 
 
+@pytest.fixture(name="ha_domain")
+async def ha_domain_fixture(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> str:
+    """The domain of Home Assistant's own HTTP server (loopback), which serves the key.
+
+    The integration is set up first: its view of the app key is registered before the
+    test server starts (Home Assistant itself takes views at any time).
+    """
+    assert await async_setup_component(hass, DOMAIN, {})
+    http = await hass_client_no_auth()
+    return f"127.0.0.1:{http.port}"
+
+
+async def register(
+    hass: HomeAssistant, result: ConfigFlowResult, domain: str, **fields: str
+) -> ConfigFlowResult:
+    """Register the app for ``domain`` in the partner step."""
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "partner"
+    return await configure(hass, result, {"domain": domain, **fields})
+
+
 async def finish_in_browser(
     hass: HomeAssistant,
     client: ClientSessionGenerator,
@@ -301,11 +334,16 @@ async def finish_in_browser(
 async def odd_server_fixture(
     socket_enabled: None,
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-    """A sign-in server that issues tokens the integration cannot use (opaque, partial)."""
+    """A sign-in server that issues tokens the integration cannot use (opaque, partial).
+
+    It answers every token request with ``body``; a grant type that is a key of ``body``
+    (``client_credentials``) with that key's value.
+    """
     body: dict[str, Any] = {}
 
     async def token(request: web.Request) -> web.Response:
-        return web.json_response(body)
+        grant = (await request.post()).get("grant_type")
+        return web.json_response(body.get(str(grant), body))
 
     app = web.Application()
     app.router.add_post("/oauth2/v3/token", token)

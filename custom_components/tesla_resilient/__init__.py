@@ -12,6 +12,7 @@ import asyncio
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -39,11 +40,16 @@ from .const import (
     CONF_CLIENT_ID,
     CONF_TOKEN,
     CONF_TOKEN_URL,
+    CONF_WAKE_ONCE,
     DOMAIN,
     LOGGER,
     wall_clock,
 )
-from .coordinator import TeslaResilientConfigEntry, TeslaResilientData
+from .coordinator import (
+    TeslaResilientConfigEntry,
+    TeslaResilientData,
+    VehicleCoordinator,
+)
 from .devices import on_account
 from .errors import (
     async_owner_action_needed,
@@ -52,6 +58,7 @@ from .errors import (
     setup_error,
 )
 from .health import CLOUD_FAILURES, CloudHealth
+from .keys import async_serve_public_key
 from .otp import TotpGuard
 from .services import async_setup_services
 from .snapshot import VehicleSnapshot
@@ -75,8 +82,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions (they work on any loaded entry's vehicles)."""
+    """Register the integration's actions (they work on any loaded entry's vehicles)
+    and the view of the app's public key."""
     async_setup_services(hass)
+    async_serve_public_key(hass)
     return True
 
 
@@ -185,6 +194,7 @@ async def async_setup_entry(
                 for vehicle in account.vehicles.values()
             )
         )
+        _wake_once(hass, entry)
 
     entry.async_on_unload(account.async_add_listener(account.async_sync_vehicles))
     options = dict(entry.options)
@@ -231,6 +241,29 @@ async def async_remove_config_entry_device(
     """Allow removing a vehicle's device only when it is no longer on the account."""
     vins = {summary.vin for summary in entry.runtime_data.account.data.values()}
     return not on_account(device, vins)
+
+
+def _wake_once(hass: HomeAssistant, entry: TeslaResilientConfigEntry) -> None:
+    """Wake the cars the owner chose in the config flow, once, to learn their features."""
+    if not (vins := entry.options.get(CONF_WAKE_ONCE)):
+        return
+    hass.config_entries.async_update_entry(
+        entry,
+        options={k: v for k, v in entry.options.items() if k != CONF_WAKE_ONCE},
+    )
+    for vehicle in entry.runtime_data.vehicles.values():
+        if vehicle.vin in vins:
+            entry.async_create_background_task(
+                hass, _async_wake(vehicle), name=f"{DOMAIN} wake once"
+            )
+
+
+async def _async_wake(vehicle: VehicleCoordinator) -> None:
+    """Wake a car as its Wake up button does; a failure is only logged."""
+    try:
+        await vehicle.async_wake()
+    except HomeAssistantError as err:
+        LOGGER.info("A car chosen to wake at set-up did not wake: %s", err)
 
 
 def _summary_from(snapshot: VehicleSnapshot) -> VehicleSummary:

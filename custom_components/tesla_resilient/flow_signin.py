@@ -9,6 +9,7 @@ Nothing here stores or logs a password, a passcode or a token.
 
 from abc import abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
@@ -60,7 +61,7 @@ _EMAIL_SELECTOR = TextSelector(
 _PASSWORD_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
 )
-_SECRET_SELECTOR = TextSelector(
+SECRET_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
 )
 CODE_SELECTOR = TextSelector(
@@ -70,6 +71,21 @@ _URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _CLIENT_ID_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="off")
 )
+
+
+@dataclass(slots=True)
+class SignedIn:
+    """Tokens of a finished sign-in, kept until the entry is written.
+
+    ``client_secret``: the developer app's, for its partner registration (from the
+    application credentials, or typed in the registration step); never stored.
+    """
+
+    tokens: Tokens
+    method: AuthMethod
+    client_id: str
+    implementation: str | None
+    client_secret: str | None = field(default=None, repr=False)
 
 
 def _url_or_none(value: str) -> str | None:
@@ -239,7 +255,7 @@ class SignInSteps(ConfigFlow):
             probatio.Schema(
                 {
                     probatio.Required(CONF_CLIENT_ID): _CLIENT_ID_SELECTOR,
-                    probatio.Required(CONF_REFRESH_TOKEN): _SECRET_SELECTOR,
+                    probatio.Required(CONF_REFRESH_TOKEN): SECRET_SELECTOR,
                     **self._server_fields(),
                 }
             ),

@@ -1,8 +1,10 @@
 """Options flow: authenticator codes for sensitive actions.
 
-Nothing here logs the TOTP secret or a code.
+The form that turns protection on is shared with the config flow's last steps
+(flow_final.py). Nothing here logs the TOTP secret or a code.
 """
 
+from collections.abc import Mapping
 import time
 from typing import Any
 
@@ -44,6 +46,53 @@ _ACTIONS_SELECTOR = SelectSelector(
 )
 
 
+def new_protection(
+    secret: str, user_input: Mapping[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """Check the form that turns protection on with ``secret``.
+
+    Return the options that enable it (once the actions and a valid current code are
+    given), else None and the form's errors.
+    """
+    if user_input is None:
+        return None, {}
+    actions = user_input[CONF_OTP_ACTIONS]
+    if not actions:
+        return None, {CONF_OTP_ACTIONS: "no_actions"}
+    if not code_is_valid(secret, user_input[CONF_CODE], time.time()):
+        return None, {CONF_CODE: "invalid_code"}
+    return {CONF_OTP_SECRET: secret, CONF_OTP_ACTIONS: list(actions)}, {}
+
+
+def new_protection_form(secret: str, account: str) -> dict[str, Any]:
+    """The schema and placeholders of the form that turns protection on.
+
+    A QR code of the ``otpauth://`` URI for ``account``, the key to type instead, the
+    actions (the defaults chosen) and the current code.
+    """
+    uri = provisioning_uri(secret, account)
+    schema = probatio.Schema(
+        {
+            probatio.Optional(CONF_QR_CODE): QrCodeSelector(
+                QrCodeSelectorConfig(
+                    data=uri,
+                    scale=5,
+                    error_correction_level=QrErrorCorrectionLevel.MEDIUM,
+                )
+            ),
+            probatio.Required(
+                CONF_OTP_ACTIONS,
+                default=[str(action) for action in DEFAULT_PROTECTED_ACTIONS],
+            ): _ACTIONS_SELECTOR,
+            probatio.Required(CONF_CODE): CODE_SELECTOR,
+        }
+    )
+    return {
+        "data_schema": schema,
+        "description_placeholders": {"uri": uri, "key": secret},
+    }
+
+
 class OptionsFlowHandler(OptionsFlow):
     """Options: authenticator codes for sensitive actions.
 
@@ -75,44 +124,15 @@ class OptionsFlowHandler(OptionsFlow):
         """Show a new secret; enable protection once the user enters a valid code."""
         if self._new_secret is None:
             self._new_secret = new_secret()
-        secret = self._new_secret
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            actions = user_input[CONF_OTP_ACTIONS]
-            if not actions:
-                errors[CONF_OTP_ACTIONS] = "no_actions"
-            elif not code_is_valid(secret, user_input[CONF_CODE], time.time()):
-                errors[CONF_CODE] = "invalid_code"
-            else:
-                return self.async_create_entry(
-                    data={
-                        **self.config_entry.options,
-                        CONF_OTP_SECRET: secret,
-                        CONF_OTP_ACTIONS: list(actions),
-                    }
-                )
-        uri = provisioning_uri(secret, self.config_entry.title)
-        schema = probatio.Schema(
-            {
-                probatio.Optional(CONF_QR_CODE): QrCodeSelector(
-                    QrCodeSelectorConfig(
-                        data=uri,
-                        scale=5,
-                        error_correction_level=QrErrorCorrectionLevel.MEDIUM,
-                    )
-                ),
-                probatio.Required(
-                    CONF_OTP_ACTIONS,
-                    default=[str(action) for action in DEFAULT_PROTECTED_ACTIONS],
-                ): _ACTIONS_SELECTOR,
-                probatio.Required(CONF_CODE): CODE_SELECTOR,
-            }
-        )
+        enabled, errors = new_protection(self._new_secret, user_input)
+        if enabled is not None:
+            return self.async_create_entry(
+                data={**self.config_entry.options, **enabled}
+            )
         return self.async_show_form(
             step_id="protection_enable",
-            data_schema=schema,
             errors=errors,
-            description_placeholders={"uri": uri, "key": secret},
+            **new_protection_form(self._new_secret, self.config_entry.title),
         )
 
     async def async_step_protection_change(

@@ -17,17 +17,19 @@ from .errors import (
     CommandSigningRequired,
     FleetAccountLocked,
     Forbidden,
+    KeyNotReachable,
     LegalRestriction,
     MalformedResponse,
     PreconditionFailed,
     RateLimited,
     TeslaError,
+    Unprocessable,
     VehicleAsleep,
     VehicleNotFound,
     WrongRegion,
 )
 from .models import ALL_ENDPOINTS, Account, Region, VehicleData, VehicleSummary, as_str
-from .oauth import USER_AGENT, TokenManager
+from .oauth import USER_AGENT, AccessTokens
 from .signing import FleetStatus
 from .tokens import JwtClaims
 
@@ -46,7 +48,9 @@ _STATUS_ERRORS: Mapping[int, tuple[type[TeslaError], str]] = {
     408: (VehicleAsleep, "The vehicle is asleep or offline"),
     412: (PreconditionFailed, "The app is not registered in this region"),
     421: (WrongRegion, "The account is served by another region"),
+    422: (Unprocessable, "Tesla could not follow the request"),
     423: (FleetAccountLocked, "Tesla has locked the account"),
+    424: (KeyNotReachable, "Tesla could not fetch the app's public key"),
     451: (LegalRestriction, "Unavailable for legal reasons"),
 }
 _REGION_PATH = "/api/1/users/region"
@@ -72,7 +76,7 @@ class TeslaFleetClient:
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        tokens: TokenManager,
+        tokens: AccessTokens,
         *,
         base_url: str = DEFAULT_API_BASE,
         timeout: float = 30,
@@ -142,6 +146,21 @@ class TeslaFleetClient:
             await self._call(
                 "POST", "/api/1/vehicles/fleet_status", json={"vins": list(vins)}
             )
+        )
+
+    async def register_partner(self, domain: str) -> str | None:
+        """Register the app for ``domain`` in this base's region (with a partner token).
+
+        Tesla fetches the app's public key from the domain and answers with the hex of
+        the key it found (``None`` when the answer names none): compare it with yours.
+        Raise KeyNotReachable (424) when the domain did not serve it, Unprocessable
+        (422) when the file is no EC P-256 key.
+        """
+        payload = await self._call(
+            "POST", "/api/1/partner_accounts", json={"domain": domain}
+        )
+        return (
+            as_str(payload.get("public_key")) if isinstance(payload, Mapping) else None
         )
 
     async def me(self) -> Account:

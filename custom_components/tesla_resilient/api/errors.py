@@ -87,6 +87,14 @@ class PreconditionFailed(TeslaError):
     """HTTP 412: the account or application is not registered in this region."""
 
 
+class Unprocessable(TeslaError):
+    """HTTP 422: Tesla could not follow the request (registration: no usable key)."""
+
+
+class KeyNotReachable(TeslaError):
+    """HTTP 424: Tesla could not fetch the app's public key from the domain."""
+
+
 class CommandFailed(TeslaError):
     """The vehicle refused a command (HTTP 200 with ``result: false``)."""
 
