@@ -336,14 +336,14 @@ async def odd_server_fixture(
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """A sign-in server that issues tokens the integration cannot use (opaque, partial).
 
-    It answers every token request with ``body``; a grant type that is a key of ``body``
-    (``client_credentials``) with that key's value.
+    It answers every token request with ``body``, a partner token request with
+    ``body["client_credentials"]`` when there is one.
     """
     body: dict[str, Any] = {}
 
     async def token(request: web.Request) -> web.Response:
-        grant = (await request.post()).get("grant_type")
-        return web.json_response(body.get(str(grant), body))
+        partner = (await request.post()).get("grant_type") == "client_credentials"
+        return web.json_response(body.get("client_credentials") if partner else body)
 
     app = web.Application()
     app.router.add_post("/oauth2/v3/token", token)

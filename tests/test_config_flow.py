@@ -52,6 +52,8 @@ async def test_menu_and_forms(hass: HomeAssistant) -> None:
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
     assert list(result["menu_options"]) == ["browser", "password", "refresh_token"]
+    # Without a public address the guide cannot name the allowed origin.
+    assert result["description_placeholders"]["origin"] == "-"
     password = await choose(hass, result, "password")
     assert fields(password) == {"email", "password", "servers"}
     servers_section = password["data_schema"].schema["servers"]

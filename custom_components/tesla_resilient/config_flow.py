@@ -24,7 +24,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import callback
 from homeassistant.helpers import config_entry_oauth2_flow
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 import probatio
 
 from .api import (
@@ -56,7 +55,7 @@ from .const import (
 )
 from .errors import flow_error_key
 from .flow_final import FinalSteps
-from .flow_onboarding import OnboardingSteps
+from .flow_onboarding import OnboardingSteps, public_url
 from .flow_signin import SignedIn
 from .health import CLOUD_FAILURES
 from .options_flow import OptionsFlowHandler
@@ -100,15 +99,12 @@ class ConfigFlow(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Let the user choose how to sign in; the browser's guide in the description."""
-        try:
-            origin = get_url(self.hass, prefer_external=True)
-        except NoURLAvailableError:
-            origin = "-"
+        origin = public_url(self.hass)
         return self.async_show_menu(
             step_id="user",
             menu_options=SIGN_IN_METHODS,
             description_placeholders={
-                "origin": origin,
+                "origin": str(origin) if origin else "-",
                 "redirect_uri": config_entry_oauth2_flow.MY_AUTH_CALLBACK_PATH,
                 "scopes": SCOPES,
             },

@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.selector import (
@@ -80,6 +81,28 @@ def domain_or_none(value: str) -> str | None:
     """Return ``value`` as a host name (with an optional port), lower case, or None."""
     domain = value.strip().lower().removeprefix("https://").rstrip("/")
     return domain if _DOMAIN.fullmatch(domain) else None
+
+
+def public_url(hass: HomeAssistant) -> URL | None:
+    """Home Assistant's address on the internet (external or Home Assistant Cloud).
+
+    What the developer app's allowed origin must be, and where Tesla fetches the key.
+    """
+    try:
+        return URL(get_url(hass, allow_internal=False))
+    except NoURLAvailableError:
+        return None
+
+
+def virtual_key_url(auth_base: str, domain: str) -> str:
+    """The page that adds the app key of ``domain`` to a car.
+
+    Tesla's (opened on the phone with the Tesla app) for Tesla's sign-in servers, else
+    the sign-in server's own (the simulator's).
+    """
+    if (URL(auth_base).host or "").endswith(_TESLA_HOSTS):
+        return f"https://tesla.com/_ak/{domain}"
+    return f"{auth_base}/_ak/{domain}"
 
 
 class OnboardingSteps(SignInSteps):
@@ -150,10 +173,8 @@ class OnboardingSteps(SignInSteps):
         )
 
     def _default_domain(self) -> str | None:
-        """The host (and port) of Home Assistant's external URL, if it has one."""
-        try:
-            url = URL(get_url(self.hass, prefer_external=True))
-        except NoURLAvailableError:
+        """The host (and port) of Home Assistant's public address, if it has one."""
+        if (url := public_url(self.hass)) is None:
             return None
         port = f":{url.explicit_port}" if url.explicit_port else ""
         return f"{url.host}{port}"
@@ -205,12 +226,7 @@ class OnboardingSteps(SignInSteps):
     # ------------------------------------------------------------------ virtual key
 
     def _pair_url(self) -> str:
-        """Tesla's page that adds the app key to a car (the simulator's for it)."""
-        host = URL(self._auth_base).host or ""
-        domain = self._partner_domain
-        if host.endswith(_TESLA_HOSTS):
-            return f"https://tesla.com/_ak/{domain}"
-        return f"{self._auth_base}/_ak/{domain}"
+        return virtual_key_url(self._auth_base, str(self._partner_domain))
 
     async def async_step_pair(
         self, user_input: dict[str, Any] | None = None

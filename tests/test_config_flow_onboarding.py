@@ -1,0 +1,437 @@
+"""Config flow tests: onboarding after a developer app's sign-in.
+
+Browser sign-in on tesla_sim's page -> partner registration (the simulator fetches the
+app key from Home Assistant's own HTTP view over loopback; each Tesla refusal and its
+fix) -> the virtual key (paired, timeout, read-only) -> the authenticator -> the wake
+offer -> the entry; a refresh-token sign-in of an unregistered app; reauth and
+reconfigure keep the registration.
+
+The simulator cannot approve a virtual key yet: ``approved`` makes its ``fleet_status``
+report the VINs a test approves (the smallest change to the simulated world; the
+simulator's own approval replaces it).
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+import json
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import config_entry_oauth2_flow
+import pyotp
+import pytest
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.tesla_resilient import coordinator, flow_onboarding
+from custom_components.tesla_resilient.api import SCOPES
+from custom_components.tesla_resilient.const import (
+    CONF_CLIENT_ID,
+    CONF_OTP_ACTIONS,
+    CONF_OTP_SECRET,
+    CONF_PARTNER_DOMAIN,
+    CONF_TOKEN,
+    CONF_WAKE_ONCE,
+)
+from custom_components.tesla_resilient.keys import (
+    KEY_PATH,
+    async_get_app_key,
+    async_rotate_app_key,
+)
+from tesla_sim import SimServer, partners, signing
+from tesla_sim.apps import DEV_CLIENT_ID, DEV_CLIENT_SECRET
+from tesla_sim.fleet import ApiError
+from tests.conformance import key_host
+from tests.flow_helpers import (
+    CLIENT_ID,
+    MULTI,
+    NOMFA,
+    TOTP,
+    account,
+    choose,
+    configure,
+    credentials_fixture,  # noqa: F401 - a fixture
+    fields,
+    finish_in_browser,
+    free_port,
+    ha_domain_fixture,  # noqa: F401 - a fixture
+    not_now,
+    register,
+    servers,
+    start,
+    suggested,
+    unload_entries,  # noqa: F401 - an autouse fixture
+)
+from tests.ha_fixtures import add_fault, make_config_entry, setup_entry, sim_car
+
+pytestmark = pytest.mark.sim(rest_commands=False)
+
+Browser = Callable[[str], Awaitable[Any]]
+
+
+@pytest.fixture(name="approved")
+def approved_fixture(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """VINs whose owner approved the app's key: ``fleet_status`` reports them paired.
+
+    The virtual-key step checks every 10 ms and gives up after 0.3 s.
+    """
+    approved: set[str] = set()
+    real = signing.envelope
+
+    def envelope(response: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(response, dict) and "key_paired_vins" in response:
+            vins = response["unpaired_vins"]
+            response = {
+                **response,
+                "key_paired_vins": [vin for vin in vins if vin in approved],
+                "unpaired_vins": [vin for vin in vins if vin not in approved],
+            }
+        return real(response, *args, **kwargs)
+
+    monkeypatch.setattr(signing, "envelope", envelope)
+    monkeypatch.setattr(flow_onboarding, "PAIR_CHECK_INTERVAL", 0.01)
+    monkeypatch.setattr(flow_onboarding, "PAIR_TIMEOUT", 0.3)
+    return approved
+
+
+def pem_of(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> str:
+    return (
+        key.public_key()
+        .public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        .decode()
+    )
+
+
+@pytest.fixture(name="key_hosts")
+async def key_hosts_fixture(socket_enabled: None) -> AsyncIterator[tuple[str, str]]:
+    """Two domains: one serves another EC P-256 public key, one an RSA public key."""
+    other = pem_of(ec.generate_private_key(ec.SECP256R1()))
+    rsa_key = pem_of(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    async with key_host(other) as other_domain, key_host(rsa_key) as rsa_domain:
+        yield other_domain, rsa_domain
+
+
+@pytest.fixture(name="browser")
+def browser_fixture(
+    hass: HomeAssistant,
+    sim: SimServer,
+    hass_client_no_auth: ClientSessionGenerator,
+    credentials: None,
+    current_request_with_host: None,
+) -> Browser:
+    """Sign in to an account on the simulator's page; returns the flow's next step."""
+
+    async def sign_in(email: str) -> Any:
+        result = await choose(hass, await start(hass), "browser")
+        result = await configure(hass, result, servers(sim))
+        return await finish_in_browser(hass, hass_client_no_auth, sim, result, email)
+
+    return sign_in
+
+
+async def wait_for_progress(hass: HomeAssistant, result: Any) -> Any:
+    """Let the progress task end, then continue the flow."""
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return await configure(hass, result)
+
+
+@pytest.mark.usefixtures("credentials", "current_request_with_host")
+async def test_menu_guides_the_browser_sign_in(hass: HomeAssistant) -> None:
+    hass.config.external_url = "https://ha.example.com"
+    result = await start(hass)
+    assert next(iter(result["menu_options"])) == "browser"
+    assert result["description_placeholders"] == {
+        "origin": "https://ha.example.com",
+        "redirect_uri": config_entry_oauth2_flow.MY_AUTH_CALLBACK_PATH,
+        "scopes": SCOPES,
+    }
+
+
+async def test_registration_errors_and_fixes(
+    hass: HomeAssistant,
+    sim: SimServer,
+    ha_domain: str,
+    browser: Browser,
+    key_hosts: tuple[str, str],
+) -> None:
+    hass.config.external_url = f"http://{ha_domain}"
+    result = await browser(MULTI)
+    assert result["step_id"] == "partner"
+    key = await async_get_app_key(hass)
+    assert result["description_placeholders"]["pem"] == key.public_pem
+    # The secret comes from the application credentials: not asked.
+    assert fields(result) == {"domain"}
+    assert suggested(result, "domain") == ha_domain
+    result = await register(hass, result, "https://ha.example.com/path")
+    assert result["errors"] == {"domain": "invalid_domain"}
+    other_key, rsa_key = key_hosts
+    for domain, error in (
+        (f"127.0.0.1:{free_port()}", "domain_unreachable"),  # 424
+        (rsa_key, "key_invalid"),  # 422
+        (other_key, "key_mismatch"),
+    ):
+        result = await register(hass, result, domain)
+        assert result["step_id"] == "partner"
+        assert result["errors"] == {"base": error}
+    result = await register(hass, result, ha_domain)
+    # Registered with the key Tesla fetched from Home Assistant's own view.
+    registration = sim.world.partners.get(CLIENT_ID, "na")
+    assert registration is not None
+    assert registration.domain == ha_domain
+    assert registration.public_key == key.public_bytes.hex()
+    assert result["step_id"] == "pair"
+    url = f"{sim.url}/_ak/{ha_domain}"
+    assert result["description_placeholders"] == {"url": url, "cars": "Trinity"}
+    assert result["data_schema"].schema["qr_code"].config["data"] == url
+    result = await configure(hass, result, {"later": True})
+    result = await not_now(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = result["data"]
+    assert data[CONF_PARTNER_DOMAIN] == ha_domain
+    assert data[CONF_CLIENT_ID] == CLIENT_ID
+    # The sign-in's tokens were kept through every retry.
+    assert sim.world.tokens.check_access(data[CONF_TOKEN]["access_token"])
+
+
+async def test_registration_refused_then_fixed(
+    hass: HomeAssistant,
+    sim: SimServer,
+    ha_domain: str,
+    browser: Browser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An outage, the domain not allowed (412), the app's secret changed meanwhile."""
+    result = await browser(NOMFA)
+    add_fault(sim, "outage", paths=["/api/1/partner_accounts"])
+    result = await register(hass, result, ha_domain)
+    assert result["errors"] == {"base": "cannot_connect"}
+    sim.world.faults.clear()
+
+    async def not_allowed(url: str) -> bytes:
+        raise ApiError(412, "the domain must be the app's allowed origin")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(partners, "_fetch", not_allowed)
+        result = await register(hass, result, ha_domain)
+    assert result["errors"] == {"base": "domain_not_allowed"}
+    sim.world.apps[CLIENT_ID].client_secret = "rotated-secret"
+    result = await register(hass, result, ha_domain)
+    assert result["errors"] == {"base": "partner_auth_failed"}
+    # Asked for in the step, used, never stored.
+    assert fields(result) == {"domain", "client_secret"}
+    result = await register(hass, result, ha_domain, client_secret="rotated-secret")
+    assert result["step_id"] == "pair"
+    result = await not_now(hass, await configure(hass, result, {"later": True}))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "rotated-secret" not in json.dumps(result["data"])
+
+
+async def test_pairing_times_out_then_paired(
+    hass: HomeAssistant,
+    sim: SimServer,
+    ha_domain: str,
+    browser: Browser,
+    approved: set[str],
+) -> None:
+    result = await register(hass, await browser(MULTI), ha_domain)
+    result = await configure(hass, result, {"later": False})
+    assert result["step_id"] == "pair_wait"
+    result = await wait_for_progress(hass, result)
+    # Nobody approved it in time: show the link again, then approve.
+    assert result["step_id"] == "pair_timeout"
+    assert result["description_placeholders"] == {"cars": "Trinity"}
+    result = await choose(hass, result, "pair")
+    result = await configure(hass, result, {"later": False})
+    approved.update(account(sim, MULTI).vins)
+    result = await wait_for_progress(hass, result)
+    result = await not_now(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("approved")
+async def test_continue_read_only_after_the_wait(
+    hass: HomeAssistant, sim: SimServer, ha_domain: str, browser: Browser
+) -> None:
+    """fleet_status fails: every car is shown, the watch keeps trying, then read-only."""
+    add_fault(sim, "outage", paths=["/api/1/vehicles/fleet_status"])
+    result = await register(hass, await browser(TOTP), ha_domain)
+    assert result["step_id"] == "pair"
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["description_placeholders"]["cars"] == "Stella, Yara"
+    result = await configure(hass, result, {"later": False})
+    result = await wait_for_progress(hass, result)
+    result = await choose(hass, result, "pair_end")
+    result = await not_now(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PARTNER_DOMAIN] == ha_domain
+
+
+async def test_authenticator_then_wake(
+    hass: HomeAssistant,
+    sim: SimServer,
+    ha_domain: str,
+    browser: Browser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both kinds of two-factor in the config flow; a sleeping car woken once."""
+    (vin,) = account(sim, NOMFA).vins
+    car = sim.world.vehicle(vin)
+    car.set_activity("sleep", sim.world.now())
+    car.wake_seconds = 0.0
+    monkeypatch.setattr(coordinator, "WAKE_CHECK_INTERVAL", 0.01)
+    result = await register(hass, await browser(NOMFA), ha_domain)
+    result = await configure(hass, result, {"later": True})
+    assert result["step_id"] == "authenticator"
+    result = await choose(hass, result, "otp_setup")
+    secret = result["description_placeholders"]["key"]
+    result = await configure(hass, result, {CONF_OTP_ACTIONS: [], "code": "000000"})
+    assert result["errors"] == {CONF_OTP_ACTIONS: "no_actions"}
+    result = await configure(hass, result, {CONF_OTP_ACTIONS: ["unlock"], "code": "x"})
+    assert result["errors"] == {"code": "invalid_code"}
+    code = pyotp.TOTP(secret).now()
+    result = await configure(hass, result, {CONF_OTP_ACTIONS: ["unlock"], "code": code})
+    assert result["step_id"] == "wake"
+    assert result["description_placeholders"] == {
+        "cars": "Sparky",
+        "cost": "0.02",
+        "total": "0.02",
+    }
+    result = await configure(hass, result, {"wake": True})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # The set-up woke the car once and forgot the choice; protection is on.
+    assert sim.world.vehicle(vin).is_online
+    assert sim.world.meter.vehicle(vin).wakes_caused == 1
+    assert entry.options == {CONF_OTP_SECRET: secret, CONF_OTP_ACTIONS: ["unlock"]}
+
+
+async def refresh_token_sign_in(hass: HomeAssistant, sim: SimServer) -> Any:
+    """Sign in to MULTI with a refresh token of the simulator's developer app."""
+    issued = await sim.issue_tokens(MULTI)
+    result = await choose(hass, await start(hass), "refresh_token")
+    return await configure(
+        hass,
+        result,
+        {
+            "client_id": DEV_CLIENT_ID,
+            "refresh_token": issued["refresh_token"],
+            **servers(sim),
+        },
+    )
+
+
+@pytest.mark.sim(rest_commands=False, partner_registered=False)
+async def test_refresh_token_of_an_unregistered_app(
+    hass: HomeAssistant, sim: SimServer, ha_domain: str
+) -> None:
+    """Tesla answers 412: register first, the secret typed in the step (not stored)."""
+    result = await refresh_token_sign_in(hass, sim)
+    assert result["step_id"] == "partner"
+    assert fields(result) == {"domain", "client_secret"}
+    # Home Assistant has no public address: the owner types the domain.
+    assert suggested(result, "domain") is None
+    result = await register(hass, result, ha_domain, client_secret="wrong")
+    assert result["errors"] == {"base": "partner_auth_failed"}
+    result = await register(hass, result, ha_domain, client_secret=DEV_CLIENT_SECRET)
+    assert result["step_id"] == "pair"
+    result = await configure(hass, result, {"later": True})
+    result = await not_now(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PARTNER_DOMAIN] == ha_domain
+    assert DEV_CLIENT_SECRET not in json.dumps(result["data"])
+
+
+@pytest.mark.sim(rest_commands=False, partner_registered=False)
+async def test_still_refused_after_registration(
+    hass: HomeAssistant, sim: SimServer, ha_domain: str
+) -> None:
+    """A 412 after this flow registered the app is shown (no second registration)."""
+    result = await refresh_token_sign_in(hass, sim)
+    add_fault(sim, "outage", paths=["/api/1/vehicles"])
+    result = await register(hass, result, ha_domain, client_secret=DEV_CLIENT_SECRET)
+    assert result["step_id"] == "finish"
+    assert result["errors"] == {"base": "cannot_connect"}
+    sim.world.faults.clear()
+    sim.world.partners.unregister(DEV_CLIENT_ID)
+    result = await configure(hass, result, {})
+    assert result["step_id"] == "finish"
+    assert result["errors"] == {"base": "not_registered"}
+
+
+def test_virtual_key_url() -> None:
+    """Tesla's page on Tesla's servers, the server's own elsewhere (the simulator)."""
+    url = flow_onboarding.virtual_key_url
+    assert url("https://auth.tesla.com", "ha.example.com") == (
+        "https://tesla.com/_ak/ha.example.com"
+    )
+    assert url("https://auth.tesla.cn", "ha.example.com") == (
+        "https://tesla.com/_ak/ha.example.com"
+    )
+    assert url("http://127.0.0.1:1234", "ha.example.com") == (
+        "http://127.0.0.1:1234/_ak/ha.example.com"
+    )
+
+
+async def test_key_served_only_while_used(
+    hass: HomeAssistant, ha_domain: str, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """Home Assistant serves the public key without authentication, while it is used."""
+    http = await hass_client_no_auth()
+    resp = await http.get(KEY_PATH)
+    assert resp.status == 404
+    result = await start(hass)  # a set-up in progress uses it
+    resp = await http.get(KEY_PATH)
+    assert resp.status == 200
+    assert await resp.text() == (await async_get_app_key(hass)).public_pem
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    assert (await http.get(KEY_PATH)).status == 404
+
+
+async def test_app_key_kept_and_rotated(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Made once and saved (the private key only in storage), loaded, replaceable."""
+    key = await async_get_app_key(hass)
+    assert len(key.public_bytes) == 65
+    assert "PrivateKey" not in repr(key)
+    saved = hass_storage["tesla_resilient.app_key"]["data"]["private_key"]
+    assert saved.startswith("-----BEGIN PRIVATE KEY-----")
+    hass.data.pop("tesla_resilient_app_key")
+    assert (await async_get_app_key(hass)).public_pem == key.public_pem
+    rotated = await async_rotate_app_key(hass)
+    assert rotated.public_pem != key.public_pem
+    assert await async_get_app_key(hass) is rotated
+    hass.data.pop("tesla_resilient_app_key")
+    hass_storage["tesla_resilient.app_key"]["data"]["private_key"] = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    with pytest.raises(TypeError):
+        await async_get_app_key(hass)
+
+
+async def test_wake_once_that_fails_is_only_logged(
+    hass: HomeAssistant, sim: SimServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The chosen car is woken once (not the other); a failed wake leaves a log line."""
+    stella, yara = (sim_car(sim, name) for name in ("Stella", "Yara"))
+    for car in (stella, yara):
+        car.set_activity("sleep", sim.world.now())
+    add_fault(sim, "outage", paths=[f"/api/1/vehicles/{stella.id}/wake_up"])
+    entry = await setup_entry(
+        hass,
+        await make_config_entry(sim, TOTP, options={CONF_WAKE_ONCE: [stella.vin]}),
+    )
+    assert entry.options == {}
+    assert "did not wake" in caplog.text
+    assert sim.world.meter.vehicle(yara.vin).wakes_caused == 0
