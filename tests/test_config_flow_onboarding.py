@@ -3,8 +3,9 @@
 Browser sign-in on tesla_sim's page -> partner registration (the simulator fetches the
 app key from Home Assistant's own HTTP view over loopback; each Tesla refusal and its
 fix) -> the virtual key (paired, timeout, read-only) -> the authenticator -> the wake
-offer -> the entry; a refresh-token sign-in of an unregistered app; reauth and
-reconfigure keep the registration.
+offer -> the entry; a refresh-token sign-in of an unregistered app; a reconfiguration
+registers once and then keeps the registration (reauthentication keeps it too:
+test_config_flow_reauth.py).
 
 The simulator cannot approve a virtual key yet: ``approved`` makes its ``fleet_status``
 report the VINs a test approves (the smallest change to the simulated world; the
@@ -32,13 +33,8 @@ from custom_components.tesla_resilient.const import (
     CONF_OTP_SECRET,
     CONF_PARTNER_DOMAIN,
     CONF_TOKEN,
-    CONF_WAKE_ONCE,
 )
-from custom_components.tesla_resilient.keys import (
-    KEY_PATH,
-    async_get_app_key,
-    async_rotate_app_key,
-)
+from custom_components.tesla_resilient.keys import async_get_app_key
 from tesla_sim import SimServer, partners, signing
 from tesla_sim.apps import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from tesla_sim.fleet import ApiError
@@ -49,6 +45,7 @@ from tests.flow_helpers import (
     NOMFA,
     TOTP,
     account,
+    add_entry,
     choose,
     configure,
     credentials_fixture,  # noqa: F401 - a fixture
@@ -60,10 +57,11 @@ from tests.flow_helpers import (
     register,
     servers,
     start,
+    start_reconfigure,
     suggested,
     unload_entries,  # noqa: F401 - an autouse fixture
 )
-from tests.ha_fixtures import add_fault, make_config_entry, setup_entry, sim_car
+from tests.ha_fixtures import add_fault
 
 pytestmark = pytest.mark.sim(rest_commands=False)
 
@@ -363,75 +361,30 @@ async def test_still_refused_after_registration(
     assert result["errors"] == {"base": "not_registered"}
 
 
-def test_virtual_key_url() -> None:
-    """Tesla's page on Tesla's servers, the server's own elsewhere (the simulator)."""
-    url = flow_onboarding.virtual_key_url
-    assert url("https://auth.tesla.com", "ha.example.com") == (
-        "https://tesla.com/_ak/ha.example.com"
-    )
-    assert url("https://auth.tesla.cn", "ha.example.com") == (
-        "https://tesla.com/_ak/ha.example.com"
-    )
-    assert url("http://127.0.0.1:1234", "ha.example.com") == (
-        "http://127.0.0.1:1234/_ak/ha.example.com"
-    )
-
-
-async def test_key_served_only_while_used(
-    hass: HomeAssistant, ha_domain: str, hass_client_no_auth: ClientSessionGenerator
+@pytest.mark.sim(rest_commands=False, legacy_sign_in=True)
+@pytest.mark.usefixtures("credentials", "current_request_with_host")
+async def test_reconfigure_registers_once_then_keeps_it(
+    hass: HomeAssistant,
+    sim: SimServer,
+    ha_domain: str,
+    hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    """Home Assistant serves the public key without authentication, while it is used."""
-    http = await hass_client_no_auth()
-    resp = await http.get(KEY_PATH)
-    assert resp.status == 404
-    result = await start(hass)  # a set-up in progress uses it
-    resp = await http.get(KEY_PATH)
-    assert resp.status == 200
-    assert await resp.text() == (await async_get_app_key(hass)).public_pem
-    hass.config_entries.flow.async_abort(result["flow_id"])
-    assert (await http.get(KEY_PATH)).status == 404
+    """A password entry moves to the browser sign-in: registered (the car's key offered)
+    once; the next reconfiguration with the same app keeps the registration."""
+    entry = await add_entry(hass, sim)
+    assert CONF_PARTNER_DOMAIN not in entry.data
 
+    async def reconfigure_in_browser() -> Any:
+        result = await choose(hass, await start_reconfigure(hass, entry), "browser")
+        result = await configure(hass, result, servers(sim))
+        return await finish_in_browser(hass, hass_client_no_auth, sim, result, NOMFA)
 
-async def test_app_key_kept_and_rotated(
-    hass: HomeAssistant, hass_storage: dict[str, Any]
-) -> None:
-    """Made once and saved (the private key only in storage), loaded, replaceable."""
-    key = await async_get_app_key(hass)
-    assert len(key.public_bytes) == 65
-    assert "PrivateKey" not in repr(key)
-    saved = hass_storage["tesla_resilient.app_key"]["data"]["private_key"]
-    assert saved.startswith("-----BEGIN PRIVATE KEY-----")
-    hass.data.pop("tesla_resilient_app_key")
-    assert (await async_get_app_key(hass)).public_pem == key.public_pem
-    rotated = await async_rotate_app_key(hass)
-    assert rotated.public_pem != key.public_pem
-    assert await async_get_app_key(hass) is rotated
-    hass.data.pop("tesla_resilient_app_key")
-    hass_storage["tesla_resilient.app_key"]["data"]["private_key"] = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
-    with pytest.raises(TypeError):
-        await async_get_app_key(hass)
-
-
-async def test_wake_once_that_fails_is_only_logged(
-    hass: HomeAssistant, sim: SimServer, caplog: pytest.LogCaptureFixture
-) -> None:
-    """The chosen car is woken once (not the other); a failed wake leaves a log line."""
-    stella, yara = (sim_car(sim, name) for name in ("Stella", "Yara"))
-    for car in (stella, yara):
-        car.set_activity("sleep", sim.world.now())
-    add_fault(sim, "outage", paths=[f"/api/1/vehicles/{stella.id}/wake_up"])
-    entry = await setup_entry(
-        hass,
-        await make_config_entry(sim, TOTP, options={CONF_WAKE_ONCE: [stella.vin]}),
-    )
-    assert entry.options == {}
-    assert "did not wake" in caplog.text
-    assert sim.world.meter.vehicle(yara.vin).wakes_caused == 0
+    result = await register(hass, await reconfigure_in_browser(), ha_domain)
+    assert result["step_id"] == "pair"
+    result = await configure(hass, result, {"later": True})
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PARTNER_DOMAIN] == ha_domain
+    assert entry.data[CONF_CLIENT_ID] == CLIENT_ID
+    result = await reconfigure_in_browser()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_PARTNER_DOMAIN] == ha_domain

@@ -25,13 +25,7 @@ from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.network import NoURLAvailableError, get_url
-from homeassistant.helpers.selector import (
-    BooleanSelector,
-    QrCodeSelector,
-    QrCodeSelectorConfig,
-    QrErrorCorrectionLevel,
-    TextSelector,
-)
+from homeassistant.helpers.selector import BooleanSelector, TextSelector
 import probatio
 from yarl import URL
 
@@ -54,10 +48,10 @@ from .const import LOGGER
 from .errors import flow_error_key
 from .flow_signin import SECRET_SELECTOR, SignedIn, SignInSteps
 from .keys import KEY_PATH, AppKey, async_get_app_key, async_serve_public_key
+from .options_flow import qr_code_field
 
 CONF_DOMAIN = "domain"
 CONF_CLIENT_SECRET = "client_secret"  # noqa: S105 - a field name
-CONF_QR_CODE = "qr_code"
 CONF_LATER = "later"
 
 PAIR_CHECK_INTERVAL = 10.0
@@ -255,13 +249,7 @@ class OnboardingSteps(SignInSteps):
         url = self._pair_url()
         schema = probatio.Schema(
             {
-                probatio.Optional(CONF_QR_CODE): QrCodeSelector(
-                    QrCodeSelectorConfig(
-                        data=url,
-                        scale=6,
-                        error_correction_level=QrErrorCorrectionLevel.QUARTILE,
-                    )
-                ),
+                **qr_code_field(url),
                 probatio.Required(CONF_LATER, default=False): BooleanSelector(),
             }
         )

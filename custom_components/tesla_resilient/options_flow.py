@@ -46,6 +46,17 @@ _ACTIONS_SELECTOR = SelectSelector(
 )
 
 
+def qr_code_field(data: str) -> dict[Any, Any]:
+    """An optional form field that shows ``data`` (a link) as a QR code to scan."""
+    return {
+        probatio.Optional(CONF_QR_CODE): QrCodeSelector(
+            QrCodeSelectorConfig(
+                data=data, scale=5, error_correction_level=QrErrorCorrectionLevel.MEDIUM
+            )
+        )
+    }
+
+
 def new_protection(
     secret: str, user_input: Mapping[str, Any] | None
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
@@ -73,13 +84,7 @@ def new_protection_form(secret: str, account: str) -> dict[str, Any]:
     uri = provisioning_uri(secret, account)
     schema = probatio.Schema(
         {
-            probatio.Optional(CONF_QR_CODE): QrCodeSelector(
-                QrCodeSelectorConfig(
-                    data=uri,
-                    scale=5,
-                    error_correction_level=QrErrorCorrectionLevel.MEDIUM,
-                )
-            ),
+            **qr_code_field(uri),
             probatio.Required(
                 CONF_OTP_ACTIONS,
                 default=[str(action) for action in DEFAULT_PROTECTED_ACTIONS],
