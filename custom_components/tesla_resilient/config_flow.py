@@ -240,8 +240,12 @@ class ConfigFlow(
         if entry is not None and entry.data.get(CONF_CLIENT_ID) == client_id:
             # The same app: its registration (and the cars' keys) still hold.
             self._partner_domain = entry.data.get(CONF_PARTNER_DOMAIN)
-        if self._partner_domain is None and (
-            method is AuthMethod.BROWSER or self._auth_base in TESLA_AUTH_BASES
+        # A developer app registers (Tesla's own legacy client is no partner of ours);
+        # on other servers (simulator, proxy) a 412 in the finish step asks for it.
+        if (
+            self._partner_domain is None
+            and client_id != DEFAULT_CLIENT_ID
+            and (method is AuthMethod.BROWSER or self._auth_base in TESLA_AUTH_BASES)
         ):
             return await self.async_step_partner()
         return await self.async_step_finish()
