@@ -10,6 +10,7 @@ from .apps import DEV_CLIENT_ID, LEGACY_CLIENT_ID, App
 from .faults import FaultError
 from .keys import WORLD
 from .tokens import parse_scopes
+from .vcp import DOMAIN_NAMES, DOMAINS
 from .world import REGIONS, Account, World
 
 ACTIVITIES = ("park", "drive", "charge", "climate", "sleep", "wake", "offline")
@@ -139,7 +140,7 @@ def _vehicle_view(world: World, vin: str) -> dict[str, Any]:
 
 async def vehicle_script(request: web.Request) -> web.Response:
     """POST /__sim__/vehicles/{vin} {"activity", "requires_command_signing", "in_service",
-    "battery_level", "latitude", "longitude", "locked", "outside_temp"}."""
+    "battery_level", "latitude", "longitude", "locked", "outside_temp", "remote_access"}."""
     world = request.app[WORLD]
     vin = request.match_info["vin"]
     if vin not in world.vehicles:
@@ -154,7 +155,7 @@ async def vehicle_script(request: web.Request) -> web.Response:
         return _bad(f"activity must be one of {', '.join(ACTIVITIES)}")
     wrong = _wrong_type(
         body,
-        ("requires_command_signing", "in_service", "locked"),
+        ("requires_command_signing", "in_service", "locked", "remote_access"),
         ("battery_level", "latitude", "longitude", "outside_temp"),
     )
     if wrong is not None:
@@ -167,6 +168,8 @@ async def vehicle_script(request: web.Request) -> web.Response:
         car.in_service = body["in_service"]
     if "locked" in body:
         car.locked = body["locked"]
+    if "remote_access" in body:
+        car.remote_access = body["remote_access"]
     if "battery_level" in body:
         level = max(0.0, min(100.0, float(body["battery_level"])))
         car.energy_kwh = car.config.battery_kwh * level / 100.0
@@ -178,6 +181,25 @@ async def vehicle_script(request: web.Request) -> web.Response:
     if "outside_temp" in body:
         car.outside_temp = float(body["outside_temp"])
     return web.json_response(_vehicle_view(world, vin))
+
+
+async def vehicle_reboot(request: web.Request) -> web.Response:
+    """POST /__sim__/vehicles/{vin}/reboot {"domain": "vcsec" | "infotainment"}: new epochs.
+
+    Without a domain both reboot.
+    """
+    world = request.app[WORLD]
+    vin = request.match_info["vin"]
+    if vin not in world.vehicles:
+        return _bad("unknown vehicle", 404)
+    body = await _object(request)
+    if isinstance(body, web.Response):
+        return body
+    name = body.get("domain")
+    if name is not None and name not in DOMAIN_NAMES:
+        return _bad(f"domain must be one of {', '.join(DOMAIN_NAMES)}")
+    world.reboot_vehicle(vin, DOMAINS if name is None else (DOMAIN_NAMES[name],))
+    return web.json_response({"rebooted": [name] if name else list(DOMAIN_NAMES)})
 
 
 async def account_script(request: web.Request) -> web.Response:
@@ -341,6 +363,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/__sim__/faults", faults_add)
     r.add_delete("/__sim__/faults", faults_clear)
     r.add_post("/__sim__/vehicles/{vin}", vehicle_script)
+    r.add_post("/__sim__/vehicles/{vin}/reboot", vehicle_reboot)
     r.add_post("/__sim__/accounts/{email}", account_script)
     r.add_get("/__sim__/clock", clock_get)
     r.add_post("/__sim__/clock", clock_advance)
