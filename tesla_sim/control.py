@@ -131,6 +131,20 @@ async def faults_clear(request: web.Request) -> web.Response:
     return web.json_response({"removed": removed})
 
 
+async def _vehicle_body(
+    request: web.Request,
+) -> tuple[World, str, dict[str, Any]] | web.Response:
+    """The world, the path's VIN and the body's object, or the 404/400 to answer."""
+    world = request.app[WORLD]
+    vin = request.match_info["vin"]
+    if vin not in world.vehicles:
+        return _bad("unknown vehicle", 404)
+    body = await _object(request)
+    if isinstance(body, web.Response):
+        return body
+    return world, vin, body
+
+
 def _vehicle_view(world: World, vin: str) -> dict[str, Any]:
     for item in world.state()["vehicles"]:
         if item["vin"] == vin:
@@ -141,13 +155,10 @@ def _vehicle_view(world: World, vin: str) -> dict[str, Any]:
 async def vehicle_script(request: web.Request) -> web.Response:
     """POST /__sim__/vehicles/{vin} {"activity", "requires_command_signing", "in_service",
     "battery_level", "latitude", "longitude", "locked", "outside_temp", "remote_access"}."""
-    world = request.app[WORLD]
-    vin = request.match_info["vin"]
-    if vin not in world.vehicles:
-        return _bad("unknown vehicle", 404)
-    body = await _object(request)
-    if isinstance(body, web.Response):
-        return body
+    found = await _vehicle_body(request)
+    if isinstance(found, web.Response):
+        return found
+    world, vin, body = found
     car = world.vehicle(vin)
     now = world.now()
     activity = body.get("activity")
@@ -188,13 +199,10 @@ async def vehicle_reboot(request: web.Request) -> web.Response:
 
     Without a domain both reboot.
     """
-    world = request.app[WORLD]
-    vin = request.match_info["vin"]
-    if vin not in world.vehicles:
-        return _bad("unknown vehicle", 404)
-    body = await _object(request)
-    if isinstance(body, web.Response):
-        return body
+    found = await _vehicle_body(request)
+    if isinstance(found, web.Response):
+        return found
+    world, vin, body = found
     name = body.get("domain")
     if name is not None and name not in DOMAIN_NAMES:
         return _bad(f"domain must be one of {', '.join(DOMAIN_NAMES)}")

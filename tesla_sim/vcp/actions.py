@@ -123,9 +123,17 @@ def _valet(action: Any, car: Vehicle) -> Call | None:
     return "set_valet_mode", params
 
 
-def _plain(name: str) -> Mapper:
-    """An action without parameters."""
-    return lambda action, car: (name, {})
+def _fields(name: str, **params: str) -> Mapper:
+    """An action whose REST parameters are fields of its message (parameter=field)."""
+    return lambda action, car: (
+        name,
+        {param: getattr(action, field) for param, field in params.items()},
+    )
+
+
+def _choice(name: str, param: str, oneof: str) -> Mapper:
+    """An action whose REST parameter is the name of the member set in a oneof."""
+    return lambda action, car: (name, {param: action.WhichOneof(oneof) or ""})
 
 
 MAPPERS: dict[str, Mapper] = {
@@ -134,43 +142,31 @@ MAPPERS: dict[str, Mapper] = {
         if (kind := a.WhichOneof("charging_action")) in CHARGING
         else None
     ),
-    "chargingSetLimitAction": lambda a, car: (
-        "set_charge_limit",
-        {"percent": a.percent},
+    "chargingSetLimitAction": _fields("set_charge_limit", percent="percent"),
+    "setChargingAmpsAction": _fields(
+        "set_charging_amps", charging_amps="charging_amps"
     ),
-    "setChargingAmpsAction": lambda a, car: (
-        "set_charging_amps",
-        {"charging_amps": a.charging_amps},
-    ),
-    "chargePortDoorOpen": _plain("charge_port_door_open"),
-    "chargePortDoorClose": _plain("charge_port_door_close"),
-    "scheduledChargingAction": lambda a, car: (
-        "set_scheduled_charging",
-        {"enable": a.enabled, "time": a.charging_time},
+    "chargePortDoorOpen": _fields("charge_port_door_open"),
+    "chargePortDoorClose": _fields("charge_port_door_close"),
+    "scheduledChargingAction": _fields(
+        "set_scheduled_charging", enable="enabled", time="charging_time"
     ),
     "scheduledDepartureAction": _departure,
     "hvacAutoAction": lambda a, car: (
         "auto_conditioning_start" if a.power_on else "auto_conditioning_stop",
         {},
     ),
-    "hvacTemperatureAdjustmentAction": lambda a, car: (
+    "hvacTemperatureAdjustmentAction": _fields(
         "set_temps",
-        {
-            "driver_temp": a.driver_temp_celsius,
-            "passenger_temp": a.passenger_temp_celsius,
-        },
+        driver_temp="driver_temp_celsius",
+        passenger_temp="passenger_temp_celsius",
     ),
-    "hvacSetPreconditioningMaxAction": lambda a, car: (
-        "set_preconditioning_max",
-        {"on": a.on},
+    "hvacSetPreconditioningMaxAction": _fields("set_preconditioning_max", on="on"),
+    "hvacClimateKeeperAction": _fields(
+        "set_climate_keeper_mode", climate_keeper_mode="ClimateKeeperAction"
     ),
-    "hvacClimateKeeperAction": lambda a, car: (
-        "set_climate_keeper_mode",
-        {"climate_keeper_mode": a.ClimateKeeperAction},
-    ),
-    "setCabinOverheatProtectionAction": lambda a, car: (
-        "set_cabin_overheat_protection",
-        {"on": a.on, "fan_only": a.fan_only},
+    "setCabinOverheatProtectionAction": _fields(
+        "set_cabin_overheat_protection", on="on", fan_only="fan_only"
     ),
     "setCopTempAction": lambda a, car: (
         "set_cop_temp",
@@ -179,53 +175,37 @@ MAPPERS: dict[str, Mapper] = {
     "hvacSeatHeaterActions": _seat_heater,
     "hvacSeatCoolerActions": _seat_cooler,
     "autoSeatClimateAction": _auto_seat,
-    "hvacSteeringWheelHeaterAction": lambda a, car: (
-        "remote_steering_wheel_heater_request",
-        {"on": a.power_on},
+    "hvacSteeringWheelHeaterAction": _fields(
+        "remote_steering_wheel_heater_request", on="power_on"
     ),
     "stwHeatLevelAction": lambda a, car: (
         "remote_steering_wheel_heat_level_request",
         {"level": WHEEL_LEVELS.get(a.stw_heat_level, -1)},
     ),
-    "autoStwHeatAction": lambda a, car: (
-        "remote_auto_steering_wheel_heat_climate_request",
-        {"on": a.on},
+    "autoStwHeatAction": _fields(
+        "remote_auto_steering_wheel_heat_climate_request", on="on"
     ),
-    "vehicleControlSetSentryModeAction": lambda a, car: (
-        "set_sentry_mode",
-        {"on": a.on},
-    ),
+    "vehicleControlSetSentryModeAction": _fields("set_sentry_mode", on="on"),
     "vehicleControlSetValetModeAction": _valet,
-    "vehicleControlWindowAction": lambda a, car: (
-        "window_control",
-        {"command": a.WhichOneof("action") or ""},
+    "vehicleControlWindowAction": _choice("window_control", "command", "action"),
+    "vehicleControlSunroofOpenCloseAction": _choice(
+        "sun_roof_control", "state", "action"
     ),
-    "vehicleControlSunroofOpenCloseAction": lambda a, car: (
-        "sun_roof_control",
-        {"state": a.WhichOneof("action") or ""},
-    ),
-    "vehicleControlHonkHornAction": _plain("honk_horn"),
-    "vehicleControlFlashLightsAction": _plain("flash_lights"),
+    "vehicleControlHonkHornAction": _fields("honk_horn"),
+    "vehicleControlFlashLightsAction": _fields("flash_lights"),
     "vehicleControlTriggerHomelinkAction": _homelink,
-    "remoteStartDrive": _plain("remote_start_drive"),
-    "vehicleControlScheduleSoftwareUpdateAction": lambda a, car: (
-        "schedule_software_update",
-        {"offset_sec": a.offset_sec},
+    "remoteStartDrive": _fields("remote_start_drive"),
+    "vehicleControlScheduleSoftwareUpdateAction": _fields(
+        "schedule_software_update", offset_sec="offset_sec"
     ),
-    "vehicleControlCancelSoftwareUpdateAction": _plain("cancel_software_update"),
-    "navigationRequest": lambda a, car: (
-        "navigation_request",
-        {"value": a.destination},
-    ),
-    "navigationGpsRequest": lambda a, car: (
-        "navigation_gps_request",
-        {"lat": a.lat, "lon": a.lon},
-    ),
-    "mediaPlayAction": _plain("media_toggle_playback"),
-    "mediaNextTrack": _plain("media_next_track"),
-    "mediaPreviousTrack": _plain("media_prev_track"),
+    "vehicleControlCancelSoftwareUpdateAction": _fields("cancel_software_update"),
+    "navigationRequest": _fields("navigation_request", value="destination"),
+    "navigationGpsRequest": _fields("navigation_gps_request", lat="lat", lon="lon"),
+    "mediaPlayAction": _fields("media_toggle_playback"),
+    "mediaNextTrack": _fields("media_next_track"),
+    "mediaPreviousTrack": _fields("media_prev_track"),
     "mediaUpdateVolume": _volume,
-    "boomboxAction": lambda a, car: ("remote_boombox", {"sound": a.sound}),
+    "boomboxAction": _fields("remote_boombox", sound="sound"),
 }
 
 
