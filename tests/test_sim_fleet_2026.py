@@ -159,7 +159,9 @@ async def test_signed_command_answers_unknown_key(tapi: Api) -> None:
     assert answer.from_destination.domain == Domain.DOMAIN_VEHICLE_SECURITY
     status = answer.signedMessageStatus
     assert status.operation_status == OperationStatus_E.OPERATIONSTATUS_ERROR
-    assert status.signed_message_fault == MessageFault_E.MESSAGEFAULT_ERROR_UNKNOWN_KEY_ID
+    assert (
+        status.signed_message_fault == MessageFault_E.MESSAGEFAULT_ERROR_UNKNOWN_KEY_ID
+    )
     not_a_message = base64.b64encode(b"\xff\xff").decode()
     for body in (
         {},
