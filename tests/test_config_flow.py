@@ -256,6 +256,22 @@ async def test_cannot_connect_then_success(hass: HomeAssistant, sim: SimServer) 
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+async def test_rate_limited_sign_in(hass: HomeAssistant, sim: SimServer) -> None:
+    """A 429 while signing in is a rate limit with its wait, not "cannot connect"."""
+    fault = sim.world.faults.parse(
+        {"kind": "rate_limit", "retry_after": 45, "seconds": 60}, sim.world.now()
+    )
+    sim.world.faults.add(fault)
+    result = await choose(hass, await start(hass), "password")
+    user_input = {"email": NOMFA, "password": password_of(sim, NOMFA), **servers(sim)}
+    result = await configure(hass, result, user_input)
+    assert result["errors"] == {"base": "rate_limited"}
+    assert result["description_placeholders"] == {"seconds": "45"}
+    sim.world.faults.clear()
+    result = await configure(hass, result, user_input)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
 async def test_invalid_urls(hass: HomeAssistant, sim: SimServer) -> None:
     result = await choose(hass, await start(hass), "password")
     user_input = {"email": NOMFA, "password": password_of(sim, NOMFA)}
