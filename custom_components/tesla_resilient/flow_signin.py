@@ -9,6 +9,7 @@ Nothing here stores or logs a password, a passcode or a token.
 
 from abc import abstractmethod
 from collections.abc import Mapping
+import re
 from typing import Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
@@ -66,6 +67,11 @@ _SECRET_SELECTOR = TextSelector(
 CODE_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="one-time-code")
 )
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+_EMAIL_MAX = 254
+"""An email address: one ``@``, a dotted domain, no spaces; at most 254 characters."""
+_HOST = re.compile(r"[A-Za-z0-9._:-]+")
+"""The characters of a host name (IDNA-encoded) or an IP address."""
 _URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _CLIENT_ID_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="off")
@@ -81,7 +87,9 @@ def _url_or_none(value: str) -> str | None:
         url = URL(value.strip())
     except ValueError:
         return None
-    if url.scheme not in {"http", "https"} or not url.host:
+    if url.scheme not in {"http", "https"} or not url.raw_host:
+        return None
+    if not _HOST.fullmatch(url.raw_host):  # a space or another stray character
         return None
     if url.user is not None or url.password is not None:
         return None
@@ -127,7 +135,9 @@ class SignInSteps(ConfigFlow):
         placeholders: dict[str, str] = {}
         if user_input is not None:
             self._email = user_input[CONF_EMAIL].strip()
-            if self._read_servers(user_input, errors):
+            if len(self._email) > _EMAIL_MAX or not _EMAIL.fullmatch(self._email):
+                errors[CONF_EMAIL] = "invalid_email"
+            elif self._read_servers(user_input, errors):
                 auth = self._auth()
                 try:
                     result = await auth.login(self._email, user_input[CONF_PASSWORD])
