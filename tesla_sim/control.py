@@ -10,6 +10,7 @@ from .apps import DEV_CLIENT_ID, LEGACY_CLIENT_ID, App
 from .faults import FaultError
 from .keys import WORLD
 from .tokens import parse_scopes
+from .virtual_keys import NoAppForDomain, approve_for_domain
 from .world import REGIONS, Account, World
 
 ACTIVITIES = ("park", "drive", "charge", "climate", "sleep", "wake", "offline")
@@ -180,6 +181,28 @@ async def vehicle_script(request: web.Request) -> web.Response:
     return web.json_response(_vehicle_view(world, vin))
 
 
+async def vehicle_virtual_key(request: web.Request) -> web.Response:
+    """POST /__sim__/vehicles/{vin}/virtual_key {"domain"}: the owner approves the key of
+    every app registered for ``domain`` on the car (as the ``/_ak/<domain>`` page does)."""
+    world = request.app[WORLD]
+    vin = request.match_info["vin"]
+    if vin not in world.vehicles:
+        return _bad("unknown vehicle", 404)
+    body = await _object(request)
+    if isinstance(body, web.Response):
+        return body
+    domain = body.get("domain")
+    if not isinstance(domain, str):
+        return _bad("domain must be a string")
+    try:
+        keys = approve_for_domain(world, vin, domain)
+    except NoAppForDomain:
+        return _bad("no app registered a key for this domain", 404)
+    return web.json_response(
+        {"vin": vin, "domain": domain, "public_keys": sorted(k.hex() for k in keys)}
+    )
+
+
 async def account_script(request: web.Request) -> web.Response:
     """POST /__sim__/accounts/{email} {"locked", "captcha", "region", "registered"}."""
     world = request.app[WORLD]
@@ -341,6 +364,7 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/__sim__/faults", faults_add)
     r.add_delete("/__sim__/faults", faults_clear)
     r.add_post("/__sim__/vehicles/{vin}", vehicle_script)
+    r.add_post("/__sim__/vehicles/{vin}/virtual_key", vehicle_virtual_key)
     r.add_post("/__sim__/accounts/{email}", account_script)
     r.add_get("/__sim__/clock", clock_get)
     r.add_post("/__sim__/clock", clock_advance)
