@@ -12,13 +12,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.tesla_resilient.const import CONF_PARTNER_DOMAIN, DOMAIN
+from custom_components.tesla_resilient.const import DOMAIN
 from custom_components.tesla_resilient.keys import (
     DATA,
     PUBLIC_KEY_PATH,
@@ -30,8 +29,8 @@ from custom_components.tesla_resilient.keys import (
 )
 from tesla_sim import SimServer
 from tests.ha_fixtures import TOTP_EMAIL, make_config_entry, setup_entry
+from tests.test_pairing import partner_entry
 
-PARTNER_DOMAIN = "ha.example.net"
 MOCK_STORAGE_LOGGER = "pytest_homeassistant_custom_component.common"
 
 
@@ -158,16 +157,6 @@ async def test_served_without_authentication_only_while_in_use(
     assert await fetch() == (200, "application/x-pem-file", key.public_pem)
     await hass.config_entries.async_unload(entry.entry_id)
     assert (await fetch())[0] == 404
-
-
-async def partner_entry(hass: HomeAssistant, sim: SimServer) -> MockConfigEntry:
-    """The TOTP account's entry with a registered domain, set up."""
-    entry = await make_config_entry(sim, TOTP_EMAIL)
-    entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        entry, data={**entry.data, CONF_PARTNER_DOMAIN: PARTNER_DOMAIN}
-    )
-    return await setup_entry(hass, entry)
 
 
 async def test_private_key_in_no_log_diagnostics_or_entry_data(
