@@ -64,8 +64,6 @@ class Car:
     command_signing: str = "off"  # one of configs.SIGNING_MODES
     asleep_reports_offline: bool = False  # firmware 2024.20+: asleep shows as offline
     in_service: bool = False
-    # virtual keys: 65-byte uncompressed public key -> role ("owner", "third_party")
-    whitelist: dict[bytes, str] = field(default_factory=dict)
 
     # drive
     driving: bool = False

@@ -131,6 +131,20 @@ async def faults_clear(request: web.Request) -> web.Response:
     return web.json_response({"removed": removed})
 
 
+async def _vehicle_body(
+    request: web.Request,
+) -> tuple[World, str, dict[str, Any]] | web.Response:
+    """The world, the path's VIN and the body's object, or the 404/400 to answer."""
+    world = request.app[WORLD]
+    vin = request.match_info["vin"]
+    if vin not in world.vehicles:
+        return _bad("unknown vehicle", 404)
+    body = await _object(request)
+    if isinstance(body, web.Response):
+        return body
+    return world, vin, body
+
+
 def _vehicle_view(world: World, vin: str) -> dict[str, Any]:
     for item in world.state()["vehicles"]:
         if item["vin"] == vin:
@@ -138,27 +152,13 @@ def _vehicle_view(world: World, vin: str) -> dict[str, Any]:
     raise KeyError(vin)  # pragma: no cover - callers check the VIN first
 
 
-async def _vehicle_body(
-    request: web.Request,
-) -> tuple[str, dict[str, Any]] | web.Response:
-    """The VIN of the path (404 unless a car has it) and the body, a JSON object."""
-    vin = request.match_info["vin"]
-    if vin not in request.app[WORLD].vehicles:
-        return _bad("unknown vehicle", 404)
-    body = await _object(request)
-    if isinstance(body, web.Response):
-        return body
-    return vin, body
-
-
 async def vehicle_script(request: web.Request) -> web.Response:
     """POST /__sim__/vehicles/{vin} {"activity", "requires_command_signing", "in_service",
     "battery_level", "latitude", "longitude", "locked", "outside_temp"}."""
-    world = request.app[WORLD]
     found = await _vehicle_body(request)
     if isinstance(found, web.Response):
         return found
-    vin, body = found
+    world, vin, body = found
     car = world.vehicle(vin)
     now = world.now()
     activity = body.get("activity")
@@ -198,12 +198,12 @@ async def vehicle_virtual_key(request: web.Request) -> web.Response:
     found = await _vehicle_body(request)
     if isinstance(found, web.Response):
         return found
-    vin, body = found
+    world, vin, body = found
     domain = body.get("domain")
     if not isinstance(domain, str):
         return _bad("domain must be a string")
     try:
-        keys = approve_for_domain(request.app[WORLD], vin, domain)
+        keys = approve_for_domain(world, vin, domain)
     except NoAppForDomain:
         return _bad("no app registered a key for this domain", 404)
     return web.json_response(

@@ -272,19 +272,6 @@ class World:
         account.vins.append(vin)
         return vehicle
 
-    def approve_virtual_key(
-        self, vin: str, public_bytes: bytes, role: str = "third_party"
-    ) -> None:
-        """The owner adds a key to the car ``vin``'s whitelist (a virtual key).
-
-        ``public_bytes``: the key's 65-byte uncompressed P-256 point. KeyError for an
-        unknown car, ValueError for bytes that are not such a point.
-        """
-        if len(public_bytes) != 65:
-            raise ValueError("a virtual key is an uncompressed point (65 bytes)")
-        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_bytes)
-        self.vehicle(vin).whitelist[bytes(public_bytes)] = role
-
     # -- lookups --------------------------------------------------------------------------
 
     def account_by_email(self, email: str) -> Account | None:
@@ -315,6 +302,19 @@ class World:
         car = self.vehicles[vin]
         car.update(self.clock.now())
         return car
+
+    def approve_virtual_key(
+        self, vin: str, public_bytes: bytes, role: str = "owner"
+    ) -> None:
+        """The owner adds a key to the car ``vin``'s whitelist (a virtual key).
+
+        ``public_bytes``: the key's 65-byte uncompressed P-256 point. KeyError for an
+        unknown car, ValueError for bytes that are not such a point.
+        """
+        if len(public_bytes) != 65:
+            raise ValueError("a virtual key is an uncompressed point (65 bytes)")
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_bytes)
+        self.vehicle(vin).whitelist[bytes(public_bytes)] = role
 
     def tick(self) -> float:
         """Bring every car up to the current time; return it."""

@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.tesla_resilient.const import DOMAIN
 from custom_components.tesla_resilient.keys import (
     DATA,
-    PUBLIC_KEY_PATH,
+    KEY_PATH,
     STORAGE_KEY,
     AppKey,
     async_get_app_key,
@@ -136,7 +136,7 @@ async def test_served_without_authentication_only_while_in_use(
     client = await hass_client_no_auth()
 
     async def fetch() -> tuple[int, str, str]:
-        reply = await client.get(PUBLIC_KEY_PATH)
+        reply = await client.get(KEY_PATH)
         return reply.status, reply.content_type, await reply.text()
 
     assert (await fetch())[0] == 404  # no entry loaded, no flow
@@ -170,7 +170,7 @@ async def test_private_key_in_no_log_diagnostics_or_entry_data(
     assert await async_setup_component(hass, "diagnostics", {})
     entry = await partner_entry(hass, sim)
     client = await hass_client()
-    reply = await client.get(PUBLIC_KEY_PATH)
+    reply = await client.get(KEY_PATH)
     assert reply.status == 200  # the key is made for the first request
     first = stored_private_pem(hass_storage)
     await async_rotate_app_key(hass)

@@ -136,7 +136,7 @@ async def test_unpaired_car_gets_a_repair_issue_until_the_owner_approves(
             json={"domain": domain},
         ) as reply:
             assert reply.status == 200
-    assert yara.whitelist == {key.public_bytes: "third_party"}
+    assert yara.whitelist == {key.public_bytes: "owner"}
 
     result = await submit(client, flow)
     assert result["type"] == "create_entry"

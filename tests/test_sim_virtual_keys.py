@@ -61,7 +61,7 @@ async def test_fleet_status_reports_cars_that_trust_the_apps_key(
     assert await paired(api, stella.vin, yara.vin) == ([], [stella.vin, yara.vin])
     register(world, point)  # any region's registration counts
     assert await paired(api, stella.vin, yara.vin) == ([stella.vin], [yara.vin])
-    assert stella.whitelist == {point: "third_party"}
+    assert stella.whitelist == {point: "owner"}
     # Another app's key on a car does not pair this app.
     other = new_point()
     register(world, other, client_id="someone-else")
@@ -103,7 +103,7 @@ async def test_control_api_approves_the_domains_key(sim: SimServer) -> None:
                 "domain": DOMAIN.upper(),
                 "public_keys": [point.hex()],
             }
-    assert car.whitelist == {point: "third_party"}
+    assert car.whitelist == {point: "owner"}
 
 
 async def test_ak_page_signs_in_and_approves_in_a_browser(sim: SimServer) -> None:
@@ -143,7 +143,7 @@ async def test_ak_page_signs_in_and_approves_in_a_browser(sim: SimServer) -> Non
         # A ``vin`` query lists only that car (the session cookie is kept).
         async with browser.get(page_url, params={"vin": yara.vin}) as reply:
             assert APPROVE_FORM.findall(await reply.text()) == [yara.vin]
-    assert stella.whitelist == {point: "third_party"}
+    assert stella.whitelist == {point: "owner"}
     assert yara.whitelist == {}
     assert other_car.whitelist == {}
 

@@ -81,8 +81,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions (they work on any loaded entry's vehicles) and
-    the view of the app's public key."""
+    """Register the integration's actions (they work on any loaded entry's vehicles)
+    and the view of the app's public key."""
     async_setup_services(hass)
     async_serve_public_key(hass)
     return True

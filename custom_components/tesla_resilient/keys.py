@@ -32,7 +32,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import CONF_PARTNER_DOMAIN, DOMAIN, LOGGER
 
-PUBLIC_KEY_PATH: Final = "/.well-known/appspecific/com.tesla.3p.public-key.pem"
+KEY_PATH: Final = "/.well-known/appspecific/com.tesla.3p.public-key.pem"
 STORAGE_KEY: Final = f"{DOMAIN}.app_key"
 STORAGE_VERSION: Final = 1
 FINGERPRINT_LENGTH: Final = 16
@@ -169,7 +169,7 @@ def _in_use(hass: HomeAssistant) -> bool:
 class PublicKeyView(HomeAssistantView):
     """``GET /.well-known/appspecific/com.tesla.3p.public-key.pem`` (no authentication)."""
 
-    url = PUBLIC_KEY_PATH
+    url = KEY_PATH
     name = f"{DOMAIN}:public_key"
     requires_auth = False
 
