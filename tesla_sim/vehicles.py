@@ -35,6 +35,8 @@ class Vehicle(Car):
 
     whitelist: dict[bytes, str] = field(default_factory=dict)
     """Keys the car trusts for signed commands: 65-byte public key -> role."""
+    remote_access: bool = True
+    """False: the owner switched off remote access (signed commands are refused)."""
 
     # -- interactions ---------------------------------------------------------------------
 
