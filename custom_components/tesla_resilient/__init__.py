@@ -59,6 +59,7 @@ from .health import CLOUD_FAILURES, CloudHealth
 from .keys import async_serve_public_key
 from .otp import TotpGuard
 from .pairing import async_check_at_setup, async_clear_pairing_issues
+from .polling import PollingSettings
 from .services import async_setup_services
 from .snapshot import VehicleSnapshot
 from .store import LastKnownStore
@@ -201,7 +202,12 @@ async def async_setup_entry(
         hass: HomeAssistant, entry: TeslaResilientConfigEntry
     ) -> None:
         nonlocal options
-        if dict(entry.options) != options:
+        if PollingSettings.from_options(entry.options) != PollingSettings.from_options(
+            options
+        ):
+            # New polling intervals: every vehicle's coordinator starts over with them.
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+        elif dict(entry.options) != options:
             options = dict(entry.options)
             entry.runtime_data.guard = TotpGuard.from_options(
                 entry.options, wall_clock, previous=entry.runtime_data.guard

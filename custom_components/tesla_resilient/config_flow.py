@@ -49,7 +49,7 @@ from .const import (
     LOGGER,
     AuthMethod,
 )
-from .errors import flow_error_key
+from .errors import flow_error_key, flow_error_placeholders
 from .flow_signin import SignInSteps
 from .health import CLOUD_FAILURES
 from .options_flow import OptionsFlowHandler
@@ -193,7 +193,10 @@ class ConfigFlow(
                 tokens, AuthMethod.BROWSER, client_id, data[AUTH_IMPLEMENTATION]
             )
         except TeslaError as err:
-            return self.async_abort(reason=flow_error_key(err))
+            return self.async_abort(
+                reason=flow_error_key(err),
+                description_placeholders=flow_error_placeholders(err),
+            )
 
     # ------------------------------------------------------------------- helpers
 
@@ -249,7 +252,9 @@ class ConfigFlow(
             title = await self._async_title(client) if entry is None else None
         except TeslaError as err:
             return self.async_show_form(
-                step_id="finish", errors={"base": flow_error_key(err)}
+                step_id="finish",
+                errors={"base": flow_error_key(err)},
+                description_placeholders=flow_error_placeholders(err),
             )
         # Built after the calls: a token refresh during them rotated the tokens.
         data: dict[str, Any] = {
