@@ -6,6 +6,10 @@ at start-up but the store knows the vehicles, the entry sets up from the store (
 show their last known values, data source ``cache``) and the cloud is retried in the
 background; an outage saved with that state (a restart during an outage) is resumed with
 its original start. Without stored data set-up is retried later by Home Assistant.
+
+The integration's set-up registers the view of the app's public key (``keys.py``); an
+entry that registered a domain checks its cars' virtual keys once per set-up
+(``pairing.py``).
 """
 
 import asyncio
@@ -52,7 +56,9 @@ from .errors import (
     setup_error,
 )
 from .health import CLOUD_FAILURES, CloudHealth
+from .keys import async_serve_public_key
 from .otp import TotpGuard
+from .pairing import async_check_at_setup, async_clear_pairing_issues
 from .polling import PollingSettings
 from .services import async_setup_services
 from .snapshot import VehicleSnapshot
@@ -76,8 +82,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions (they work on any loaded entry's vehicles)."""
+    """Register the integration's actions (they work on any loaded entry's vehicles)
+    and the view of the app's public key."""
     async_setup_services(hass)
+    async_serve_public_key(hass)
     return True
 
 
@@ -210,6 +218,8 @@ async def async_setup_entry(
 
     entry.async_on_unload(entry.add_update_listener(options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if not from_store:
+        async_check_at_setup(hass, entry)
     return True
 
 
@@ -221,6 +231,7 @@ async def async_unload_entry(
     if unload_ok:
         await entry.runtime_data.store.async_flush()
         ir.async_delete_issue(hass, DOMAIN, entry.runtime_data.account.issue_id)
+        async_clear_pairing_issues(hass, entry)
     return unload_ok
 
 
