@@ -10,6 +10,8 @@ from .apps import DEV_CLIENT_ID, LEGACY_CLIENT_ID, App
 from .faults import FaultError
 from .keys import WORLD
 from .tokens import parse_scopes
+from .vcp import DOMAIN_NAMES, DOMAINS
+from .virtual_keys import NoAppForDomain, approve_for_domain
 from .world import REGIONS, Account, World
 
 ACTIVITIES = ("park", "drive", "charge", "climate", "sleep", "wake", "offline")
@@ -130,6 +132,20 @@ async def faults_clear(request: web.Request) -> web.Response:
     return web.json_response({"removed": removed})
 
 
+async def _vehicle_body(
+    request: web.Request,
+) -> tuple[World, str, dict[str, Any]] | web.Response:
+    """The world, the path's VIN and the body's object, or the 404/400 to answer."""
+    world = request.app[WORLD]
+    vin = request.match_info["vin"]
+    if vin not in world.vehicles:
+        return _bad("unknown vehicle", 404)
+    body = await _object(request)
+    if isinstance(body, web.Response):
+        return body
+    return world, vin, body
+
+
 def _vehicle_view(world: World, vin: str) -> dict[str, Any]:
     for item in world.state()["vehicles"]:
         if item["vin"] == vin:
@@ -139,14 +155,11 @@ def _vehicle_view(world: World, vin: str) -> dict[str, Any]:
 
 async def vehicle_script(request: web.Request) -> web.Response:
     """POST /__sim__/vehicles/{vin} {"activity", "requires_command_signing", "in_service",
-    "battery_level", "latitude", "longitude", "locked", "outside_temp"}."""
-    world = request.app[WORLD]
-    vin = request.match_info["vin"]
-    if vin not in world.vehicles:
-        return _bad("unknown vehicle", 404)
-    body = await _object(request)
-    if isinstance(body, web.Response):
-        return body
+    "battery_level", "latitude", "longitude", "locked", "outside_temp", "remote_access"}."""
+    found = await _vehicle_body(request)
+    if isinstance(found, web.Response):
+        return found
+    world, vin, body = found
     car = world.vehicle(vin)
     now = world.now()
     activity = body.get("activity")
@@ -154,7 +167,7 @@ async def vehicle_script(request: web.Request) -> web.Response:
         return _bad(f"activity must be one of {', '.join(ACTIVITIES)}")
     wrong = _wrong_type(
         body,
-        ("requires_command_signing", "in_service", "locked"),
+        ("requires_command_signing", "in_service", "locked", "remote_access"),
         ("battery_level", "latitude", "longitude", "outside_temp"),
     )
     if wrong is not None:
@@ -167,6 +180,8 @@ async def vehicle_script(request: web.Request) -> web.Response:
         car.in_service = body["in_service"]
     if "locked" in body:
         car.locked = body["locked"]
+    if "remote_access" in body:
+        car.remote_access = body["remote_access"]
     if "battery_level" in body:
         level = max(0.0, min(100.0, float(body["battery_level"])))
         car.energy_kwh = car.config.battery_kwh * level / 100.0
@@ -178,6 +193,37 @@ async def vehicle_script(request: web.Request) -> web.Response:
     if "outside_temp" in body:
         car.outside_temp = float(body["outside_temp"])
     return web.json_response(_vehicle_view(world, vin))
+
+
+async def vehicle_reboot(request: web.Request) -> web.Response:
+    """POST /__sim__/vehicles/{vin}/reboot {"domain": "vcsec" | "infotainment"}: new epochs.
+
+    Without a domain both reboot.
+    """
+    found = await _vehicle_body(request)
+    if isinstance(found, web.Response):
+        return found
+    world, vin, body = found
+    name = body.get("domain")
+    if name is not None and name not in DOMAIN_NAMES:
+        return _bad(f"domain must be one of {', '.join(DOMAIN_NAMES)}")
+    world.reboot_vehicle(vin, DOMAINS if name is None else (DOMAIN_NAMES[name],))
+    return web.json_response({"rebooted": [name] if name else list(DOMAIN_NAMES)})
+
+
+async def vehicle_virtual_key(request: web.Request) -> web.Response:
+    """POST /__sim__/vehicles/{vin}/virtual_key {"domain"}: approve as /_ak/<domain> does."""
+    found = await _vehicle_body(request)
+    if isinstance(found, web.Response):
+        return found
+    world, vin, body = found
+    if not isinstance(domain := body.get("domain"), str):
+        return _bad("domain must be a string")
+    try:
+        keys = approve_for_domain(world, vin, domain)
+    except NoAppForDomain:
+        return _bad("no app registered a key for this domain", 404)
+    return web.json_response({"vin": vin, "public_keys": sorted(k.hex() for k in keys)})
 
 
 async def account_script(request: web.Request) -> web.Response:
@@ -341,6 +387,8 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/__sim__/faults", faults_add)
     r.add_delete("/__sim__/faults", faults_clear)
     r.add_post("/__sim__/vehicles/{vin}", vehicle_script)
+    r.add_post("/__sim__/vehicles/{vin}/reboot", vehicle_reboot)
+    r.add_post("/__sim__/vehicles/{vin}/virtual_key", vehicle_virtual_key)
     r.add_post("/__sim__/accounts/{email}", account_script)
     r.add_get("/__sim__/clock", clock_get)
     r.add_post("/__sim__/clock", clock_advance)

@@ -1,13 +1,13 @@
-"""Command signing on the Fleet API: ``fleet_status`` and the ``signed_command`` placeholder.
+"""Command signing on the Fleet API: ``fleet_status`` and ``signed_command``.
 
 A car whose ``command_signing`` is ``required`` refuses plain REST commands with 403 (see
 ``fleet.command``); ``World(rest_commands=True)`` builds every car with ``allowed``
-instead. No virtual key can be paired with a car yet, so every car is unpaired:
-``fleet_status`` lists the account's VINs as ``unpaired_vins`` and ``signed_command``
-answers what a car answers a key it does not know, a ``RoutableMessage`` whose
-``signedMessageStatus`` is ``OPERATIONSTATUS_ERROR`` with
-``MESSAGEFAULT_ERROR_UNKNOWN_KEY_ID`` (protobuf field 12 {1: 2, 2: 3}, written out by
-hand).
+instead. ``fleet_status`` tells the cars whose whitelist holds the app's registered key
+(the virtual key) from the others. ``signed_command`` hands the base64 ``RoutableMessage``
+to the car's side of the Vehicle Command Protocol (the ``vcp`` package) and answers its
+reply in base64: HTTP 200 whatever the car says, faults included. Bytes that are no
+``RoutableMessage`` are a 400; a command the token's scopes do not allow a 403 (the Fleet
+API reads HMAC-signed commands in plain text).
 """
 
 import base64
@@ -26,10 +26,9 @@ from .fleet import (
     json_body,
 )
 from .keys import WORLD
+from .vcp import BadMessage, MissingScope, answer, parse
 from .vehicles import Vehicle
 
-UNKNOWN_KEY_MESSAGE = bytes((0x62, 0x04, 0x08, 0x02, 0x10, 0x03))
-"""``RoutableMessage{signedMessageStatus{operation_status: ERROR, fault: UNKNOWN_KEY_ID}}``."""
 FLEET_TELEMETRY_VERSION = "1.0.2"
 KEYS_ON_CAR = 3  # the owner's phone and two key cards
 
@@ -48,18 +47,22 @@ def _vehicle_info(car: Vehicle) -> dict[str, Any]:
 async def fleet_status(request: web.Request) -> web.Response:
     """POST /api/1/vehicles/fleet_status {"vins": [...]}: which cars know the app's key.
 
-    VINs not on the account are left out of the answer.
+    A car is paired when its whitelist holds a public key the requesting app registered
+    (in any region; ``virtual_keys.py`` approves them). VINs not on the account are left
+    out of the answer.
     """
     world = request.app[WORLD]
-    account, _ = authenticate(request)
+    account, record = authenticate(request)
     vins = (await json_body(request)).get("vins")
     if not isinstance(vins, list) or not all(isinstance(v, str) for v in vins):
         raise ApiError(400, "invalid_field", "vins must be a list of VINs")
     cars = [car for car in world.vehicles_of(account) if car.vin in vins]
+    app_keys = world.partners.public_keys(client_id=record.client_id)
+    paired = {car.vin for car in cars if not app_keys.isdisjoint(car.whitelist)}
     return envelope(
         {
-            "key_paired_vins": [],
-            "unpaired_vins": [car.vin for car in cars],
+            "key_paired_vins": [car.vin for car in cars if car.vin in paired],
+            "unpaired_vins": [car.vin for car in cars if car.vin not in paired],
             "vehicle_info": {car.vin: _vehicle_info(car) for car in cars},
         }
     )
@@ -79,13 +82,22 @@ def _decode(body: dict[str, Any]) -> bytes:
 
 async def signed_command(request: web.Request) -> web.Response:
     """POST /api/1/vehicles/{vin}/signed_command {"routable_message": "<base64>"}."""
+    world = request.app[WORLD]
     account, record = authenticate(request)
     car = find_car(request, account)
     params, headers = await accept_command(
         request, car, record, "vehicle_cmds", "vehicle_charging_cmds"
     )
-    _decode(params)
-    return envelope(base64.b64encode(UNKNOWN_KEY_MESSAGE).decode(), headers)
+    try:
+        message = parse(_decode(params))
+        reply = answer(world.vcp_keys(car), car, message, world.now(), record.scopes)
+    except BadMessage:
+        raise ApiError(
+            400, "invalid_field", "routable_message is not a message"
+        ) from None
+    except MissingScope as err:
+        raise ApiError(403, "Unauthorized missing scopes", str(err)) from None
+    return envelope(base64.b64encode(reply.SerializeToString()).decode(), headers)
 
 
 def add_routes(app: web.Application) -> None:

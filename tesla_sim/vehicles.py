@@ -6,7 +6,7 @@ in the ``commands`` package.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import random
 from typing import Any
 
@@ -32,6 +32,11 @@ __all__ = [
 @dataclass(slots=True)
 class Vehicle(Car):
     """One virtual car. Mutable; always call ``update(now)`` before reading or changing it."""
+
+    whitelist: dict[bytes, str] = field(default_factory=dict)
+    """Keys the car trusts for signed commands: 65-byte public key -> role."""
+    remote_access: bool = True
+    """False: the owner switched off remote access (signed commands are refused)."""
 
     # -- interactions ---------------------------------------------------------------------
 

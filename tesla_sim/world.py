@@ -9,6 +9,8 @@ import random
 from typing import Any
 import uuid
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from .apps import DEV_CLIENT_ID, App, Partners, dev_app
 from .clock import Clock, RealClock, VirtualClock
 from .configs import VehicleConfig, make_config
@@ -17,6 +19,7 @@ from .meter import Meter
 from .ratelimit import RateLimits
 from .sso import Sso
 from .tokens import TokenStore, fleet_auth_token_url
+from .vcp import DOMAINS, CarKeys, KeyRing
 from .vehicles import Vehicle
 
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -132,6 +135,7 @@ class World:
         self.rng = random.Random(seed)
         self.accounts: dict[str, Account] = {}
         self.vehicles: dict[str, Vehicle] = {}
+        self.car_keys = KeyRing(seed)
         self._build()
 
     # -- construction -------------------------------------------------------------------
@@ -147,6 +151,7 @@ class World:
         self.sso.clear()
         self.apps.clear()
         self.partners.clear()
+        self.car_keys.clear()
         self._build()
 
     def now(self) -> float:
@@ -301,6 +306,27 @@ class World:
         car.update(self.clock.now())
         return car
 
+    def vcp_keys(self, car: Vehicle) -> CarKeys:
+        """The car's side of the command protocol (its domains booted when it was made)."""
+        return self.car_keys.car(car.vin, car.created_at)
+
+    def approve_virtual_key(
+        self, vin: str, public_bytes: bytes, role: str = "owner"
+    ) -> None:
+        """The owner adds a key to the car ``vin``'s whitelist (a virtual key).
+
+        ``public_bytes``: the key's 65-byte uncompressed P-256 point. KeyError for an
+        unknown car, ValueError for bytes that are not such a point.
+        """
+        if len(public_bytes) != 65:
+            raise ValueError("a virtual key is an uncompressed point (65 bytes)")
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_bytes)
+        self.vehicle(vin).whitelist[bytes(public_bytes)] = role
+
+    def reboot_vehicle(self, vin: str, domains: tuple[int, ...] = DOMAINS) -> None:
+        """Reboot the car's ``domains`` (both by default): new epochs, clocks from zero."""
+        self.vcp_keys(self.vehicles[vin]).reboot(self.clock.now(), domains)
+
     def tick(self) -> float:
         """Bring every car up to the current time; return it."""
         now = self.clock.now()
@@ -348,6 +374,7 @@ class World:
                     "config": car.config.as_dict(),
                     "requires_command_signing": car.requires_command_signing,
                     "command_signing": car.command_signing,
+                    "virtual_keys": [key.hex() for key in car.whitelist],
                     "in_service": car.in_service,
                     "locked": car.locked,
                     "battery_level": round(car.battery_level, 2),

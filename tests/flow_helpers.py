@@ -42,7 +42,7 @@ from custom_components.tesla_resilient.const import (
     DOMAIN,
 )
 from tesla_sim import Account, MfaFactor, SimServer
-from tesla_sim.apps import App
+from tesla_sim.apps import DEV_CLIENT_ID, App
 
 ENTRY_KEYS = {
     CONF_AUTH_METHOD,
@@ -130,6 +130,23 @@ async def choose(
 ) -> ConfigFlowResult:
     assert result["type"] is FlowResultType.MENU
     return await configure(hass, result, {"next_step_id": option})
+
+
+async def refresh_token_sign_in(
+    hass: HomeAssistant, sim: SimServer
+) -> ConfigFlowResult:
+    """Sign in to MULTI with a refresh token of the simulator's developer app."""
+    issued = await sim.issue_tokens(MULTI)
+    result = await choose(hass, await start(hass), "refresh_token")
+    return await configure(
+        hass,
+        result,
+        {
+            "client_id": DEV_CLIENT_ID,
+            "refresh_token": issued["refresh_token"],
+            **servers(sim),
+        },
+    )
 
 
 async def password_step(

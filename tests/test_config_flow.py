@@ -268,6 +268,56 @@ async def test_cannot_connect_then_success(hass: HomeAssistant, sim: SimServer) 
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+async def test_rate_limited_sign_in(hass: HomeAssistant, sim: SimServer) -> None:
+    """A 429 while signing in is a rate limit with its wait, not "cannot connect"."""
+    fault = sim.world.faults.parse(
+        {"kind": "rate_limit", "retry_after": 45, "seconds": 60}, sim.world.now()
+    )
+    sim.world.faults.add(fault)
+    result = await choose(hass, await start(hass), "password")
+    user_input = {"email": NOMFA, "password": password_of(sim, NOMFA), **servers(sim)}
+    result = await configure(hass, result, user_input)
+    assert result["errors"] == {"base": "rate_limited"}
+    assert result["description_placeholders"] == {"seconds": "45"}
+    sim.world.faults.clear()
+    result = await not_now(hass, await configure(hass, result, user_input))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_bad_email_and_host_refused_before_any_request(
+    hass: HomeAssistant, sim: SimServer
+) -> None:
+    """An over-long or invalid email, a host with a space: a form error, no request."""
+    result = await choose(hass, await start(hass), "password")
+    password = {"password": password_of(sim, NOMFA)}
+    sent = sim.world.meter.requests.copy()
+    for email in (
+        "a" * 20_000 + "@example.com",
+        "no-at-sign",
+        "a@b",
+        "a b@example.com",
+    ):
+        result = await configure(
+            hass, result, {"email": email, **password, **servers(sim)}
+        )
+        assert result["errors"] == {"email": "invalid_email"}
+    for host in ("exa mple.com", "exa%20mple.com"):
+        result = await configure(
+            hass,
+            result,
+            {
+                "email": NOMFA,
+                **password,
+                "servers": {
+                    CONF_AUTH_BASE_URL: f"http://{host}",
+                    CONF_API_BASE_URL: sim.url,
+                },
+            },
+        )
+        assert result["errors"] == {"base": "invalid_url"}
+    assert sim.world.meter.requests == sent
+
+
 async def test_invalid_urls(hass: HomeAssistant, sim: SimServer) -> None:
     result = await choose(hass, await start(hass), "password")
     user_input = {"email": NOMFA, "password": password_of(sim, NOMFA)}

@@ -7,9 +7,10 @@ offer -> the entry; a refresh-token sign-in of an unregistered app; a reconfigur
 registers once and then keeps the registration (reauthentication keeps it too:
 test_config_flow_reauth.py).
 
-The simulator cannot approve a virtual key yet: ``approved`` makes its ``fleet_status``
-report the VINs a test approves (the smallest change to the simulated world; the
-simulator's own approval replaces it).
+The owner's approval of the virtual key is the simulator's own
+(``World.approve_virtual_key`` with the app key Tesla registered): its ``fleet_status``
+then reports the car paired. The simulator never refuses a registration with 412 (it does
+not model the app's allowed origin), so that one answer is patched in.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -35,7 +36,7 @@ from custom_components.tesla_resilient.const import (
     CONF_TOKEN,
 )
 from custom_components.tesla_resilient.keys import async_get_app_key
-from tesla_sim import SimServer, partners, signing
+from tesla_sim import SimServer, partners
 from tesla_sim.apps import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from tesla_sim.fleet import ApiError
 from tests.conformance import key_host
@@ -54,6 +55,7 @@ from tests.flow_helpers import (
     free_port,
     ha_domain_fixture,  # noqa: F401 - a fixture
     not_now,
+    refresh_token_sign_in,
     register,
     servers,
     start,
@@ -68,29 +70,11 @@ pytestmark = pytest.mark.sim(rest_commands=False)
 Browser = Callable[[str], Awaitable[Any]]
 
 
-@pytest.fixture(name="approved")
-def approved_fixture(monkeypatch: pytest.MonkeyPatch) -> set[str]:
-    """VINs whose owner approved the app's key: ``fleet_status`` reports them paired.
-
-    The virtual-key step checks every 10 ms and gives up after 0.3 s.
-    """
-    approved: set[str] = set()
-    real = signing.envelope
-
-    def envelope(response: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(response, dict) and "key_paired_vins" in response:
-            vins = response["unpaired_vins"]
-            response = {
-                **response,
-                "key_paired_vins": [vin for vin in vins if vin in approved],
-                "unpaired_vins": [vin for vin in vins if vin not in approved],
-            }
-        return real(response, *args, **kwargs)
-
-    monkeypatch.setattr(signing, "envelope", envelope)
+@pytest.fixture(name="fast_pairing")
+def fast_pairing_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The virtual-key step checks every 10 ms and gives up after 0.3 s."""
     monkeypatch.setattr(flow_onboarding, "PAIR_CHECK_INTERVAL", 0.01)
     monkeypatch.setattr(flow_onboarding, "PAIR_TIMEOUT", 0.3)
-    return approved
 
 
 def pem_of(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> str:
@@ -209,7 +193,7 @@ async def test_registration_refused_then_fixed(
     assert result["errors"] == {"base": "cannot_connect"}
     sim.world.faults.clear()
 
-    async def not_allowed(url: str) -> bytes:
+    async def not_allowed(url: str) -> bytes:  # the simulator never answers 412 here
         raise ApiError(412, "the domain must be the app's allowed origin")
 
     with monkeypatch.context() as patch:
@@ -228,12 +212,9 @@ async def test_registration_refused_then_fixed(
     assert "rotated-secret" not in json.dumps(result["data"])
 
 
+@pytest.mark.usefixtures("fast_pairing")
 async def test_pairing_times_out_then_paired(
-    hass: HomeAssistant,
-    sim: SimServer,
-    ha_domain: str,
-    browser: Browser,
-    approved: set[str],
+    hass: HomeAssistant, sim: SimServer, ha_domain: str, browser: Browser
 ) -> None:
     result = await register(hass, await browser(MULTI), ha_domain)
     result = await configure(hass, result, {"later": False})
@@ -244,13 +225,15 @@ async def test_pairing_times_out_then_paired(
     assert result["description_placeholders"] == {"cars": "Trinity"}
     result = await choose(hass, result, "pair")
     result = await configure(hass, result, {"later": False})
-    approved.update(account(sim, MULTI).vins)
+    key = await async_get_app_key(hass)
+    for vin in account(sim, MULTI).vins:  # the owner approves on the car
+        sim.world.approve_virtual_key(vin, key.public_bytes)
     result = await wait_for_progress(hass, result)
     result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-@pytest.mark.usefixtures("approved")
+@pytest.mark.usefixtures("fast_pairing")
 async def test_continue_read_only_after_the_wait(
     hass: HomeAssistant, sim: SimServer, ha_domain: str, browser: Browser
 ) -> None:
@@ -306,21 +289,6 @@ async def test_authenticator_then_wake(
     assert sim.world.vehicle(vin).is_online
     assert sim.world.meter.vehicle(vin).wakes_caused == 1
     assert entry.options == {CONF_OTP_SECRET: secret, CONF_OTP_ACTIONS: ["unlock"]}
-
-
-async def refresh_token_sign_in(hass: HomeAssistant, sim: SimServer) -> Any:
-    """Sign in to MULTI with a refresh token of the simulator's developer app."""
-    issued = await sim.issue_tokens(MULTI)
-    result = await choose(hass, await start(hass), "refresh_token")
-    return await configure(
-        hass,
-        result,
-        {
-            "client_id": DEV_CLIENT_ID,
-            "refresh_token": issued["refresh_token"],
-            **servers(sim),
-        },
-    )
 
 
 @pytest.mark.sim(rest_commands=False, partner_registered=False)

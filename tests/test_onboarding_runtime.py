@@ -1,87 +1,65 @@
-"""What the onboarding leaves around the config flow: the page of the virtual key, the
-app key in storage and its view (over Home Assistant's real HTTP server), the wake-once
-choice at the first set-up."""
+"""What the onboarding leaves around the config flow: the registered domain in the entry
+(the app key's view over Home Assistant's real HTTP server and the virtual-key check go
+on after the flow), the wake-once choice at the first set-up."""
 
-from typing import Any
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.tesla_resilient import flow_onboarding
-from custom_components.tesla_resilient.const import CONF_WAKE_ONCE
-from custom_components.tesla_resilient.keys import (
-    KEY_PATH,
-    async_get_app_key,
-    async_rotate_app_key,
+from custom_components.tesla_resilient.const import (
+    CONF_PARTNER_DOMAIN,
+    CONF_WAKE_ONCE,
+    DOMAIN,
 )
+from custom_components.tesla_resilient.keys import KEY_PATH, async_get_app_key
+from custom_components.tesla_resilient.pairing import issue_id
 from tesla_sim import SimServer
+from tesla_sim.apps import DEV_CLIENT_SECRET
 from tests.flow_helpers import (
     TOTP,
+    configure,
     ha_domain_fixture,  # noqa: F401 - a fixture
-    start,
+    not_now,
+    refresh_token_sign_in,
+    register,
     unload_entries,  # noqa: F401 - an autouse fixture
 )
 from tests.ha_fixtures import add_fault, make_config_entry, setup_entry, sim_car
 
-
-def test_virtual_key_url() -> None:
-    """Tesla's page on Tesla's servers, the server's own elsewhere (the simulator)."""
-    url = flow_onboarding.virtual_key_url
-    assert url("https://auth.tesla.com", "ha.example.com") == (
-        "https://tesla.com/_ak/ha.example.com"
-    )
-    assert url("https://auth.tesla.cn", "ha.example.com") == (
-        "https://tesla.com/_ak/ha.example.com"
-    )
-    assert url("http://127.0.0.1:1234", "ha.example.com") == (
-        "http://127.0.0.1:1234/_ak/ha.example.com"
-    )
+FLEET_STATUS = "/api/1/vehicles/fleet_status"
 
 
-async def test_key_served_only_while_used(
-    hass: HomeAssistant, ha_domain: str, hass_client_no_auth: ClientSessionGenerator
+@pytest.mark.sim(rest_commands=False, partner_registered=False)
+async def test_after_onboarding_the_key_is_served_and_the_cars_checked(
+    hass: HomeAssistant,
+    sim: SimServer,
+    ha_domain: str,
+    hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    """Home Assistant serves the public key without authentication, while it is used."""
+    """The entry keeps the registered domain: once the flow is over, Home Assistant
+    still serves the key over its HTTP server and set-up asks which cars have it."""
+    result = await refresh_token_sign_in(hass, sim)
+    result = await register(hass, result, ha_domain, client_secret=DEV_CLIENT_SECRET)
+    result = await not_now(hass, await configure(hass, result, {"later": True}))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data[CONF_PARTNER_DOMAIN] == ha_domain
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     http = await hass_client_no_auth()
-    resp = await http.get(KEY_PATH)
-    assert resp.status == 404
-    result = await start(hass)  # a set-up in progress uses it
     resp = await http.get(KEY_PATH)
     assert resp.status == 200
     assert await resp.text() == (await async_get_app_key(hass)).public_pem
-    hass.config_entries.flow.async_abort(result["flow_id"])
-    assert (await http.get(KEY_PATH)).status == 404
-
-
-async def test_app_key_kept_and_rotated(
-    hass: HomeAssistant, hass_storage: dict[str, Any]
-) -> None:
-    """Made once and saved (the private key only in storage), loaded, replaceable."""
-    key = await async_get_app_key(hass)
-    assert len(key.public_bytes) == 65
-    assert "PrivateKey" not in repr(key)
-    saved = hass_storage["tesla_resilient.app_key"]["data"]["private_key"]
-    assert saved.startswith("-----BEGIN PRIVATE KEY-----")
-    hass.data.pop("tesla_resilient_app_key")
-    assert (await async_get_app_key(hass)).public_pem == key.public_pem
-    rotated = await async_rotate_app_key(hass)
-    assert rotated.public_pem != key.public_pem
-    assert await async_get_app_key(hass) is rotated
-    hass.data.pop("tesla_resilient_app_key")
-    hass_storage["tesla_resilient.app_key"]["data"]["private_key"] = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
-    with pytest.raises(TypeError):
-        await async_get_app_key(hass)
+    # The pair step asked once, the set-up once more: Trinity still lacks the key.
+    calls = [e for e in sim.world.meter.log if e.path == FLEET_STATUS]
+    assert len(calls) == 2
+    trinity = sim_car(sim, "Trinity")
+    issues = ir.async_get(hass).issues
+    assert (DOMAIN, issue_id(entry, str(trinity.id))) in issues
 
 
 async def test_wake_once_that_fails_is_only_logged(

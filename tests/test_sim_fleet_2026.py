@@ -7,12 +7,17 @@ from typing import Any
 
 import aiohttp
 import pytest
+from tesla_protocol.command.universal_message_pb2 import (
+    Domain,
+    MessageFault_E,
+    OperationStatus_E,
+    RoutableMessage,
+)
 
 from tesla_sim import SimServer
 from tesla_sim.__main__ import parse_args, serve
 from tesla_sim.configs import make_config
 from tesla_sim.fleet import SIGNING_ERROR
-from tesla_sim.signing import UNKNOWN_KEY_MESSAGE
 from tests import test_sim_fleet
 from tests.test_sim_fleet import Api, car_of
 
@@ -149,19 +154,29 @@ async def test_signed_command_answers_unknown_key(tapi: Api) -> None:
     message = base64.b64encode(b"\x32\x02\x08\x02").decode()
     reply = await tapi.post(path, json={"routable_message": message})
     assert reply.status == 200
-    answer = base64.b64decode(reply.body["response"])
-    assert answer == UNKNOWN_KEY_MESSAGE
-    # field 12 (signedMessageStatus): operation_status 2 (ERROR), fault 3 (UNKNOWN_KEY_ID)
-    assert answer == bytes([12 << 3 | 2, 4, 1 << 3, 2, 2 << 3, 3])
-    for body in ({}, {"routable_message": "not base64!"}, {"routable_message": ""}):
+    answer = RoutableMessage.FromString(base64.b64decode(reply.body["response"]))
+    # a command without a signer: the car does not know the key
+    assert answer.from_destination.domain == Domain.DOMAIN_VEHICLE_SECURITY
+    status = answer.signedMessageStatus
+    assert status.operation_status == OperationStatus_E.OPERATIONSTATUS_ERROR
+    assert (
+        status.signed_message_fault == MessageFault_E.MESSAGEFAULT_ERROR_UNKNOWN_KEY_ID
+    )
+    not_a_message = base64.b64encode(b"\xff\xff").decode()
+    for body in (
+        {},
+        {"routable_message": "not base64!"},
+        {"routable_message": ""},
+        {"routable_message": not_a_message},
+    ):
         reply = await tapi.post(path, json=body)
         assert (reply.status, reply.body["error"]) == (400, "invalid_field")
     tesla.world.advance(901)
     reply = await tapi.post(path, json={"routable_message": message})
     assert reply.status == 408
     meter = tesla.world.meter.as_dict()
-    assert meter["endpoints"]["POST /api/1/vehicles/{vehicle_id}/signed_command"] == 5
-    assert meter["vehicles"][stella.vin]["billed"]["command"] == 5
+    assert meter["endpoints"]["POST /api/1/vehicles/{vehicle_id}/signed_command"] == 6
+    assert meter["vehicles"][stella.vin]["billed"]["command"] == 6
 
 
 async def test_status(sim: SimServer) -> None:

@@ -6,6 +6,10 @@ at start-up but the store knows the vehicles, the entry sets up from the store (
 show their last known values, data source ``cache``) and the cloud is retried in the
 background; an outage saved with that state (a restart during an outage) is resumed with
 its original start. Without stored data set-up is retried later by Home Assistant.
+
+The integration's set-up registers the view of the app's public key (``keys.py``); an
+entry that registered a domain checks its cars' virtual keys once per set-up
+(``pairing.py``).
 """
 
 import asyncio
@@ -60,6 +64,8 @@ from .errors import (
 from .health import CLOUD_FAILURES, CloudHealth
 from .keys import async_serve_public_key
 from .otp import TotpGuard
+from .pairing import async_check_at_setup, async_clear_pairing_issues
+from .polling import PollingSettings
 from .services import async_setup_services
 from .snapshot import VehicleSnapshot
 from .store import LastKnownStore
@@ -203,7 +209,12 @@ async def async_setup_entry(
         hass: HomeAssistant, entry: TeslaResilientConfigEntry
     ) -> None:
         nonlocal options
-        if dict(entry.options) != options:
+        if PollingSettings.from_options(entry.options) != PollingSettings.from_options(
+            options
+        ):
+            # New polling intervals: every vehicle's coordinator starts over with them.
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+        elif dict(entry.options) != options:
             options = dict(entry.options)
             entry.runtime_data.guard = TotpGuard.from_options(
                 entry.options, wall_clock, previous=entry.runtime_data.guard
@@ -214,6 +225,8 @@ async def async_setup_entry(
 
     entry.async_on_unload(entry.add_update_listener(options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if not from_store:
+        async_check_at_setup(hass, entry)
     return True
 
 
@@ -225,6 +238,7 @@ async def async_unload_entry(
     if unload_ok:
         await entry.runtime_data.store.async_flush()
         ir.async_delete_issue(hass, DOMAIN, entry.runtime_data.account.issue_id)
+        async_clear_pairing_issues(hass, entry)
     return unload_ok
 
 

@@ -53,7 +53,7 @@ from .const import (
     LOGGER,
     AuthMethod,
 )
-from .errors import flow_error_key
+from .errors import flow_error_key, flow_error_placeholders
 from .flow_final import FinalSteps
 from .flow_onboarding import OnboardingSteps, public_url
 from .flow_signin import SignedIn
@@ -204,7 +204,10 @@ class ConfigFlow(
                 impl.client_secret if impl else None,
             )
         except TeslaError as err:
-            return self.async_abort(reason=flow_error_key(err))
+            return self.async_abort(
+                reason=flow_error_key(err),
+                description_placeholders=flow_error_placeholders(err),
+            )
 
     # ------------------------------------------------------------------- helpers
 
@@ -275,7 +278,9 @@ class ConfigFlow(
             return await self.async_step_partner()
         except TeslaError as err:
             return self.async_show_form(
-                step_id="finish", errors={"base": flow_error_key(err)}
+                step_id="finish",
+                errors={"base": flow_error_key(err)},
+                description_placeholders=flow_error_placeholders(err),
             )
         if self._registered_now:
             return await self.async_step_pair()

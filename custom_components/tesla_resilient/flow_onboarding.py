@@ -49,6 +49,7 @@ from .errors import flow_error_key
 from .flow_signin import SECRET_SELECTOR, SignedIn, SignInSteps
 from .keys import KEY_PATH, AppKey, async_get_app_key, async_serve_public_key
 from .options_flow import qr_code_field
+from .pairing import virtual_key_url
 
 CONF_DOMAIN = "domain"
 CONF_CLIENT_SECRET = "client_secret"  # noqa: S105 - a field name
@@ -62,7 +63,6 @@ _DOMAIN = re.compile(
     r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
     r"(:[0-9]{1,5})?"
 )
-_TESLA_HOSTS = ("tesla.com", "tesla.cn")
 _REGISTRATION_ERRORS: dict[type[TeslaError], str] = {
     AuthFailed: "partner_auth_failed",
     KeyNotReachable: "domain_unreachable",
@@ -86,17 +86,6 @@ def public_url(hass: HomeAssistant) -> URL | None:
         return URL(get_url(hass, allow_internal=False))
     except NoURLAvailableError:
         return None
-
-
-def virtual_key_url(auth_base: str, domain: str) -> str:
-    """The page that adds the app key of ``domain`` to a car.
-
-    Tesla's (opened on the phone with the Tesla app) for Tesla's sign-in servers, else
-    the sign-in server's own (the simulator's).
-    """
-    if (URL(auth_base).host or "").endswith(_TESLA_HOSTS):
-        return f"https://tesla.com/_ak/{domain}"
-    return f"{auth_base}/_ak/{domain}"
 
 
 class OnboardingSteps(SignInSteps):
@@ -220,7 +209,7 @@ class OnboardingSteps(SignInSteps):
     # ------------------------------------------------------------------ virtual key
 
     def _pair_url(self) -> str:
-        return virtual_key_url(self._auth_base, str(self._partner_domain))
+        return virtual_key_url(str(self._partner_domain), self._auth_base)
 
     async def async_step_pair(
         self, user_input: dict[str, Any] | None = None

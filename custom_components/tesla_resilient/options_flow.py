@@ -1,4 +1,4 @@
-"""Options flow: authenticator codes for sensitive actions.
+"""Options flow: authenticator codes for sensitive actions, polling intervals.
 
 The form that turns protection on is shared with the config flow's last steps
 (flow_final.py). Nothing here logs the TOTP secret or a code.
@@ -11,6 +11,9 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     QrCodeSelector,
     QrCodeSelectorConfig,
     QrErrorCorrectionLevel,
@@ -32,6 +35,8 @@ from .otp import (
     new_secret,
     provisioning_uri,
 )
+from .polling import POLLING_OPTIONS, PollingSettings
+from .polling_cost import standard_day_cost
 
 CONF_ENABLED = "enabled"
 CONF_QR_CODE = "qr_code"
@@ -98,21 +103,94 @@ def new_protection_form(secret: str, account: str) -> dict[str, Any]:
     }
 
 
-class OptionsFlowHandler(OptionsFlow):
-    """Options: authenticator codes for sensitive actions.
+_INTERVAL_RANGES: dict[str, tuple[float, float]] = {
+    "sleep_check_interval": (60, 7200),
+    "driving_interval": (30, 900),
+    "charging_interval": (300, 7200),
+}
+"""Seconds each polling option may take (min, max)."""
 
-    No reload is needed: the integration's update listener swaps the guard in place.
+
+def _interval_selector(key: str) -> NumberSelector:
+    low, high = _INTERVAL_RANGES[key]
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=low,
+            max=high,
+            step=1,
+            unit_of_measurement="s",
+            mode=NumberSelectorMode.BOX,
+        )
+    )
+
+
+class OptionsFlowHandler(OptionsFlow):
+    """Options: authenticator codes for sensitive actions, polling intervals.
+
+    A protection change needs no reload (the update listener swaps the guard in place);
+    new polling intervals reload the entry.
     """
 
     def __init__(self) -> None:
-        """Start without a new secret."""
+        """Start without a new secret or new intervals."""
         self._new_secret: str | None = None
+        self._intervals: dict[str, float] = {}
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show the options menu."""
-        return self.async_show_menu(step_id="init", menu_options=["protection"])
+        return self.async_show_menu(
+            step_id="init", menu_options=["protection", "polling"]
+        )
+
+    async def async_step_polling(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the polling intervals; the next step shows what they cost."""
+        if user_input is not None:
+            self._intervals = {key: float(user_input[key]) for key in POLLING_OPTIONS}
+            return await self.async_step_polling_confirm()
+        current = PollingSettings.from_options(self.config_entry.options)
+        schema = probatio.Schema(
+            {
+                probatio.Required(key, default=getattr(current, key)): (
+                    _interval_selector(key)
+                )
+                for key in POLLING_OPTIONS
+            }
+        )
+        return self.async_show_form(
+            step_id="polling",
+            data_schema=schema,
+            description_placeholders=await self._costs(current, "current"),
+        )
+
+    async def async_step_polling_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the monthly cost of the chosen intervals; save them on submit."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={**self.config_entry.options, **self._intervals}
+            )
+        chosen = PollingSettings.from_options(self._intervals)
+        return self.async_show_form(
+            step_id="polling_confirm",
+            data_schema=probatio.Schema({}),
+            description_placeholders={
+                **await self._costs(chosen, "chosen"),
+                **await self._costs(PollingSettings(), "default"),
+            },
+        )
+
+    async def _costs(self, settings: PollingSettings, name: str) -> dict[str, str]:
+        """``{name}_billed`` and ``{name}_free``: USD a month of the standard day."""
+        cost = await self.hass.async_add_executor_job(standard_day_cost, settings)
+        return {
+            f"{name}_billed": f"{cost.usd_per_month:.2f}",
+            f"{name}_free": f"{cost.usd_per_month_checks_free:.2f}",
+        }
 
     async def async_step_protection(
         self, user_input: dict[str, Any] | None = None

@@ -14,6 +14,7 @@ from .errors import (
     BillingRequired,
     CloudUnavailable,
     CommandFailed,
+    CommandOutcomeUnknown,
     CommandSigningRequired,
     FleetAccountLocked,
     Forbidden,
@@ -23,6 +24,7 @@ from .errors import (
     PreconditionFailed,
     RateLimited,
     TeslaError,
+    Unanswered,
     Unprocessable,
     VehicleAsleep,
     VehicleNotFound,
@@ -53,6 +55,13 @@ _STATUS_ERRORS: Mapping[int, tuple[type[TeslaError], str]] = {
     424: (KeyNotReachable, "Tesla could not fetch the app's public key"),
     451: (LegalRestriction, "Unavailable for legal reasons"),
 }
+_NOT_SENT: tuple[type[Exception], ...] = (
+    aiohttp.ClientConnectorError,  # refused, DNS, TLS, proxy: nothing reached Tesla
+    aiohttp.ConnectionTimeoutError,
+    aiohttp.InvalidURL,
+    aiohttp.NonHttpUrlClientError,
+)
+"""Transport errors raised before the request left: Tesla cannot have received it."""
 _REGION_PATH = "/api/1/users/region"
 _COMMAND_NAME = re.compile(r"[a-z0-9_]+")
 
@@ -68,9 +77,11 @@ class TeslaFleetClient:
     AuthFailed); 402 BillingRequired; 403 Forbidden or CommandSigningRequired; 404
     VehicleNotFound; 408 VehicleAsleep; 412 PreconditionFailed; 421 looks up the
     account's region, switches ``base_url`` and retries once (then WrongRegion); 423
-    FleetAccountLocked; 429 RateLimited; 451 LegalRestriction; 5xx and 540, timeouts
-    and connection errors CloudUnavailable; a body that is not the ``{"response": ...}``
-    envelope MalformedResponse.
+    FleetAccountLocked; 429 RateLimited; 451 LegalRestriction; 5xx and 540 and
+    connection errors CloudUnavailable; a timeout or a dropped connection after the
+    request went out Unanswered; a body that is not the ``{"response": ...}`` envelope
+    MalformedResponse. A command or wake-up whose answer is lost that way (or cut
+    short) raises CommandOutcomeUnknown instead: the car may have carried it out.
     """
 
     def __init__(
@@ -192,7 +203,7 @@ class TeslaFleetClient:
     async def wake_up(self, vehicle_id: str) -> VehicleSummary:
         """Ask a vehicle to wake up; returns at once with its current state."""
         return VehicleSummary.from_api(
-            await self._call("POST", _vehicle_path(vehicle_id, "/wake_up"))
+            await self._call("POST", _vehicle_path(vehicle_id, "/wake_up"), acts=True)
         )
 
     async def command(
@@ -201,7 +212,8 @@ class TeslaFleetClient:
         """Send command ``name`` (e.g. ``door_lock``) with its JSON ``params``.
 
         Raise CommandFailed with Tesla's reason when the car refuses (or does not
-        confirm with ``result: true``), ValueError for a malformed command name.
+        confirm with ``result: true``), CommandOutcomeUnknown when the answer was lost
+        after sending, ValueError for a malformed command name.
         """
         if not _COMMAND_NAME.fullmatch(name):
             raise ValueError("Invalid command name")
@@ -209,6 +221,7 @@ class TeslaFleetClient:
             "POST",
             _vehicle_path(vehicle_id, f"/command/{name}"),
             json=dict(params or {}),
+            acts=True,
         )
         if not isinstance(result, Mapping) or result.get("result") is not True:
             reason = result.get("reason") if isinstance(result, Mapping) else None
@@ -224,16 +237,19 @@ class TeslaFleetClient:
         *,
         params: Mapping[str, str] | None = None,
         json: Mapping[str, Any] | None = None,
+        acts: bool = False,
     ) -> Any:
         """Send a request and return the ``response`` member of the envelope.
 
-        ``base``: the base URL (default ``base_url``).
+        ``base``: the base URL (default ``base_url``). ``acts``: the request acts on the
+        car (a command, a wake-up): an answer lost or cut short after sending raises
+        CommandOutcomeUnknown. A 401 or 421 answer said it was not carried out.
         """
         token = await self._tokens.access_token()
         refreshed = relocated = False
         while True:
             status, text, retry_after = await self._send(
-                method, path, token, params, json, base=base or self.base_url
+                method, path, token, params, json, base=base or self.base_url, acts=acts
             )
             if status == 401 and not refreshed:
                 refreshed = True
@@ -243,7 +259,7 @@ class TeslaFleetClient:
                 relocated = True
                 await self._relocate()
                 continue
-            return _unwrap(status, text, retry_after)
+            return _unwrap(status, text, retry_after, acts=acts)
 
     async def _relocate(self) -> None:
         """Switch to the account's regional base URL after a 421."""
@@ -268,6 +284,7 @@ class TeslaFleetClient:
         json: Mapping[str, Any] | None,
         *,
         base: str,
+        acts: bool,
     ) -> tuple[int, str, str | None]:
         try:
             async with self._session.request(
@@ -284,15 +301,26 @@ class TeslaFleetClient:
                 return resp.status, text, resp.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError, OSError) as err:
             _LOGGER.debug("%s %s failed: %s", method, path, type(err).__name__)
-            raise CloudUnavailable(f"Tesla unreachable ({type(err).__name__})") from err
+            if isinstance(err, _NOT_SENT):
+                raise CloudUnavailable(
+                    f"Tesla unreachable ({type(err).__name__})"
+                ) from err
+            lost = CommandOutcomeUnknown if acts else Unanswered
+            raise lost(f"Tesla did not answer ({type(err).__name__})") from err
 
 
-def _unwrap(status: int, text: str, retry_after: str | None) -> Any:
-    """Map an HTTP answer to the ``response`` member or the matching exception."""
+def _unwrap(
+    status: int, text: str, retry_after: str | None, *, acts: bool = False
+) -> Any:
+    """Map an HTTP answer to the ``response`` member or the matching exception.
+
+    ``acts``: a cut-off answer to a command leaves its outcome unknown.
+    """
     if 200 <= status < 300:
         body = _json(text)
         if not isinstance(body, dict) or "response" not in body:
-            raise MalformedResponse(f"Tesla answered HTTP {status} without a response")
+            lost = CommandOutcomeUnknown if acts else MalformedResponse
+            raise lost(f"Tesla answered HTTP {status} without a response")
         return body["response"]
     if status == 401:
         raise AuthFailed("Tesla rejected the access token after a refresh")

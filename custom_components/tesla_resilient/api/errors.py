@@ -18,6 +18,22 @@ class CloudUnavailable(TeslaError):
     """Tesla's cloud cannot be reached or failed: 5xx, 540, timeouts, connection errors."""
 
 
+class Unanswered(CloudUnavailable):
+    """A request went out but no answer came back: a timeout or a dropped connection.
+
+    Unlike a refused connection or a failed name look-up (plain ``CloudUnavailable``),
+    Tesla may have received the request.
+    """
+
+
+class CommandOutcomeUnknown(CloudUnavailable):
+    """A command (or wake-up) was sent but its answer was lost or cut short.
+
+    A timeout, a dropped connection or a truncated answer: the car may have carried it
+    out. It is never sent again on its own.
+    """
+
+
 class MalformedResponse(CloudUnavailable):
     """A response body is not JSON or not the expected envelope."""
 

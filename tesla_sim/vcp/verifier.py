@@ -1,0 +1,73 @@
+"""The car's verifier: which signed commands it accepts, and the fault it answers otherwise.
+
+Checks in the order Tesla's car-side verifier uses: the signer must be on the whitelist
+(``UNKNOWN_KEY_ID``), the message must carry HMAC-personalized signature data (the
+Fleet API passes no other kind: ``BAD_PARAMETER``), its epoch must be the domain's
+(``INCORRECT_EPOCH``), its ``expires_at`` not behind the domain's clock
+(``TIME_EXPIRED``), its tag right (``INVALID_SIGNATURE``) and its counter fresh
+(``INVALID_TOKEN_OR_COUNTER``). The last four are synchronisation faults: the answer
+carries the session info the client needs to resync.
+"""
+
+from collections.abc import Mapping
+
+from tesla_protocol.command.universal_message_pb2 import MessageFault_E, RoutableMessage
+
+from .sessions import DomainKeys
+from .tags import command_metadata, command_tag, same_tag, shared_key
+
+
+class Fault(Exception):
+    """A message the car refuses: a ``MessageFault_E`` code."""
+
+    def __init__(self, code: int, *, resync: bool = False) -> None:
+        """``resync``: the answer carries fresh session info for the signer."""
+        super().__init__(MessageFault_E.Name(code))
+        self.code = code
+        self.resync = resync
+
+
+def signer(message: RoutableMessage) -> bytes:
+    """The public key the message claims to be signed with (empty when none)."""
+    return message.signature_data.signer_identity.public_key
+
+
+def verify(
+    keys: DomainKeys,
+    whitelist: Mapping[bytes, str],
+    vin: str,
+    message: RoutableMessage,
+    now: float,
+) -> bytes:
+    """The payload of a command ``keys``' domain accepts; ``Fault`` otherwise.
+
+    An accepted command uses up its counter.
+    """
+    client = signer(message)
+    if client not in whitelist:
+        raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_UNKNOWN_KEY_ID)
+    if message.signature_data.WhichOneof("sig_type") != "HMAC_Personalized_data":
+        raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_BAD_PARAMETER)
+    data = message.signature_data.HMAC_Personalized_data
+    if data.epoch and data.epoch != keys.epoch:
+        raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_INCORRECT_EPOCH, resync=True)
+    if data.expires_at < keys.clock(now):
+        raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_TIME_EXPIRED, resync=True)
+    payload = message.protobuf_message_as_bytes
+    meta = command_metadata(
+        domain=message.to_destination.domain,
+        vin=vin,
+        epoch=keys.epoch,
+        expires_at=data.expires_at,
+        counter=data.counter,
+        flags=message.flags,
+    )
+    expected = command_tag(shared_key(keys.private_key, client), meta, payload)
+    if not same_tag(expected, data.tag):
+        raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_INVALID_SIGNATURE, resync=True)
+    window = not keys.strictly_rising
+    if not keys.counter(client).accept(data.counter, window=window):
+        raise Fault(
+            MessageFault_E.MESSAGEFAULT_ERROR_INVALID_TOKEN_OR_COUNTER, resync=True
+        )
+    return payload
