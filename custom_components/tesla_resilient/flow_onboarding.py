@@ -49,7 +49,7 @@ from .errors import flow_error_key
 from .flow_signin import SECRET_SELECTOR, SignedIn, SignInSteps
 from .keys import KEY_PATH, AppKey, async_get_app_key, async_serve_public_key
 from .options_flow import qr_code_field
-from .pairing import virtual_key_url
+from .pairing import needs_key, virtual_key_url
 
 CONF_DOMAIN = "domain"
 CONF_CLIENT_SECRET = "client_secret"  # noqa: S105 - a field name
@@ -229,9 +229,9 @@ class OnboardingSteps(SignInSteps):
             self._unpaired = {vehicle.vin for vehicle in self._vehicles}
         else:
             self._unpaired = {
-                vin
-                for vin, info in status.vehicle_info.items()
-                if info.command_signing_required and not status.is_paired(vin)
+                vehicle.vin
+                for vehicle in self._vehicles
+                if needs_key(status, vehicle.vin)
             }
             if not self._unpaired:
                 return await self._async_after_pairing()

@@ -45,7 +45,7 @@ def issue_id(entry: TeslaResilientConfigEntry, vehicle_id: str) -> str:
     return f"{ISSUE_ID}_{entry.entry_id}_{vehicle_id}"
 
 
-def _needs_key(status: FleetStatus, vin: str) -> bool:
+def needs_key(status: FleetStatus, vin: str) -> bool:
     """Reported unpaired, and not known to take unsigned commands."""
     info = status.vehicle_info.get(vin)
     return vin in status.unpaired_vins and (
@@ -71,7 +71,7 @@ async def async_check_pairing(
     unpaired = frozenset(
         vehicle_id
         for vehicle_id, summary in cars.items()
-        if _needs_key(status, summary.vin)
+        if needs_key(status, summary.vin)
     )
     for vehicle_id, summary in cars.items():
         if vehicle_id not in unpaired:
