@@ -131,6 +131,9 @@ async def test_unlock_protected(hass: HomeAssistant, sim: SimServer) -> None:
     assert state_of(hass, lock).attributes["code_format"] == CODE_FORMAT
     assert "code_format" not in state_of(hass, latch).attributes
 
+    changes: list[Event] = []
+    hass.bus.async_listen(EVENT_STATE_CHANGED, changes.append)
+
     sent = commands_sent(sim)
     with pytest.raises(ServiceValidationError) as err:
         await call_service(hass, SERVICE_UNLOCK, lock)
@@ -141,6 +144,8 @@ async def test_unlock_protected(hass: HomeAssistant, sim: SimServer) -> None:
     assert commands_sent(sim) == sent
     assert sim_car(sim, "Stella").locked is True
     assert state_of(hass, lock).state == LockState.LOCKED
+    # Refused before any transitional state: the lock never showed "unlocking".
+    assert [e for e in changes if e.data["entity_id"] == lock] == []
 
     await call_service(hass, SERVICE_UNLOCK, lock, code=otp_code())
     assert sim_car(sim, "Stella").locked is False

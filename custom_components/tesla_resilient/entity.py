@@ -151,8 +151,16 @@ class TeslaVehicleEntity(CoordinatorEntity[VehicleCoordinator]):
         code: str | None = None,
     ) -> None:
         """Check the authenticator code (when protected), then send the command."""
-        check_code(self.coordinator.config_entry.runtime_data.guard, protected, code)
+        self.check_code(protected, code)
         await self.coordinator.async_command(name, params, optimistic=optimistic)
+
+    def check_code(self, protected: ProtectedAction | None, code: str | None) -> None:
+        """Refuse a protected action whose authenticator code is missing or wrong.
+
+        An entity that shows a transitional state (``unlocking``) checks first, so a
+        refused action leaves no trace in the state history or the logbook.
+        """
+        check_code(self.coordinator.config_entry.runtime_data.guard, protected, code)
 
 
 def async_add_vehicle_entities(

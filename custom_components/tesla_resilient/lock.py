@@ -124,16 +124,18 @@ class TeslaLockEntity(TeslaVehicleEntity, LockEntity):
             self.async_write_ha_state()
 
     async def async_unlock(self, **kwargs: Any) -> None:
-        """Unlock, with the authenticator code when unlocking is protected."""
+        """Unlock, with the authenticator code when unlocking is protected.
+
+        The code is checked before the lock shows ``unlocking``: a refused unlock
+        changes no state and leaves nothing in the logbook.
+        """
         description = self.entity_description
+        self.check_code(description.unlock_protected, kwargs.get(ATTR_CODE))
         self._attr_is_unlocking = True
         self.async_write_ha_state()
         try:
             await self.async_command(
-                description.unlock_command,
-                optimistic=description.unlock_optimistic,
-                protected=description.unlock_protected,
-                code=kwargs.get(ATTR_CODE),
+                description.unlock_command, optimistic=description.unlock_optimistic
             )
         finally:
             self._attr_is_unlocking = False
