@@ -149,7 +149,10 @@ async def test_unlock_protected(hass: HomeAssistant, sim: SimServer) -> None:
 
     await call_service(hass, SERVICE_UNLOCK, lock, code=otp_code())
     assert sim_car(sim, "Stella").locked is False
+    # Unlocked, the lock can only be locked: the dashboard asks for no code.
+    assert "code_format" not in state_of(hass, lock).attributes
     await call_service(hass, SERVICE_LOCK, lock)
+    assert state_of(hass, lock).attributes["code_format"] == CODE_FORMAT
     assert sim_car(sim, "Stella").locked is True
     assert commands_sent(sim) == sent + 2
     assert entry.runtime_data.guard is not None

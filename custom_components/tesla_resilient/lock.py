@@ -3,7 +3,8 @@
 A lock shows ``locking``/``unlocking`` while its command runs, the commanded state at
 once when the car accepts it (optimistic), and the car's own state after the
 confirming refresh. When the user protects unlocking with an authenticator code
-(options), the lock asks for a six-digit code; locking never needs one.
+(options), the locked lock asks for a six-digit code; an unlocked one asks for none:
+locking never needs one.
 """
 
 from collections.abc import Callable, Mapping
@@ -92,10 +93,17 @@ class TeslaLockEntity(TeslaVehicleEntity, LockEntity):
 
     @property
     def code_format(self) -> str | None:
-        """Ask for a code when unlocking is protected by an authenticator code."""
+        """Ask for a code only where the next action is a protected unlock.
+
+        The frontend's lock dialog asks for a code for lock and unlock alike whenever
+        ``code_format`` is set; an unlocked lock can only be locked, which never needs
+        one, so it sets none and locking asks nothing.
+        """
         guard = self.coordinator.config_entry.runtime_data.guard
-        if guard is None or not guard.is_protected(
-            self.entity_description.unlock_protected
+        if (
+            guard is None
+            or not guard.is_protected(self.entity_description.unlock_protected)
+            or self.is_locked is False
         ):
             return None
         return CODE_FORMAT
