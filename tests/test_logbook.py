@@ -24,7 +24,15 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.tesla_resilient.const import ProtectedAction
 from tesla_sim import SimServer
 from tests.ha_fixtures import TOTP_EMAIL, sim_car
-from tests.platform_helpers import call_service, entity_id, otp_options, setup_account
+from tests.platform_helpers import (
+    call_service,
+    entity_id,
+    has_entity,
+    otp_options,
+    refresh,
+    setup_account,
+    state_of,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -65,3 +73,18 @@ async def test_refused_unlock_not_logged(hass: HomeAssistant, sim: SimServer) ->
                 hass, SERVICE_UNLOCK, lock, **({} if code is None else {"code": code})
             )
     assert await logbook_entries(hass, lock) == before
+
+
+async def test_polls_not_logged(hass: HomeAssistant, sim: SimServer) -> None:
+    """A poll adds no logbook entry: the time of the data is the data source's
+    ``data_as_of`` attribute, not a "Last update" sensor changing on every poll."""
+    entry = await setup_account(hass, sim, TOTP_EMAIL)
+    car = sim_car(sim, "Stella")
+    assert not has_entity(hass, Platform.SENSOR, car, "last_update")
+    source = entity_id(hass, Platform.SENSOR, car, "data_source")
+    before = await logbook_entries(hass, source)
+    as_of = state_of(hass, source).attributes["data_as_of"]
+    for _ in range(2):
+        await refresh(hass, entry)
+    assert state_of(hass, source).attributes["data_as_of"] != as_of
+    assert await logbook_entries(hass, source) == before
