@@ -1,4 +1,7 @@
-"""What an owner reads on the device page and the map: one name per thing."""
+"""What an owner reads on the device page, the map and the repairs: one name per thing."""
+
+import json
+from pathlib import Path
 
 from homeassistant.const import ATTR_FRIENDLY_NAME, Platform
 from homeassistant.core import HomeAssistant
@@ -41,3 +44,18 @@ async def test_location_is_the_car(hass: HomeAssistant, sim: SimServer) -> None:
     route_entry = registry.async_get(route)
     assert route_entry is not None
     assert route_entry.entity_category == "diagnostic"
+
+
+def test_one_wording_for_the_last_known_state() -> None:
+    """The outage repair and the README name the data source as the entity shows it."""
+    root = Path(__file__).parent.parent
+    strings = json.loads(
+        (root / "custom_components" / DOMAIN / "strings.json").read_text("utf-8")
+    )
+    shown = strings["entity"]["sensor"]["data_source"]["state"]["cache"]
+    repair = strings["issues"]["cloud_outage"]["description"]
+    assert f'"{shown}"' in repair
+    assert "cache" not in repair
+    readme = (root / "README.md").read_text("utf-8")
+    assert f"shows *{shown}*" in readme
+    assert "*cache*" not in readme
