@@ -7,6 +7,7 @@ liftgate) and a Model Y ("Yara": rear seat heaters, powered liftgate);
 """
 
 from collections.abc import Callable
+import time
 from typing import Any
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE, Platform
@@ -46,9 +47,13 @@ def otp_options(*actions: ProtectedAction) -> dict[str, Any]:
     return {CONF_OTP_SECRET: OTP_SECRET, CONF_OTP_ACTIONS: [str(a) for a in actions]}
 
 
-def otp_code() -> str:
-    """The authenticator's current code for :data:`OTP_SECRET`."""
-    return pyotp.TOTP(OTP_SECRET).now()
+def otp_code(step: int = 0) -> str:
+    """The authenticator's code for :data:`OTP_SECRET`, ``step`` codes after the current.
+
+    The next code (``step=1``) is still accepted: a second action in the same 30 s.
+    """
+    totp = pyotp.TOTP(OTP_SECRET)
+    return totp.at(time.time() + step * totp.interval)
 
 
 async def setup_account(

@@ -9,12 +9,23 @@ from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
     each_account,
     entity_id,
+    has_entity,
     refresh,
     setup_account,
     setup_and_snapshot,
     start_outage,
     state_of,
 )
+
+REPEATS = (
+    "charge_state_charging_state",
+    "vehicle_state_sentry_mode",
+    "vehicle_state_software_update_status",
+    "vehicle_state_ft",
+    "vehicle_state_rt",
+)
+"""Binary sensors that repeated the charging switch, the Sentry Mode switch, the
+update entity and the frunk and trunk covers (dropped)."""
 
 
 @each_account
@@ -26,7 +37,7 @@ async def test_entities(
 
 
 async def test_states_follow_the_car(hass: HomeAssistant, sim: SimServer) -> None:
-    """Doors, windows, trunks, cable, charging, presence and sentry follow the car."""
+    """Doors, windows, cable, presence and dashcam follow the car."""
     entry = await setup_account(hass, sim, TOTP_EMAIL)
     car = sim_car(sim, "Stella")
 
@@ -36,22 +47,15 @@ async def test_states_follow_the_car(hass: HomeAssistant, sim: SimServer) -> Non
     keys = (
         "vehicle_state_df",
         "vehicle_state_rp_window",
-        "vehicle_state_ft",
-        "vehicle_state_rt",
         "charge_state_conn_charge_cable",
-        "charge_state_charging_state",
         "vehicle_state_is_user_present",
-        "vehicle_state_sentry_mode",
         "vehicle_state_dashcam_state",
         "climate_state_is_preconditioning",
     )
     assert {key: sensor(key) for key in keys} == dict.fromkeys(keys, STATE_OFF)
-    assert sensor("vehicle_state_software_update_status") == STATE_ON
     assert sensor("cloud_connection") == STATE_ON
 
     car.doors["df"] = 1
-    car.doors["ft"] = 1
-    car.doors["rt"] = 1
     car.windows["rp_window"] = 1
     car.sentry_mode = True
     car.set_activity("charge", sim.world.now())
@@ -71,7 +75,6 @@ async def test_states_follow_the_car(hass: HomeAssistant, sim: SimServer) -> Non
     assert sensor("climate_state_is_preconditioning") == STATE_ON
     assert sensor("charge_state_conn_charge_cable") == STATE_OFF
     assert sensor("charge_state_scheduled_charging_pending") == STATE_ON
-    assert sensor("vehicle_state_software_update_status") == STATE_OFF
 
 
 async def test_cloud_connection(hass: HomeAssistant, sim: SimServer) -> None:
@@ -85,3 +88,19 @@ async def test_cloud_connection(hass: HomeAssistant, sim: SimServer) -> None:
     await start_outage(hass, sim, entry)
     assert state_of(hass, connection).state == STATE_OFF
     assert state_of(hass, door).state == STATE_OFF
+
+
+async def test_no_repeats(hass: HomeAssistant, sim: SimServer) -> None:
+    """No binary sensor repeats a control; on/off states read as On/Off or Yes/No.
+
+    Charging is the switch (and the charging-state sensor), Sentry Mode the switch, an
+    available update the update entity, an open frunk or trunk its cover; the battery heater is on or off (no heat
+    class: "Normal"), the user present or not (no occupancy class: "Clear").
+    """
+    await setup_account(hass, sim, TOTP_EMAIL)
+    car = sim_car(sim, "Stella")
+    for key in REPEATS:
+        assert not has_entity(hass, Platform.BINARY_SENSOR, car, key), key
+    for key in ("climate_state_battery_heater", "vehicle_state_is_user_present"):
+        state = state_of(hass, entity_id(hass, Platform.BINARY_SENSOR, car, key))
+        assert "device_class" not in state.attributes, key

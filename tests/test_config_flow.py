@@ -58,13 +58,9 @@ async def test_menu_and_forms(hass: HomeAssistant) -> None:
     assert fields(password) == {"email", "password", "servers"}
     servers_section = password["data_schema"].schema["servers"]
     assert servers_section.options == {"collapsed": True}
-    assert (
-        suggested(password, CONF_AUTH_BASE_URL, "servers") == "https://auth.tesla.com"
-    )
-    assert (
-        suggested(password, CONF_API_BASE_URL, "servers")
-        == "https://fleet-api.prd.na.vn.cloud.tesla.com"
-    )
+    # Empty while they are Tesla's own servers, as their help says ("Leave empty").
+    assert suggested(password, CONF_AUTH_BASE_URL, "servers") is None
+    assert suggested(password, CONF_API_BASE_URL, "servers") is None
     # Empty: the token URL that goes with the sign-in server (Tesla's fleet-auth host).
     assert suggested(password, CONF_TOKEN_URL, "servers") is None
     result = await choose(hass, await start(hass), "refresh_token")

@@ -1,5 +1,9 @@
 """Config flow tests: reauthentication and reconfiguration of an existing entry."""
 
+import json
+from pathlib import Path
+import re
+
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -12,6 +16,7 @@ from custom_components.tesla_resilient.const import (
     CONF_AUTH_METHOD,
     CONF_PARTNER_DOMAIN,
     CONF_TOKEN,
+    DOMAIN,
 )
 from tesla_sim import SimServer
 from tesla_sim.apps import DEV_CLIENT_ID
@@ -38,6 +43,28 @@ from tests.flow_helpers import (
     suggested,
     unload_entries,  # noqa: F401 - an autouse fixture
 )
+
+STRINGS = json.loads(
+    (
+        Path(__file__).parent.parent / "custom_components" / DOMAIN / "strings.json"
+    ).read_text("utf-8")
+)
+
+
+def render(text: str, placeholders: dict[str, str]) -> str:
+    """Fill ``text``'s placeholders as the frontend does; a missing one is an error
+    (the frontend shows "Translation [formatjs Error: MISSING_VALUE]")."""
+    missing = set(re.findall(r"{(\w+)}", text)) - set(placeholders)
+    assert not missing, f"{text!r} needs {sorted(missing)}"
+    return re.sub(r"{(\w+)}", lambda m: placeholders[m.group(1)], text)
+
+
+def test_menu_titles_have_no_placeholders() -> None:
+    """The frontend gives a menu step's title no placeholders: none may need one."""
+    for step in STRINGS["config"]["step"].values():
+        if "menu_options" in step:
+            render(step.get("title", ""), {})  # raises naming the title
+
 
 # The password steps sign in headless with the legacy client: a legacy sign-in server.
 pytestmark = pytest.mark.sim(legacy_sign_in=True)
@@ -116,6 +143,10 @@ async def test_reconfigure_to_refresh_token(
     result = await start_reconfigure(hass, entry)
     assert result["step_id"] == "reconfigure"
     assert result["description_placeholders"] == {"account": NOMFA}
+    # As the frontend renders a menu: the title without placeholders.
+    step = STRINGS["config"]["step"]["reconfigure"]
+    assert render(step["title"], {}) == "Change the sign-in"
+    assert NOMFA in render(step["description"], result["description_placeholders"])
     result = await choose(hass, result, "refresh_token")
     assert suggested(result, CONF_API_BASE_URL, "servers") == sim.url
     other = await sim.issue_tokens(TOTP)

@@ -25,7 +25,6 @@ from tests.platform_helpers import (
 CONNECTION_ENTITIES = (
     (Platform.SENSOR, "vehicle_state"),
     (Platform.SENSOR, "data_source"),
-    (Platform.SENSOR, "last_update"),
     (Platform.BINARY_SENSOR, "cloud_connection"),
     (Platform.BUTTON, "wake"),
     (Platform.BUTTON, "refresh"),
@@ -69,10 +68,9 @@ async def test_sleeping_car_gets_device_and_connection_entities(
         ).state
         == STATE_ON
     )
-    for key in ("data_source", "last_update"):
-        assert state_of(hass, entity_id(hass, Platform.SENSOR, car, key)).state == (
-            STATE_UNKNOWN
-        )
+    source = state_of(hass, entity_id(hass, Platform.SENSOR, car, "data_source"))
+    assert source.state == STATE_UNKNOWN
+    assert source.attributes["data_as_of"] is None
     for key in ("wake", "refresh"):
         assert state_of(hass, entity_id(hass, Platform.BUTTON, car, key)).state == (
             STATE_UNKNOWN

@@ -347,7 +347,7 @@ async def test_new_asleep_vehicle_added_when_data_arrives(
     assert device is not None
     assert device.name == "Sleepy"
     assert device.model is None
-    assert len(er.async_entries_for_device(er.async_get(hass), device.id)) == 6
+    assert len(er.async_entries_for_device(er.async_get(hass), device.id)) == 5
     vehicle = next(v for v in data.vehicles.values() if v.vin == car.vin)
     assert vehicle.snapshot.state is VehicleState.ASLEEP
     assert vehicle.snapshot.data is None

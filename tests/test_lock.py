@@ -28,15 +28,17 @@ from tests.platform_helpers import (
 
 DOORS = "vehicle_state_locked"
 LATCH = "charge_state_charge_port_latch"
+FRUNK = "frunk_latch"
+TRUNK = "trunk_latch"
 
 
 @each_account
 async def test_entities(
     hass: HomeAssistant, sim: SimServer, snapshot: SnapshotAssertion, email: str
 ) -> None:
-    """Every car has a door lock and a charge port latch."""
+    """Every car has a door lock and the latches of its charge port, frunk and trunk."""
     entry, entries = await setup_and_snapshot(hass, sim, email, Platform.LOCK, snapshot)
-    assert len(entries) == 2 * len(entry.runtime_data.vehicles)
+    assert len(entries) == 4 * len(entry.runtime_data.vehicles)
 
 
 async def test_doors(hass: HomeAssistant, sim: SimServer) -> None:
@@ -131,6 +133,9 @@ async def test_unlock_protected(hass: HomeAssistant, sim: SimServer) -> None:
     assert state_of(hass, lock).attributes["code_format"] == CODE_FORMAT
     assert "code_format" not in state_of(hass, latch).attributes
 
+    changes: list[Event] = []
+    hass.bus.async_listen(EVENT_STATE_CHANGED, changes.append)
+
     sent = commands_sent(sim)
     with pytest.raises(ServiceValidationError) as err:
         await call_service(hass, SERVICE_UNLOCK, lock)
@@ -141,10 +146,60 @@ async def test_unlock_protected(hass: HomeAssistant, sim: SimServer) -> None:
     assert commands_sent(sim) == sent
     assert sim_car(sim, "Stella").locked is True
     assert state_of(hass, lock).state == LockState.LOCKED
+    # Refused before any transitional state: the lock never showed "unlocking".
+    assert [e for e in changes if e.data["entity_id"] == lock] == []
 
     await call_service(hass, SERVICE_UNLOCK, lock, code=otp_code())
     assert sim_car(sim, "Stella").locked is False
+    # Unlocked, the lock can only be locked: the dashboard asks for no code.
+    assert "code_format" not in state_of(hass, lock).attributes
     await call_service(hass, SERVICE_LOCK, lock)
+    assert state_of(hass, lock).attributes["code_format"] == CODE_FORMAT
     assert sim_car(sim, "Stella").locked is True
     assert commands_sent(sim) == sent + 2
     assert entry.runtime_data.guard is not None
+
+
+async def test_frunk_and_trunk_latches(hass: HomeAssistant, sim: SimServer) -> None:
+    """A dashboard opens a protected frunk or trunk with the code in the lock dialog.
+
+    Unlocking a latch opens it (never toggling it shut); the powered trunk's latch
+    locks it shut; the frunk closes by hand.
+    """
+    await setup_account(
+        hass,
+        sim,
+        TOTP_EMAIL,
+        options=otp_options(ProtectedAction.OPEN_FRUNK, ProtectedAction.OPEN_TRUNK),
+    )
+    car = sim_car(sim, "Stella")
+    frunk = entity_id(hass, Platform.LOCK, car, FRUNK)
+    trunk = entity_id(hass, Platform.LOCK, car, TRUNK)
+    for latch in (frunk, trunk):
+        assert state_of(hass, latch).state == LockState.LOCKED
+        assert state_of(hass, latch).attributes["code_format"] == CODE_FORMAT
+    sent = commands_sent(sim)
+    with pytest.raises(ServiceValidationError) as err:
+        await call_service(hass, SERVICE_UNLOCK, frunk)
+    assert err.value.translation_key == "otp_code_required"
+    assert commands_sent(sim) == sent
+
+    await call_service(hass, SERVICE_UNLOCK, frunk, code=otp_code())
+    assert sim_car(sim, "Stella").doors["ft"] == 1
+    assert state_of(hass, frunk).state == LockState.UNLOCKED
+    assert "code_format" not in state_of(hass, frunk).attributes
+    sent = commands_sent(sim)
+    await call_service(hass, SERVICE_UNLOCK, frunk)  # already open: nothing toggled
+    with pytest.raises(ServiceValidationError) as err:
+        await call_service(hass, SERVICE_LOCK, frunk)
+    assert err.value.translation_key == "closes_by_hand"
+    assert commands_sent(sim) == sent
+    assert sim_car(sim, "Stella").doors["ft"] == 1
+
+    await call_service(hass, SERVICE_LOCK, trunk)  # already shut: nothing toggled
+    assert commands_sent(sim) == sent
+    await call_service(hass, SERVICE_UNLOCK, trunk, code=otp_code(step=1))
+    assert sim_car(sim, "Stella").doors["rt"] == 1
+    await call_service(hass, SERVICE_LOCK, trunk)
+    assert sim_car(sim, "Stella").doors["rt"] == 0
+    assert state_of(hass, trunk).state == LockState.LOCKED

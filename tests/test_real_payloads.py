@@ -98,7 +98,6 @@ async def test_older_model_s(
         (Platform.SENSOR, "vehicle_state_tpms_last_seen_pressure_time_fl"),
         (Platform.BINARY_SENSOR, "vehicle_state_tpms_soft_warning_fl"),
         (Platform.BINARY_SENSOR, "vehicle_state_tpms_hard_warning_rr"),
-        (Platform.BINARY_SENSOR, "vehicle_state_sentry_mode"),
         (Platform.BINARY_SENSOR, "vehicle_state_dashcam_state"),
         (Platform.SWITCH, "vehicle_state_sentry_mode"),
     ):
@@ -143,9 +142,6 @@ async def test_offered_version_not_newer(
     await refresh(hass, entry)
 
     key = "vehicle_state_software_update_status"
-    assert state_of(hass, entity_id(hass, Platform.BINARY_SENSOR, car, key)).state == (
-        STATE_OFF
-    )
     update = state_of(hass, entity_id(hass, Platform.UPDATE, car, key))
     assert update.state == STATE_OFF
     assert update.attributes[ATTR_LATEST_VERSION] == "2024.8.9"
@@ -155,9 +151,6 @@ async def test_offered_version_not_newer(
     car = sim_car(sim, "Sparky")
     car.update_version = "2024.14.9"
     await refresh(hass, entry)
-    assert state_of(hass, entity_id(hass, Platform.BINARY_SENSOR, car, key)).state == (
-        STATE_ON
-    )
     assert state_of(hass, entity_id(hass, Platform.UPDATE, car, key)).state == STATE_ON
 
 

@@ -16,6 +16,7 @@ from tests.platform_helpers import (
     coordinator_of,
     each_account,
     entity_id,
+    has_entity,
     refresh,
     setup_account,
     setup_and_snapshot,
@@ -130,7 +131,7 @@ async def test_navigation(hass: HomeAssistant, sim: SimServer) -> None:
 
 
 async def test_connection_sensors(hass: HomeAssistant, sim: SimServer) -> None:
-    """Vehicle state, data source and last update, in and after an outage."""
+    """Vehicle state and data source (with the time of the data), in an outage."""
     entry = await setup_account(hass, sim, NO_MFA_EMAIL)
     car = sim_car(sim, "Sparky")
     coordinator = coordinator_of(entry, car)
@@ -141,8 +142,10 @@ async def test_connection_sensors(hass: HomeAssistant, sim: SimServer) -> None:
     assert sensor("vehicle_state") == "online"
     assert sensor("data_source") == "cloud"
     assert coordinator.last_update is not None
-    last_update = coordinator.last_update.replace(microsecond=0)
-    assert datetime.fromisoformat(sensor("last_update")) == last_update
+    source = entity_id(hass, Platform.SENSOR, car, "data_source")
+    as_of = state_of(hass, source).attributes["data_as_of"]
+    assert datetime.fromisoformat(as_of) == coordinator.last_update
+    assert not has_entity(hass, Platform.SENSOR, car, "last_update")
     level = sensor("charge_state_battery_level")
 
     await start_outage(hass, sim, entry)

@@ -5,7 +5,7 @@ Tesla's cloud is in an outage, when every other entity shows its last known valu
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -24,15 +24,7 @@ from .entity import (
     async_add_table_entities,
     optional,
 )
-from .values import (
-    SOFTWARE_UPDATE_STATUS,
-    charging,
-    flag,
-    has_sentry,
-    is_open,
-    offered_update,
-    when_reported,
-)
+from .values import flag, is_open, when_reported
 
 PARALLEL_UPDATES = 0
 
@@ -57,11 +49,6 @@ _cable = when_reported(
 def _dashcam(data: VehicleData) -> bool | None:
     state = data.get_str("vehicle_state_dashcam_state")
     return None if state is None else state == "Recording"
-
-
-_update_available = when_reported(
-    SOFTWARE_UPDATE_STATUS, lambda data: offered_update(data) is not None
-)
 
 
 def _binary(
@@ -102,11 +89,6 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
     _binary(
         "charge_state_conn_charge_cable", BinarySensorDeviceClass.PLUG, value_fn=_cable
     ),
-    _binary(
-        "charge_state_charging_state",
-        BinarySensorDeviceClass.BATTERY_CHARGING,
-        value_fn=charging,
-    ),
     _binary("charge_state_scheduled_charging_pending"),
     # -- closures ------------------------------------------------------------------------
     *(
@@ -117,13 +99,8 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
         _opening(f"vehicle_state_{window}_window", BinarySensorDeviceClass.WINDOW)
         for window in ("fd", "fp", "rd", "rp")
     ),
-    *(
-        _opening(f"vehicle_state_{trunk}", BinarySensorDeviceClass.OPENING)
-        for trunk in ("ft", "rt")
-    ),
     # -- people and guarding -------------------------------------------------------------
-    _binary("vehicle_state_is_user_present", BinarySensorDeviceClass.OCCUPANCY),
-    replace(_binary("vehicle_state_sentry_mode"), exists_fn=has_sentry),
+    _binary("vehicle_state_is_user_present"),
     optional(
         _binary(
             "vehicle_state_dashcam_state",
@@ -134,16 +111,8 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
     ),
     # -- climate and battery -------------------------------------------------------------
     _binary("climate_state_is_preconditioning", BinarySensorDeviceClass.RUNNING),
-    _binary(
-        "climate_state_battery_heater", BinarySensorDeviceClass.HEAT, diagnostic=True
-    ),
+    _binary("climate_state_battery_heater", diagnostic=True),
     # -- software and tyres --------------------------------------------------------------
-    _binary(
-        SOFTWARE_UPDATE_STATUS,
-        BinarySensorDeviceClass.UPDATE,
-        value_fn=_update_available,
-        diagnostic=True,
-    ),
     *(
         optional(
             _binary(

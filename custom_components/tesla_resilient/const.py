@@ -55,7 +55,7 @@ SOFTWARE_UPDATE_OFFERED: Final = SOFTWARE_UPDATE_INSTALLABLE | {
     "installing",
 }
 """Statuses in which a version is on its way (:func:`.values.offered_update` reads them
-for the update entity and the binary sensor)."""
+for the update entity)."""
 
 
 class AuthMethod(StrEnum):

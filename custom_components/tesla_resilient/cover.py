@@ -3,11 +3,12 @@
 Opening the frunk, the trunk or the charge port can be protected by an authenticator
 code (options). ``cover.open_cover`` carries no code, so a protected opening is refused
 with a translated error unless the caller passes ``code``, as the integration's action
-``tesla_resilient.open_with_code`` does.
+``tesla_resilient.open_with_code`` does (for automations); on a dashboard, the frunk,
+trunk and charge port latches of :mod:`.lock` take the code in the lock's dialog.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from homeassistant.components.cover import (
@@ -23,7 +24,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import Trunk, VehicleData, actuate_trunk
 from .const import ProtectedAction
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
-from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
+from .entity import (
+    TeslaEntityDescription,
+    TeslaVehicleEntity,
+    VehicleCommand,
+    async_add_table_entities,
+)
 from .values import EMPTY_DATA, fitted, is_closed, position_params
 
 PARALLEL_UPDATES = 1
@@ -32,22 +38,12 @@ WINDOWS = tuple(f"vehicle_state_{w}_window" for w in ("fd", "fp", "rd", "rp"))
 
 
 @dataclass(frozen=True, kw_only=True)
-class CoverCommand:
-    """A command that opens or closes a cover, and what the car shows after it."""
-
-    name: str
-    params_fn: Callable[[VehicleData], Mapping[str, Any]] = lambda _: {}
-    optimistic: Mapping[str, Any] = field(default_factory=dict)
-    protected: ProtectedAction | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
 class TeslaCoverEntityDescription(CoverEntityDescription, TeslaEntityDescription):
     """A cover of the vehicle: how to read it, open it and (maybe) close it."""
 
     is_closed_fn: Callable[[VehicleData], bool | None]
-    open_command: CoverCommand
-    close_command: CoverCommand | None = None
+    open_command: VehicleCommand
+    close_command: VehicleCommand | None = None
     close_fn: Callable[[VehicleData], bool] = lambda _: True
     """Whether the car can close this cover (a manual trunk cannot)."""
     toggles: bool = False
@@ -87,8 +83,8 @@ def _trunk(
 ) -> TeslaCoverEntityDescription:
     """The frunk or the trunk: ``actuate_trunk`` toggles it; ``close_fn`` if it closes."""
 
-    def command(position: int, guard: ProtectedAction | None = None) -> CoverCommand:
-        return CoverCommand(
+    def command(position: int, guard: ProtectedAction | None = None) -> VehicleCommand:
+        return VehicleCommand(
             name="actuate_trunk",
             params_fn=lambda _: actuate_trunk(which),
             optimistic={key: position},
@@ -111,25 +107,29 @@ def _trunk(
     return replace(description, close_command=command(0), close_fn=close_fn)
 
 
+FRUNK = _trunk("vehicle_state_ft", Trunk.FRONT, ProtectedAction.OPEN_FRUNK)
+TRUNK = _trunk(
+    "vehicle_state_rt",
+    Trunk.REAR,
+    ProtectedAction.OPEN_TRUNK,
+    close_fn=lambda data: data.get_bool("vehicle_config_plg") is True,
+)
+"""The frunk and the trunk (also the latches of :mod:`.lock`, which take a code)."""
+
 COVERS: tuple[TeslaCoverEntityDescription, ...] = (
-    _trunk("vehicle_state_ft", Trunk.FRONT, ProtectedAction.OPEN_FRUNK),
-    _trunk(
-        "vehicle_state_rt",
-        Trunk.REAR,
-        ProtectedAction.OPEN_TRUNK,
-        close_fn=lambda data: data.get_bool("vehicle_config_plg") is True,
-    ),
+    FRUNK,
+    TRUNK,
     TeslaCoverEntityDescription(
         key="charge_state_charge_port_door_open",
         endpoints=("charge_state",),
         device_class=CoverDeviceClass.DOOR,
         is_closed_fn=_port_closed,
-        open_command=CoverCommand(
+        open_command=VehicleCommand(
             name="charge_port_door_open",
             optimistic={"charge_state_charge_port_door_open": True},
             protected=ProtectedAction.OPEN_CHARGE_PORT,
         ),
-        close_command=CoverCommand(
+        close_command=VehicleCommand(
             name="charge_port_door_close",
             optimistic={"charge_state_charge_port_door_open": False},
         ),
@@ -142,12 +142,12 @@ COVERS: tuple[TeslaCoverEntityDescription, ...] = (
         endpoints=("vehicle_state", "drive_state", "location_data"),
         device_class=CoverDeviceClass.WINDOW,
         is_closed_fn=_windows_closed,
-        open_command=CoverCommand(
+        open_command=VehicleCommand(
             name="window_control",
             params_fn=_position("vent"),
             optimistic=dict.fromkeys(WINDOWS, 1),
         ),
-        close_command=CoverCommand(
+        close_command=VehicleCommand(
             name="window_control",
             params_fn=_position("close"),
             optimistic=dict.fromkeys(WINDOWS, 0),
@@ -158,12 +158,12 @@ COVERS: tuple[TeslaCoverEntityDescription, ...] = (
         endpoints=("vehicle_state",),
         device_class=CoverDeviceClass.WINDOW,
         is_closed_fn=_sunroof_closed,
-        open_command=CoverCommand(
+        open_command=VehicleCommand(
             name="sun_roof_control",
             params_fn=lambda _: {"state": "vent"},
             optimistic={"vehicle_state_sun_roof_state": "vent"},
         ),
-        close_command=CoverCommand(
+        close_command=VehicleCommand(
             name="sun_roof_control",
             params_fn=lambda _: {"state": "close"},
             optimistic={"vehicle_state_sun_roof_state": "closed"},
@@ -210,20 +210,11 @@ class TeslaCoverEntity(TeslaVehicleEntity, CoverEntity):
         """Open (vent) the cover."""
         description = self.entity_description
         if not (description.toggles and self.is_closed is False):
-            await self._run(description.open_command, kwargs.get(ATTR_CODE))
+            await self.async_run(description.open_command, kwargs.get(ATTR_CODE))
 
     async def async_close_cover(self, **kwargs: Any) -> None:
         """Close the cover."""
         description = self.entity_description
         command = description.close_command
         if command is not None and not (description.toggles and self.is_closed):
-            await self._run(command, kwargs.get(ATTR_CODE))
-
-    async def _run(self, command: CoverCommand, code: str | None) -> None:
-        await self.async_command(
-            command.name,
-            command.params_fn(self.values),
-            optimistic=command.optimistic,
-            protected=command.protected,
-            code=code,
-        )
+            await self.async_run(command, kwargs.get(ATTR_CODE))

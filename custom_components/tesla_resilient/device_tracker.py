@@ -12,11 +12,12 @@ from homeassistant.components.device_tracker.entity import (
     TrackerEntity,
     TrackerEntityDescription,
 )
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import VehicleData
-from .coordinator import TeslaResilientConfigEntry
+from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
 from .values import ROUTE_DESTINATION, on_route
 
@@ -67,12 +68,14 @@ def _route_attributes(data: VehicleData) -> dict[str, Any]:
 TRACKERS: tuple[TeslaTrackerEntityDescription, ...] = (
     TeslaTrackerEntityDescription(
         key="location",
+        name=None,
         endpoints=LOCATION_ENDPOINTS,
         position_fn=_location,
         attributes_fn=_location_attributes,
     ),
     TeslaTrackerEntityDescription(
         key="route",
+        entity_category=EntityCategory.DIAGNOSTIC,
         endpoints=LOCATION_ENDPOINTS,
         position_fn=_route,
         attributes_fn=_route_attributes,
@@ -94,6 +97,28 @@ class TeslaTrackerEntity(TeslaVehicleEntity, TrackerEntity):
     """A GPS position of the vehicle."""
 
     entity_description: TeslaTrackerEntityDescription
+
+    def __init__(
+        self,
+        coordinator: VehicleCoordinator,
+        description: TeslaTrackerEntityDescription,
+    ) -> None:
+        """Create the tracker ``description`` of ``coordinator``'s vehicle.
+
+        Named ``None``, the tracker is the car itself: it takes the device's name,
+        which the map shows.
+        """
+        super().__init__(coordinator, description)
+        if description.name is None:
+            self._attr_name = None
+
+    @property
+    def entity_category(self) -> EntityCategory | None:
+        """The description's category: the car's own position is a main feature.
+
+        Home Assistant files every tracker under Diagnostic by default.
+        """
+        return self.entity_description.entity_category
 
     @property
     def _position(self) -> tuple[float | None, float | None]:

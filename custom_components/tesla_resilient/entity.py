@@ -8,7 +8,7 @@ so through :meth:`TeslaVehicleEntity.freshness_attributes` and the diagnostic en
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from homeassistant.core import callback
@@ -65,6 +65,17 @@ class TeslaEntityDescription(EntityDescription):
     """Whether the entity waits for the vehicle's first data (from the cloud or the
     store). ``False`` for the entities of the connection (sleep state, cloud
     connection, wake...): they exist, and are available, from the vehicle list on."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VehicleCommand:
+    """A command an entity sends, and what the car shows once it is accepted."""
+
+    name: str
+    params_fn: Callable[[VehicleData], Mapping[str, Any]] = lambda _: {}
+    optimistic: Mapping[str, Any] = field(default_factory=dict)
+    protected: ProtectedAction | None = None
+    """The action whose authenticator code the command needs, if it can be protected."""
 
 
 def optional[D: TeslaEntityDescription](description: D) -> D:
@@ -151,8 +162,27 @@ class TeslaVehicleEntity(CoordinatorEntity[VehicleCoordinator]):
         code: str | None = None,
     ) -> None:
         """Check the authenticator code (when protected), then send the command."""
-        check_code(self.coordinator.config_entry.runtime_data.guard, protected, code)
+        self.check_code(protected, code)
         await self.coordinator.async_command(name, params, optimistic=optimistic)
+
+    async def async_run(self, command: VehicleCommand, code: str | None) -> None:
+        """Check ``code`` (when the command is protected), then send ``command``."""
+        self.check_code(command.protected, code)
+        await self.async_send(command)
+
+    async def async_send(self, command: VehicleCommand) -> None:
+        """Send ``command`` with the vehicle's values, its code already checked."""
+        await self.coordinator.async_command(
+            command.name, command.params_fn(self.values), optimistic=command.optimistic
+        )
+
+    def check_code(self, protected: ProtectedAction | None, code: str | None) -> None:
+        """Refuse a protected action whose authenticator code is missing or wrong.
+
+        An entity that shows a transitional state (``unlocking``) checks first, so a
+        refused action leaves no trace in the state history or the logbook.
+        """
+        check_code(self.coordinator.config_entry.runtime_data.guard, protected, code)
 
 
 def async_add_vehicle_entities(

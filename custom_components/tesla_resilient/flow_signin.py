@@ -118,6 +118,11 @@ def _clean_code(value: str) -> str | None:
     return code if code is not None and CODE_PATTERN.fullmatch(code) else None
 
 
+def _unless(url: str, default: str) -> str | None:
+    """``url`` for a form field, ``None`` (empty) when it is ``default``."""
+    return None if url == default else url
+
+
 class SignInSteps(ConfigFlow):
     """The headless sign-in steps and the servers they sign in to."""
 
@@ -315,16 +320,15 @@ class SignInSteps(ConfigFlow):
         }
 
     def _server_values(self) -> dict[str, Any]:
+        """The changed server URLs; a field stays empty while it is the default one
+        (the token URL: the one that goes with the sign-in server), as its help says."""
         return {
             CONF_SERVERS: {
-                CONF_AUTH_BASE_URL: self._auth_base,
-                # Empty while it is the one that goes with the sign-in server.
-                CONF_TOKEN_URL: (
-                    None
-                    if self._token_url == default_token_url(self._auth_base)
-                    else self._token_url
+                CONF_AUTH_BASE_URL: _unless(self._auth_base, DEFAULT_AUTH_BASE),
+                CONF_TOKEN_URL: _unless(
+                    self._token_url, default_token_url(self._auth_base)
                 ),
-                CONF_API_BASE_URL: self._api_base,
+                CONF_API_BASE_URL: _unless(self._api_base, DEFAULT_API_BASE),
             }
         }
 

@@ -1,24 +1,34 @@
-"""Locks of a Tesla vehicle: the doors and the charge port latch.
+"""Locks of a Tesla vehicle: the doors and the latches of the charge port, frunk and trunk.
 
 A lock shows ``locking``/``unlocking`` while its command runs, the commanded state at
 once when the car accepts it (optimistic), and the car's own state after the
-confirming refresh. When the user protects unlocking with an authenticator code
-(options), the lock asks for a six-digit code; locking never needs one.
+confirming refresh. When the user protects unlocking (or opening the frunk, the trunk
+or the charge port) with an authenticator code (options), the locked lock asks for a
+six-digit code in its dialog; an unlocked one asks for none: locking never needs one.
+The latches are how a dashboard opens a protected frunk, trunk or charge port, whose
+covers' *Open* carries no code; unlocking a latch opens it.
 """
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.lock import LockEntity, LockEntityDescription
 from homeassistant.const import ATTR_CODE
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import VehicleData
-from .const import ProtectedAction
+from .const import DOMAIN, ProtectedAction
 from .coordinator import TeslaResilientConfigEntry
-from .entity import TeslaEntityDescription, TeslaVehicleEntity, async_add_table_entities
+from .cover import FRUNK, TRUNK, TeslaCoverEntityDescription
+from .entity import (
+    TeslaEntityDescription,
+    TeslaVehicleEntity,
+    VehicleCommand,
+    async_add_table_entities,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -33,11 +43,13 @@ class TeslaLockEntityDescription(LockEntityDescription, TeslaEntityDescription):
     """A lock of the vehicle and the commands that lock and unlock it."""
 
     is_locked_fn: Callable[[VehicleData], bool | None]
-    lock_command: str
-    lock_optimistic: Mapping[str, Any] = field(default_factory=dict)
-    unlock_command: str
-    unlock_optimistic: Mapping[str, Any] = field(default_factory=dict)
-    unlock_protected: ProtectedAction
+    lock_command: VehicleCommand | None
+    """``None``: the car cannot lock it (the frunk closes by hand)."""
+    lock_fn: Callable[[VehicleData], bool] = lambda _: True
+    """Whether the car can lock it (a trunk without a powered liftgate cannot)."""
+    unlock_command: VehicleCommand
+    toggles: bool = False
+    """The commands toggle (``actuate_trunk``): never send one towards the current state."""
 
 
 def _latch_engaged(data: VehicleData) -> bool | None:
@@ -45,33 +57,56 @@ def _latch_engaged(data: VehicleData) -> bool | None:
     return None if latch is None else latch == "Engaged"
 
 
+def _latch(key: str, cover: TeslaCoverEntityDescription) -> TeslaLockEntityDescription:
+    """The latch of the frunk or the trunk: locked while ``cover`` is shut."""
+    return TeslaLockEntityDescription(
+        key=key,
+        endpoints=cover.endpoints,
+        is_locked_fn=cover.is_closed_fn,
+        lock_command=cover.close_command,
+        lock_fn=cover.close_fn,
+        unlock_command=cover.open_command,
+        toggles=cover.toggles,
+        exists_fn=cover.exists_fn,
+    )
+
+
 LOCKS: tuple[TeslaLockEntityDescription, ...] = (
     TeslaLockEntityDescription(
         key="vehicle_state_locked",
         endpoints=("vehicle_state",),
         is_locked_fn=lambda data: data.locked,
-        lock_command="door_lock",
-        lock_optimistic={"vehicle_state_locked": True},
-        unlock_command="door_unlock",
-        unlock_optimistic={"vehicle_state_locked": False},
-        unlock_protected=ProtectedAction.UNLOCK,
+        lock_command=VehicleCommand(
+            name="door_lock", optimistic={"vehicle_state_locked": True}
+        ),
+        unlock_command=VehicleCommand(
+            name="door_unlock",
+            optimistic={"vehicle_state_locked": False},
+            protected=ProtectedAction.UNLOCK,
+        ),
     ),
     TeslaLockEntityDescription(
         key="charge_state_charge_port_latch",
         endpoints=("charge_state",),
         is_locked_fn=_latch_engaged,
-        lock_command="charge_port_door_close",
-        lock_optimistic={"charge_state_charge_port_door_open": False},
-        unlock_command="charge_port_door_open",
-        unlock_optimistic={
-            "charge_state_charge_port_latch": "Disengaged",
-            "charge_state_charge_port_door_open": True,
-        },
-        unlock_protected=ProtectedAction.OPEN_CHARGE_PORT,
+        lock_command=VehicleCommand(
+            name="charge_port_door_close",
+            optimistic={"charge_state_charge_port_door_open": False},
+        ),
+        unlock_command=VehicleCommand(
+            name="charge_port_door_open",
+            optimistic={
+                "charge_state_charge_port_latch": "Disengaged",
+                "charge_state_charge_port_door_open": True,
+            },
+            protected=ProtectedAction.OPEN_CHARGE_PORT,
+        ),
         exists_fn=lambda data: (
             data.get_bool("vehicle_config_motorized_charge_port") is not False
         ),
     ),
+    _latch("frunk_latch", FRUNK),
+    _latch("trunk_latch", TRUNK),
 )
 
 
@@ -92,10 +127,19 @@ class TeslaLockEntity(TeslaVehicleEntity, LockEntity):
 
     @property
     def code_format(self) -> str | None:
-        """Ask for a code when unlocking is protected by an authenticator code."""
+        """Ask for a code only where the next action is a protected unlock.
+
+        The frontend's lock dialog asks for a code for lock and unlock alike whenever
+        ``code_format`` is set; an unlocked lock can only be locked, which never needs
+        one, so it sets none and locking asks nothing.
+        """
         guard = self.coordinator.config_entry.runtime_data.guard
-        if guard is None or not guard.is_protected(
-            self.entity_description.unlock_protected
+        protected = self.entity_description.unlock_command.protected
+        if (
+            guard is None
+            or protected is None
+            or not guard.is_protected(protected)
+            or self.is_locked is False
         ):
             return None
         return CODE_FORMAT
@@ -113,28 +157,36 @@ class TeslaLockEntity(TeslaVehicleEntity, LockEntity):
     async def async_lock(self, **kwargs: Any) -> None:
         """Lock (never needs a code)."""
         description = self.entity_description
+        if description.toggles and self.is_locked:
+            return
+        command = description.lock_command
+        if command is None or not description.lock_fn(self.values):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="closes_by_hand"
+            )
         self._attr_is_locking = True
         self.async_write_ha_state()
         try:
-            await self.async_command(
-                description.lock_command, optimistic=description.lock_optimistic
-            )
+            await self.async_send(command)
         finally:
             self._attr_is_locking = False
             self.async_write_ha_state()
 
     async def async_unlock(self, **kwargs: Any) -> None:
-        """Unlock, with the authenticator code when unlocking is protected."""
+        """Unlock, with the authenticator code when unlocking is protected.
+
+        The code is checked before the lock shows ``unlocking``: a refused unlock
+        changes no state and leaves nothing in the logbook.
+        """
         description = self.entity_description
+        if description.toggles and self.is_locked is False:
+            return
+        command = description.unlock_command
+        self.check_code(command.protected, kwargs.get(ATTR_CODE))
         self._attr_is_unlocking = True
         self.async_write_ha_state()
         try:
-            await self.async_command(
-                description.unlock_command,
-                optimistic=description.unlock_optimistic,
-                protected=description.unlock_protected,
-                code=kwargs.get(ATTR_CODE),
-            )
+            await self.async_send(command)
         finally:
             self._attr_is_unlocking = False
             self.async_write_ha_state()

@@ -7,6 +7,7 @@ Assistant converts them to the user's unit system through the device classes.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -66,12 +67,15 @@ class TeslaSensorEntityDescription(SensorEntityDescription, TeslaEntityDescripti
     ``value_fn`` reads the vehicle data (default: the number at ``key``);
     ``minutes_until`` turns that number of minutes, counted from when the data was
     fetched, into a timestamp (it does not move between two fetches);
-    ``coordinator_fn`` is for sensors about the connection rather than the car.
+    ``coordinator_fn`` is for sensors about the connection rather than the car;
+    ``freshness`` adds where the values come from and how old they are (attributes,
+    which the logbook does not list on every poll as it would a state).
     """
 
     value_fn: Callable[[VehicleData], SensorValue] | None = None
     minutes_until: bool = False
     coordinator_fn: Callable[[VehicleCoordinator], SensorValue] | None = None
+    freshness: bool = False
 
 
 def _enum(key: str, states: dict[str, str]) -> Callable[[VehicleData], str | None]:
@@ -326,13 +330,7 @@ SENSORS: tuple[TeslaSensorEntityDescription, ...] = (
             if coordinator.snapshot.data is None
             else coordinator.snapshot.source.value
         ),
-        needs_data=False,
-    ),
-    TeslaSensorEntityDescription(
-        key="last_update",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        coordinator_fn=lambda coordinator: coordinator.last_update,
+        freshness=True,
         needs_data=False,
     ),
 )
@@ -367,6 +365,13 @@ class TeslaSensorEntity(TeslaVehicleEntity, SensorEntity):
         if description.minutes_until:
             return self._minutes_from_fetch(value)
         return value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """When the values were last fetched (``data_as_of``), where asked for."""
+        return (
+            self.freshness_attributes() if self.entity_description.freshness else None
+        )
 
     def _minutes_from_fetch(self, minutes: SensorValue) -> datetime | None:
         """The moment ``minutes`` after the data was fetched (stable between fetches)."""

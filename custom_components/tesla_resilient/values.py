@@ -82,7 +82,7 @@ SENTRY_MODE: Final = "vehicle_state_sentry_mode"
 
 
 def has_sentry(data: VehicleData) -> bool:
-    """Whether the car has sentry mode (the switch and the binary sensor)."""
+    """Whether the car has sentry mode (the switch)."""
     return data.get_bool(f"{SENTRY_MODE}_available") is not False and sent(SENTRY_MODE)(
         data
     )
@@ -122,10 +122,10 @@ def _version(text: str) -> tuple[int, ...] | None:
 def offered_update(data: VehicleData) -> str | None:
     """The version the car offers, when it is an update; else ``None``.
 
-    The one rule of the update binary sensor and the update entity: the status says a
-    version is on its way, and it is newer than the installed one (an offered version
-    older than or equal to the installed one is not an update). Versions that are not
-    numeric cannot be compared: the status decides.
+    The update entity's rule: the status says a version is on its way, and it is newer
+    than the installed one (an offered version older than or equal to the installed one
+    is not an update). Versions that are not numeric cannot be compared: the status
+    decides.
     """
     if data.get_str(SOFTWARE_UPDATE_STATUS) not in SOFTWARE_UPDATE_OFFERED:
         return None
