@@ -177,13 +177,13 @@ class Browser:
         await self.field("Token server").fill(fleet_auth_token_url(run.sim.url))
         await self.field("Fleet API server").fill(run.sim.url)
         await self.shot("password_step.png")
-        await self._submit(dialog)
+        await self.submit(dialog)
 
         factor = account["mfa"][1]
         await dialog.get_by_text("Choose your authenticator").wait_for(state="visible")
         await dialog.get_by_text(factor["name"], exact=True).click()
         await self.shot("mfa_factor_step.png")
-        await self._submit(dialog)
+        await self.submit(dialog)
 
         code_field = self.field("Code")
         await code_field.wait_for(state="visible")
@@ -196,7 +196,7 @@ class Browser:
         await code_field.click()
         await code_field.press_sequentially(pyotp.TOTP(factor["secret"]).now())
         await self.shot("2fa_step.png")
-        await self._submit(dialog)
+        await self.submit(dialog)
 
         # The optional authenticator for sensitive actions: not now.
         not_now = dialog.get_by_text("Not now", exact=True)
@@ -205,9 +205,7 @@ class Browser:
         await not_now.click()
 
         # The last page names the new device(s) and offers an area.
-        finish = page.get_by_role(
-            "button", name=re.compile(r"^(skip and )?finish$", re.I)
-        )
+        finish = self.finish_button()
         await finish.first.wait_for(state="visible")
         run.expect(
             "browser: the flow ends on the device page with the car's name",
@@ -276,6 +274,13 @@ class Browser:
         await run.poll("the browser's car to show cache", cached, limit=120)
         await self.device_page(car, "outage.png", source="cache")
 
-    async def _submit(self, dialog: Any) -> None:
+    def finish_button(self) -> Any:
+        """The last page's button of a config flow (after the device and area)."""
+        return self.page.get_by_role(
+            "button", name=re.compile(r"^(skip and )?finish$", re.I)
+        )
+
+    async def submit(self, dialog: Any) -> None:
+        """Select the form's Submit (or Next) button."""
         button = dialog.get_by_role("button", name=re.compile(r"^(submit|next)$", re.I))
         await button.first.click()
