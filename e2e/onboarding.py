@@ -10,8 +10,9 @@ What an owner with a 2021+ car does, in headless Chromium against Home Assistant
    and comes back to Home Assistant's OAuth callback;
 3. registers the app for Home Assistant's own address (the simulator fetches the public
    key from Home Assistant's view over HTTP);
-4. opens the pairing page ``<simulator>/_ak/<domain>`` in a second tab and approves the
-   key on the car that needs it while the flow's progress step waits;
+4. submits the pairing step (QR code and link), then, while the flow's progress step
+   waits, opens the pairing page ``<simulator>/_ak/<domain>`` in a second tab, signs in
+   and approves the key on the car that needs it;
 5. declines the authenticator; the entry is created and the cars' entities appear.
 
 The e2e's Home Assistant runs without ``my``: with it, Home Assistant sends Tesla the
@@ -54,8 +55,8 @@ SCREENSHOTS = (
     "onboarding_4_tesla_2fa.png",
     "onboarding_5_register.png",
     "onboarding_6_pair.png",
-    "onboarding_7_approve.png",
-    "onboarding_8_pair_wait.png",
+    "onboarding_7_pair_wait.png",
+    "onboarding_8_approve.png",
     "onboarding_9_authenticator.png",
     "onboarding_10_done.png",
 )
@@ -191,6 +192,7 @@ async def _pair(
     await browser.submit(page)
     waiting = page.get_by_text(re.compile("Waiting for Tesla to report the key"))
     await waiting.first.wait_for(state="visible")
+    await browser.shot(SCREENSHOTS[6])
 
     approval = await page.context.new_page()
     await approval.goto(url, wait_until="domcontentloaded")
@@ -200,9 +202,8 @@ async def _pair(
     row = approval.locator("#cars li").filter(has_text=PAIRED_CAR)
     await row.get_by_role("button", name="Approve").click()
     await row.get_by_text("approved").wait_for(state="visible")
-    await approval.screenshot(path=str(browser.shots / SCREENSHOTS[6]))
+    await approval.screenshot(path=str(browser.shots / SCREENSHOTS[7]))
     await approval.close()
-    await browser.shot(SCREENSHOTS[7])
     car = await run.sim.vehicle(account["paired_vin"])
     run.expect(
         f"onboarding: {PAIRED_CAR} holds the app's key after the approval",
@@ -239,24 +240,33 @@ async def _finish(run: Run, browser: Browser) -> dict[str, Any]:
     return dict(entry)
 
 
-def _stored_data(run: Run, entry_id: str) -> dict[str, Any]:
-    """The entry's data as Home Assistant stored it; the app key's private half noted."""
+async def _stored_data(run: Run, entry_id: str) -> dict[str, Any]:
+    """The entry's data once Home Assistant stored it; the app key's private half noted."""
     storage = run.config_dir / ".storage"
     key_file = storage / f"{DOMAIN}.app_key"
     if key_file.exists():  # every line of its PEM body is a secret for the log check
         text = json.dumps(json.loads(key_file.read_text())["data"])
         run.secrets.update(re.findall(r"[A-Za-z0-9+/=]{40,}", text))
-    entries = json.loads((storage / "core.config_entries").read_text())
-    return next(
-        dict(e["data"]) for e in entries["data"]["entries"] if e["entry_id"] == entry_id
-    )
+
+    async def stored() -> dict[str, Any] | None:  # Home Assistant saves with a delay
+        entries = json.loads((storage / "core.config_entries").read_text())
+        return next(
+            (
+                dict(e["data"])
+                for e in entries["data"]["entries"]
+                if e["entry_id"] == entry_id
+            ),
+            None,
+        )
+
+    return dict(await run.poll("the new entry to be stored", stored, limit=30))
 
 
 async def _lock(run: Run, vin: str) -> None:
     """Unlock and lock the paired car, when Home Assistant can send it commands."""
     lock_id = run.cars[vin].entity("vehicle_state_locked")
     status, body = await run.ha.call_service("lock", "unlock", {"entity_id": lock_id})
-    if status != 200:
+    if status != 200 and "command protocol" in str(body):
         print(
             f"  note  {PAIRED_CAR} needs signed commands, which this Home Assistant does "
             f"not send yet (unlock answered {status}): lock and unlock skipped",
@@ -267,6 +277,7 @@ async def _lock(run: Run, vin: str) -> None:
     async def locked_is(value: bool) -> bool:
         return bool((await run.sim.vehicle(vin))["locked"] is value)
 
+    run.expect("onboarding: unlocking the paired car succeeds", status == 200, body)
     await run.poll("the paired car to unlock", lambda: locked_is(False), limit=30)
     status, body = await run.ha.call_service("lock", "lock", {"entity_id": lock_id})
     run.expect("onboarding: locking the paired car succeeds", status == 200, body)
@@ -286,7 +297,7 @@ async def onboarding(run: Run, browser: Browser) -> None:
     await _pair(run, browser, account, domain)
     entry = await _finish(run, browser)
     run.entry_ids[ACCOUNT] = entry["entry_id"]
-    data = _stored_data(run, entry["entry_id"])
+    data = await _stored_data(run, entry["entry_id"])
     run.expect(
         "onboarding: the entry keeps the registered domain and the app's client id",
         data.get("partner_domain") == domain
