@@ -38,8 +38,6 @@ from typing import Any
 
 import pyotp
 
-from tesla_sim.tokens import fleet_auth_token_url
-
 from .browser import Browser
 from .context import API_ACCOUNT, Run, step
 from .entities import discover_cars
@@ -116,25 +114,13 @@ async def _prepare(run: Run) -> dict[str, Any]:
 async def _tesla_sign_in(run: Run, browser: Browser, account: dict[str, Any]) -> None:
     """Menu → servers → Tesla's page (email, password, TOTP code) → back in Home Assistant."""
     page = browser.page
-    await page.goto(
-        f"{run.ha.url}/config/integrations/dashboard/add?domain={DOMAIN}",
-        wait_until="domcontentloaded",
-    )
-    await page.get_by_text(re.compile("set up Tesla Resilient")).first.wait_for(
-        state="visible"
-    )
-    await page.get_by_role("button", name="OK", exact=True).click()
+    await browser.add_integration()
     item = page.get_by_text("Sign in with Tesla in your browser (recommended)")
     await item.wait_for(state="visible")
     await browser.shot(SCREENSHOTS[0])
     await item.click()
 
-    await page.get_by_text("Servers", exact=True).click()
-    auth_field = browser.field("Sign-in server")
-    await auth_field.wait_for(state="visible")
-    await auth_field.fill(run.sim.url)
-    await browser.field("Token server").fill(fleet_auth_token_url(run.sim.url))
-    await browser.field("Fleet API server").fill(run.sim.url)
+    await browser.simulator_servers()
     await browser.shot(SCREENSHOTS[1])
     # Home Assistant's external step opens Tesla's page in a new window.
     async with page.context.expect_page() as opened:
@@ -212,8 +198,8 @@ async def _pair(
     )
 
 
-async def _finish(run: Run, browser: Browser) -> dict[str, Any]:
-    """Decline the authenticator (and a wake-up); finish; the entry is loaded."""
+async def _finish(run: Run, browser: Browser) -> str:
+    """Decline the authenticator (and a wake-up); finish; the new entry's id."""
     page = browser.page
     not_now = page.get_by_text("Not now", exact=True)
     await not_now.wait_for(state="visible", timeout=90_000)
@@ -229,15 +215,7 @@ async def _finish(run: Run, browser: Browser) -> dict[str, Any]:
     await browser.shot(SCREENSHOTS[9])
     await finish.first.click()
     await finish.first.wait_for(state="hidden")
-    entries = await run.ha.get(f"/api/config/config_entries/entry?domain={DOMAIN}")
-    entry = next((e for e in entries if e["title"] == ACCOUNT), None)
-    run.expect(
-        "onboarding: the new entry is loaded",
-        entry is not None and entry["state"] == "loaded",
-        entries,
-    )
-    assert entry is not None  # noqa: S101 - narrowed by the check above
-    return dict(entry)
+    return await browser.loaded_entry(ACCOUNT, "onboarding")
 
 
 async def _stored_data(run: Run, entry_id: str) -> dict[str, Any]:
@@ -295,9 +273,7 @@ async def onboarding(run: Run, browser: Browser) -> None:
     await _tesla_sign_in(run, browser, account)
     domain = await _register(run, browser)
     await _pair(run, browser, account, domain)
-    entry = await _finish(run, browser)
-    run.entry_ids[ACCOUNT] = entry["entry_id"]
-    data = await _stored_data(run, entry["entry_id"])
+    data = await _stored_data(run, await _finish(run, browser))
     run.expect(
         "onboarding: the entry keeps the registered domain and the app's client id",
         data.get("partner_domain") == domain
