@@ -138,6 +138,29 @@ class Browser:
         await page.locator("home-assistant").wait_for(state="attached")
         await page.locator("ha-sidebar").first.wait_for(state="visible")
 
+    async def add_integration(self) -> None:
+        """Open Settings → Add integration → Tesla Resilient: the flow's first step."""
+        page = self.page
+        await page.goto(
+            f"{self.run_.ha.url}/config/integrations/dashboard/add?domain={DOMAIN}",
+            wait_until="domcontentloaded",
+        )
+        # The frontend first asks whether to set up the integration named in the URL.
+        await page.get_by_text(re.compile("set up Tesla Resilient")).first.wait_for(
+            state="visible"
+        )
+        await page.get_by_role("button", name="OK", exact=True).click()
+
+    async def simulator_servers(self) -> None:
+        """Open the sign-in form's Servers section; fill in the simulator's."""
+        url = self.run_.sim.url
+        await self.page.get_by_text("Servers", exact=True).click()
+        auth_field = self.field("Sign-in server")
+        await auth_field.wait_for(state="visible")
+        await auth_field.fill(url)
+        await self.field("Token server").fill(fleet_auth_token_url(url))
+        await self.field("Fleet API server").fill(url)
+
     async def run(self) -> None:
         """Log in, add the integration (menu → password → factor → 2FA → no
         authenticator), device page."""
@@ -149,15 +172,7 @@ class Browser:
 
         page = self.page
         account = await run.sim.account(BROWSER_ACCOUNT)
-        await page.goto(
-            f"{run.ha.url}/config/integrations/dashboard/add?domain={DOMAIN}",
-            wait_until="domcontentloaded",
-        )
-        # The frontend first asks whether to set up the integration named in the URL.
-        await page.get_by_text(re.compile("set up Tesla Resilient")).first.wait_for(
-            state="visible"
-        )
-        await page.get_by_role("button", name="OK", exact=True).click()
+        await self.add_integration()
         dialog = page
         menu_item = dialog.get_by_text("Email, password and two-factor code")
         await menu_item.wait_for(state="visible")
@@ -170,20 +185,15 @@ class Browser:
 
         await self.field("Email").fill(account["email"])
         await self.field("Password").fill(account["password"])
-        await dialog.get_by_text("Servers", exact=True).click()
-        auth_field = self.field("Sign-in server")
-        await auth_field.wait_for(state="visible")
-        await auth_field.fill(run.sim.url)
-        await self.field("Token server").fill(fleet_auth_token_url(run.sim.url))
-        await self.field("Fleet API server").fill(run.sim.url)
+        await self.simulator_servers()
         await self.shot("password_step.png")
-        await self._submit(dialog)
+        await self.submit(dialog)
 
         factor = account["mfa"][1]
         await dialog.get_by_text("Choose your authenticator").wait_for(state="visible")
         await dialog.get_by_text(factor["name"], exact=True).click()
         await self.shot("mfa_factor_step.png")
-        await self._submit(dialog)
+        await self.submit(dialog)
 
         code_field = self.field("Code")
         await code_field.wait_for(state="visible")
@@ -196,7 +206,7 @@ class Browser:
         await code_field.click()
         await code_field.press_sequentially(pyotp.TOTP(factor["secret"]).now())
         await self.shot("2fa_step.png")
-        await self._submit(dialog)
+        await self.submit(dialog)
 
         # The optional authenticator for sensitive actions: not now.
         not_now = dialog.get_by_text("Not now", exact=True)
@@ -205,9 +215,7 @@ class Browser:
         await not_now.click()
 
         # The last page names the new device(s) and offers an area.
-        finish = page.get_by_role(
-            "button", name=re.compile(r"^(skip and )?finish$", re.I)
-        )
+        finish = self.finish_button()
         await finish.first.wait_for(state="visible")
         run.expect(
             "browser: the flow ends on the device page with the car's name",
@@ -223,19 +231,25 @@ class Browser:
         await finish.first.wait_for(state="hidden")
         run.expect("browser: the flow finished and created the entry", True)
 
-        entries = await run.ha.get(f"/api/config/config_entries/entry?domain={DOMAIN}")
-        entry = next((e for e in entries if e["title"] == BROWSER_ACCOUNT), None)
-        run.expect(
-            "browser: the new entry is loaded",
-            entry is not None and entry["state"] == "loaded",
-            entries,
-        )
-        assert entry is not None  # noqa: S101 - narrowed by the check above
-        run.entry_ids[BROWSER_ACCOUNT] = entry["entry_id"]
+        await self.loaded_entry(BROWSER_ACCOUNT, "browser")
         cars = await discover_cars(run, BROWSER_ACCOUNT)
         self.car = cars[0]
         await self.device_page(self.car, "device_page.png", source="cloud")
         run.timed("browser_s", since)
+
+    async def loaded_entry(self, title: str, check: str) -> str:
+        """Check the entry ``title`` is loaded; note and return its id."""
+        run = self.run_
+        entries = await run.ha.get(f"/api/config/config_entries/entry?domain={DOMAIN}")
+        entry = next((e for e in entries if e["title"] == title), None)
+        run.expect(
+            f"{check}: the new entry is loaded",
+            entry is not None and entry["state"] == "loaded",
+            entries,
+        )
+        assert entry is not None  # noqa: S101 - narrowed by the check above
+        run.entry_ids[title] = entry["entry_id"]
+        return str(entry["entry_id"])
 
     async def device_page(self, car: Car, name: str, *, source: str) -> None:
         """Open the car's device page and screenshot it."""
@@ -276,6 +290,13 @@ class Browser:
         await run.poll("the browser's car to show cache", cached, limit=120)
         await self.device_page(car, "outage.png", source="cache")
 
-    async def _submit(self, dialog: Any) -> None:
+    def finish_button(self) -> Any:
+        """The last page's button of a config flow (after the device and area)."""
+        return self.page.get_by_role(
+            "button", name=re.compile(r"^(skip and )?finish$", re.I)
+        )
+
+    async def submit(self, dialog: Any) -> None:
+        """Select the form's Submit (or Next) button."""
         button = dialog.get_by_role("button", name=re.compile(r"^(submit|next)$", re.I))
         await button.first.click()

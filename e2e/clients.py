@@ -55,6 +55,10 @@ class Simulator:
             "POST", "/__sim__/faults", {"kind": kind, "seconds": seconds, **extra}
         )
 
+    async def post(self, path: str, body: Any) -> Any:
+        """POST ``path`` of the control API (``/__sim__/...``) with a JSON body."""
+        return await self._json("POST", path, body)
+
     async def clear_faults(self) -> Any:
         """DELETE /__sim__/faults."""
         return await self._json("DELETE", "/__sim__/faults")

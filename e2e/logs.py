@@ -34,6 +34,7 @@ async def check_logs(run: Run) -> None:
                     "api_base_url",
                     "region",
                     "auth_implementation",
+                    "partner_domain",
                 },
                 sorted(entry["data"]),
             )

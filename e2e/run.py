@@ -16,7 +16,11 @@
    last known state is still served (nothing unavailable, data source *cache*, cloud
    connection *off*, commands refused at once); screenshots the device page; clears the
    fault and sees the cloud come back.
-5. Checks Home Assistant's log for errors of the integration and for secrets.
+5. In the browser again, the owner's onboarding of a developer app
+   (:mod:`e2e.onboarding`): Tesla's sign-in page with email, password and TOTP code,
+   partner registration with Home Assistant's own key view, the virtual key approved
+   on the simulator's pairing page, entities.
+6. Checks Home Assistant's log for errors of the integration and for secrets.
 
 Prints ``e2e: N passed, M failed`` and exits 0 only when everything passed.
 Screenshots, logs and a JSON summary go to the artifacts directory (default ``.e2e/``);
@@ -50,11 +54,12 @@ from .harness import (
     start_simulator,
 )
 from .logs import check_logs
+from .onboarding import SCREENSHOTS, onboarding, without_my
 from .outage import outage
 from .protection import lock_unlock, protection
 from .signin import config_flow_api, onboard
 
-KEY_SCREENSHOTS = ("2fa_step.png", "device_page.png", "outage.png")
+KEY_SCREENSHOTS = ("2fa_step.png", "device_page.png", "outage.png", *SCREENSHOTS)
 
 
 async def start_processes(run: Run) -> None:
@@ -72,6 +77,7 @@ async def start_processes(run: Run) -> None:
         fresh=True,
         port=ha_port,
     )
+    without_my(run.config_dir)  # the OAuth callback is Home Assistant's own
     run.ha_proc = await start_home_assistant(
         run.config_dir, ha_port, run.artifacts / "home-assistant.log"
     )
@@ -109,6 +115,9 @@ async def run_phases(run: Run) -> int:
                     await browser.run()
                 current = "outage"
                 await outage(run, browser)
+                if browser is not None:
+                    current = "onboarding"
+                    await onboarding(run, browser)
                 current = "logs"
                 await check_logs(run)
         except CheckFailed:
