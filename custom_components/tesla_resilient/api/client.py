@@ -14,6 +14,7 @@ from .errors import (
     BillingRequired,
     CloudUnavailable,
     CommandFailed,
+    CommandOutcomeUnknown,
     CommandSigningRequired,
     FleetAccountLocked,
     Forbidden,
@@ -49,6 +50,11 @@ _STATUS_ERRORS: Mapping[int, tuple[type[TeslaError], str]] = {
     423: (FleetAccountLocked, "Tesla has locked the account"),
     451: (LegalRestriction, "Unavailable for legal reasons"),
 }
+_NOT_SENT: tuple[type[Exception], ...] = (
+    aiohttp.ClientConnectorError,  # refused, DNS, TLS, proxy: nothing reached Tesla
+    aiohttp.ConnectionTimeoutError,
+)
+"""Transport errors raised before the request left: Tesla cannot have received it."""
 _REGION_PATH = "/api/1/users/region"
 _COMMAND_NAME = re.compile(r"[a-z0-9_]+")
 
@@ -197,6 +203,33 @@ class TeslaFleetClient:
                 reason if isinstance(reason, str) and reason else "unknown"
             )
 
+    async def signed_command(
+        self, vin: str, routable_message: str, *, acts: bool = True
+    ) -> str:
+        """Send a signed message (base64 ``RoutableMessage``); return the car's answer.
+
+        ``POST /api/1/vehicles/{vin}/signed_command``; the answer is the car's base64
+        ``RoutableMessage`` (its faults are the protocol's to read). ``acts``: the
+        message acts on the car (a command, not a session request): when its answer is
+        lost after sending (a timeout, a dropped connection, a cut-off body) raise
+        CommandOutcomeUnknown, the car may have carried it out.
+        """
+        try:
+            answer = await self._call(
+                "POST",
+                _vehicle_path(vin, "/signed_command"),
+                json={"routable_message": routable_message},
+            )
+            if not isinstance(answer, str):
+                raise MalformedResponse("Signed command answer is not a string")
+        except CloudUnavailable as err:
+            if acts and _lost_after_sending(err):
+                raise CommandOutcomeUnknown(
+                    "Tesla's answer to a signed command was lost"
+                ) from err
+            raise
+        return answer
+
     async def _call(
         self,
         method: str,
@@ -290,6 +323,16 @@ def _unwrap(status: int, text: str, retry_after: str | None) -> Any:
     if status >= 500:
         raise CloudUnavailable(f"Tesla answered HTTP {status}")
     raise TeslaError(f"Tesla answered HTTP {status}")
+
+
+def _lost_after_sending(err: CloudUnavailable) -> bool:
+    """Did the request leave before it failed (a lost or cut-off answer)?"""
+    if isinstance(err, MalformedResponse):
+        return True
+    cause = err.__cause__
+    return isinstance(cause, (aiohttp.ClientError, TimeoutError, OSError)) and (
+        not isinstance(cause, _NOT_SENT)
+    )
 
 
 def _json(text: str) -> Any:

@@ -18,6 +18,14 @@ class CloudUnavailable(TeslaError):
     """Tesla's cloud cannot be reached or failed: 5xx, 540, timeouts, connection errors."""
 
 
+class CommandOutcomeUnknown(CloudUnavailable):
+    """A command was sent but its answer was lost or cut short.
+
+    A timeout, a dropped connection or a truncated answer: the car may have carried it
+    out. It is never sent again on its own.
+    """
+
+
 class MalformedResponse(CloudUnavailable):
     """A response body is not JSON or not the expected envelope."""
 
@@ -64,6 +72,14 @@ class CommandSigningRequired(Forbidden):
     """HTTP 403: the vehicle only accepts commands signed with the vehicle command protocol.
 
     The message is Tesla's own error text.
+    """
+
+
+class KeyNotPaired(TeslaError):
+    """The car does not know the app's key (no virtual key): the owner must pair it.
+
+    The car answered a signed command or its session request with an unknown key or
+    "not on whitelist"; nothing was carried out.
     """
 
 
