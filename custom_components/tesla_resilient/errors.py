@@ -37,11 +37,13 @@ from .api import (
     BillingRequired,
     CloudUnavailable,
     CommandFailed,
+    CommandOutcomeUnknown,
     CommandSigningRequired,
     FleetAccountLocked,
     Forbidden,
     InvalidCredentials,
     InvalidPasscode,
+    KeyNotPaired,
     LegalRestriction,
     LoginExpired,
     PasscodeReused,
@@ -59,6 +61,8 @@ from .otp import OtpError, TotpGuard
 BILLING_ISSUE_ID = "billing_required"
 BILLING_URL = "https://developer.tesla.com/dashboard"
 _COMMAND_ERROR_KEYS: tuple[tuple[type[TeslaError], str], ...] = (
+    (CommandOutcomeUnknown, "command_outcome_unknown"),
+    (KeyNotPaired, "key_not_paired"),
     (CommandSigningRequired, "command_signing_required"),
     (Forbidden, "command_forbidden"),
     (BillingRequired, "billing_required"),
