@@ -272,6 +272,14 @@ async def test_client_signed_command_failures(
     with pytest.raises(MalformedResponse):
         await client.signed_command(signing.car.vin, "AAAA", acts=False)
     signing.world.faults.clear()
+
+    async def not_a_string(*args: Any, **kwargs: Any) -> Any:
+        return {"result": True}
+
+    monkeypatch.setattr(client, "_call", not_a_string)
+    with pytest.raises(CommandOutcomeUnknown):
+        await client.signed_command(signing.car.vin, "AAAA")
+    monkeypatch.undo()
     client.base_url = "http://127.0.0.1:1"
     with pytest.raises(CloudUnavailable) as err:
         await client.signed_command(signing.car.vin, "AAAA")

@@ -50,6 +50,7 @@ async def test_key_made_once_and_saved(
         )
         .decode(),
     ],
+    ids=["garbage", "p384"],
 )
 async def test_unreadable_key_replaced(
     hass: HomeAssistant,

@@ -338,10 +338,21 @@ async def test_command_rate_limited(
     assert not list(setup_integration.async_get_active_flows(hass, {SOURCE_REAUTH}))
 
 
+@pytest.mark.sim(rest_commands=True, app_key_approved=False)  # the REST path
 async def test_command_bad_request(
     hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer
 ) -> None:
-    """A command the car rejects as invalid: its reason, translated."""
+    """A command Tesla rejects as invalid gives a generic translated error."""
+    vehicle = coordinator(setup_integration, sim_car(sim, "Stella"))
+    with pytest.raises(HomeAssistantError) as err:
+        await vehicle.async_command("navigation_request", {"value": ""})
+    assert err.value.translation_key == "command_error"
+
+
+async def test_command_the_car_refuses_as_invalid(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer
+) -> None:
+    """Signed, the car refuses it with its reason, translated."""
     vehicle = coordinator(setup_integration, sim_car(sim, "Stella"))
     with pytest.raises(HomeAssistantError) as err:
         await vehicle.async_command("navigation_request", {"value": ""})
