@@ -63,11 +63,11 @@ class Signing:
 
     def signer(self, key: ec.EllipticCurvePrivateKey) -> SignedVehicle:
         """Another signed vehicle for the car, with ``key``."""
-        return SignedVehicle(self.client, self.car.vin, key)
+        return SignedVehicle(self.client, str(self.car.id), self.car.vin, key)
 
     def fault(self, kind: str, **spec: Any) -> None:
         """A fault on the car's signed commands, from now on."""
-        body = {"kind": kind, "paths": [f"/api/1/vehicles/{self.car.vin}"], **spec}
+        body = {"kind": kind, "paths": [f"/api/1/vehicles/{self.car.id}"], **spec}
         self.world.faults.add(self.world.faults.parse(body, self.world.now()))
 
 
@@ -89,9 +89,8 @@ async def signing(sim_virtual: SimServer) -> AsyncIterator[Signing]:
         )
         client = TeslaFleetClient(session, manager, base_url=sim_virtual.url)
         car = car_of(sim_virtual, "nomfa@example.com")
-        yield Signing(
-            sim_virtual, session, client, car, SignedVehicle(client, car.vin, APP_KEY)
-        )
+        vehicle = SignedVehicle(client, str(car.id), car.vin, APP_KEY)
+        yield Signing(sim_virtual, session, client, car, vehicle)
 
 
 async def test_meter_cold_and_warm_sessions(signing: Signing) -> None:
@@ -248,7 +247,7 @@ async def test_garbled_answers(
     """An answer that is no message: a command's outcome is unknown, a session's bad."""
     answers = iter(["not base64!", '"a string"'])
 
-    async def garbled(vin: str, message: str, *, acts: bool = True) -> str:
+    async def garbled(vehicle_id: str, message: str, *, acts: bool = True) -> str:
         return next(answers)
 
     monkeypatch.setattr(signing.client, "signed_command", garbled)
@@ -268,9 +267,9 @@ async def test_client_signed_command_failures(
     client = signing.client
     signing.fault("malformed")
     with pytest.raises(CommandOutcomeUnknown):
-        await client.signed_command(signing.car.vin, "AAAA")
+        await client.signed_command(str(signing.car.id), "AAAA")
     with pytest.raises(MalformedResponse):
-        await client.signed_command(signing.car.vin, "AAAA", acts=False)
+        await client.signed_command(str(signing.car.id), "AAAA", acts=False)
     signing.world.faults.clear()
 
     async def not_a_string(*args: Any, **kwargs: Any) -> Any:
@@ -278,11 +277,11 @@ async def test_client_signed_command_failures(
 
     monkeypatch.setattr(client, "_call", not_a_string)
     with pytest.raises(CommandOutcomeUnknown):
-        await client.signed_command(signing.car.vin, "AAAA")
+        await client.signed_command(str(signing.car.id), "AAAA")
     monkeypatch.undo()
     client.base_url = "http://127.0.0.1:1"
     with pytest.raises(CloudUnavailable) as err:
-        await client.signed_command(signing.car.vin, "AAAA")
+        await client.signed_command(str(signing.car.id), "AAAA")
     assert not isinstance(err.value, CommandOutcomeUnknown)
 
 

@@ -67,7 +67,7 @@ def requests(sim: SimServer, car: Vehicle, category: str) -> int:
 
 def command_path(car: Vehicle) -> str:
     """Path of the car's signed commands (its cars take only signed ones)."""
-    return f"/api/1/vehicles/{car.vin}/signed_command"
+    return f"/api/1/vehicles/{car.id}/signed_command"
 
 
 async def enter_outage(
@@ -338,25 +338,25 @@ async def test_command_rate_limited(
     assert not list(setup_integration.async_get_active_flows(hass, {SOURCE_REAUTH}))
 
 
-@pytest.mark.sim(rest_commands=True, app_key_approved=False)  # the REST path
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(  # REST (an allowed car without our key): 400
+            "command_error",
+            marks=pytest.mark.sim(rest_commands=True, app_key_approved=False),
+            id="rest",
+        ),
+        pytest.param("command_failed", id="signed"),  # the car's reason
+    ],
+)
 async def test_command_bad_request(
-    hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer
+    hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer, key: str
 ) -> None:
-    """A command Tesla rejects as invalid gives a generic translated error."""
+    """A command Tesla rejects as invalid gives a translated error."""
     vehicle = coordinator(setup_integration, sim_car(sim, "Stella"))
     with pytest.raises(HomeAssistantError) as err:
         await vehicle.async_command("navigation_request", {"value": ""})
-    assert err.value.translation_key == "command_error"
-
-
-async def test_command_the_car_refuses_as_invalid(
-    hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer
-) -> None:
-    """Signed, the car refuses it with its reason, translated."""
-    vehicle = coordinator(setup_integration, sim_car(sim, "Stella"))
-    with pytest.raises(HomeAssistantError) as err:
-        await vehicle.async_command("navigation_request", {"value": ""})
-    assert err.value.translation_key == "command_failed"
+    assert err.value.translation_key == key
 
 
 async def test_command_cloud_failure_not_retried(

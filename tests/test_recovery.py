@@ -56,7 +56,7 @@ async def test_failed_command_shows_degraded_everywhere_at_once(
     yara_interval = yara.update_interval
 
     add_fault(
-        sim, "outage", 60, paths=[f"/api/1/vehicles/{stella_car.vin}/signed_command"]
+        sim, "outage", 60, paths=[f"/api/1/vehicles/{stella_car.id}/signed_command"]
     )
     with pytest.raises(HomeAssistantError):
         await stella.async_command("door_unlock")

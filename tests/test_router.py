@@ -223,13 +223,13 @@ async def test_lost_answer_never_sent_again(
     calls: list[bool] = []
     send = client.signed_command
 
-    async def counted(vin: str, message: str, *, acts: bool = True) -> str:
+    async def counted(vehicle_id: str, message: str, *, acts: bool = True) -> str:
         calls.append(acts)
-        return await send(vin, message, acts=acts)
+        return await send(vehicle_id, message, acts=acts)
 
     monkeypatch.setattr(client, "signed_command", counted)
     add_fault(
-        sim, "hang", 60, paths=[f"/api/1/vehicles/{car.vin}/signed_command"]
+        sim, "hang", 60, paths=[f"/api/1/vehicles/{car.id}/signed_command"]
     ).max_real_seconds = 1
     with pytest.raises(HomeAssistantError) as err:
         await call_service(hass, SERVICE_LOCK, lock)

@@ -113,6 +113,8 @@ class CommandRouter:
         """The car's signed sessions, made again only when the app key changed."""
         key = await async_get_app_key(self._hass)
         if self._signed is None or self._signed_key != key.public_bytes:
-            self._signed = SignedVehicle(self._client, self._vin, key.private_key)
+            self._signed = SignedVehicle(
+                self._client, self._vehicle_id, self._vin, key.private_key
+            )
             self._signed_key = key.public_bytes
         return self._signed

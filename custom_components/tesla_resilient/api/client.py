@@ -204,11 +204,11 @@ class TeslaFleetClient:
             )
 
     async def signed_command(
-        self, vin: str, routable_message: str, *, acts: bool = True
+        self, vehicle_id: str, routable_message: str, *, acts: bool = True
     ) -> str:
         """Send a signed message (base64 ``RoutableMessage``); return the car's answer.
 
-        ``POST /api/1/vehicles/{vin}/signed_command``; the answer is the car's base64
+        ``POST /api/1/vehicles/{id}/signed_command``; the answer is the car's base64
         ``RoutableMessage`` (its faults are the protocol's to read). ``acts``: the
         message acts on the car (a command, not a session request): when its answer is
         lost after sending (a timeout, a dropped connection, a cut-off body) raise
@@ -217,7 +217,7 @@ class TeslaFleetClient:
         try:
             answer = await self._call(
                 "POST",
-                _vehicle_path(vin, "/signed_command"),
+                _vehicle_path(vehicle_id, "/signed_command"),
                 json={"routable_message": routable_message},
             )
             if not isinstance(answer, str):

@@ -185,11 +185,19 @@ class SignedVehicle(Commands[Any]):
     _transport_name: ClassVar[str] = "fleet"
 
     def __init__(
-        self, client: TeslaFleetClient, vin: str, key: ec.EllipticCurvePrivateKey
+        self,
+        client: TeslaFleetClient,
+        vehicle_id: str,
+        vin: str,
+        key: ec.EllipticCurvePrivateKey,
     ) -> None:
-        """Sign for the car ``vin`` with ``key``, sending through ``client``."""
+        """Sign for the car ``vin`` with ``key``, sending through ``client``.
+
+        The messages go to ``vehicle_id`` (no VIN in a URL); the VIN personalises them.
+        """
         super().__init__(None, vin, private_key=key)
         self._client = client
+        self._vehicle_id = vehicle_id
 
     async def send(self, name: str, params: Mapping[str, Any] | None = None) -> None:
         """Send the command ``name`` with its REST ``params``, signed.
@@ -250,7 +258,9 @@ class SignedVehicle(Commands[Any]):
         acts = not msg.HasField("session_info_request")
         async with self._sessions[msg.to_destination.domain].lock:
             answer = await self._client.signed_command(
-                self.vin, base64.b64encode(msg.SerializeToString()).decode(), acts=acts
+                self._vehicle_id,
+                base64.b64encode(msg.SerializeToString()).decode(),
+                acts=acts,
             )
             try:
                 reply: RoutableMessage = RoutableMessage.FromString(
