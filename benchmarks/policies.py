@@ -20,6 +20,7 @@ from custom_components.tesla_resilient.api import (
     VehicleState,
 )
 from custom_components.tesla_resilient.polling import (
+    MIN_INTERVAL,
     PollAction,
     PollingSettings,
     PollMemory,
@@ -28,8 +29,6 @@ from custom_components.tesla_resilient.polling import (
 )
 from custom_components.tesla_resilient.snapshot import VehicleSnapshot
 
-MIN_INTERVAL = 1.0
-"""Shortest delay between two updates (the coordinator's ``MIN_INTERVAL``)."""
 WAKE_CHECK_INTERVAL = 3.0
 """Seconds between sleep-state checks while waiting for a woken car (as the coordinator)."""
 WAKE_TIMEOUT = 30.0

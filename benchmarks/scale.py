@@ -10,8 +10,14 @@ and the integration run in this process. All vehicles are on one account.
 * ``peak_traced_mib``: peak of Python memory allocated during one more set-up
   (``tracemalloc``, Home Assistant included), and ``integration_retained_kib``: memory
   still held afterwards by objects allocated in ``custom_components/``;
+* ``max_loop_step_s``: the longest the event loop was held by one step during the timed
+  set-ups (every platform adding its entities included): a probe task sleeps
+  :data:`PROBE_INTERVAL` over and over, and the step is how late it woke;
 * ``cpu_ms_per_update_per_vehicle``: process CPU time (``time.process_time``) of
   refreshing every vehicle's coordinator at once, divided by vehicles and rounds.
+
+The targets (issue 14), judged at 50 vehicles: set-up at most twice one car's
+(``setup_ratio``), no loop step over 0.1 s, at most 1 ms CPU per update and vehicle.
 """
 
 import asyncio
@@ -38,6 +44,34 @@ from .ha import home_assistant, integration_entity_ids
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (1, 10, 50)
 TARGET_SETUP_S_50 = 3.0
+PROBE_INTERVAL = 0.005
+"""Seconds the loop-lag probe sleeps between two looks at the clock."""
+TARGETS: dict[str, float] = {
+    "setup_ratio_50_vs_1": 2.0,
+    "max_loop_step_s": 0.1,
+    "cpu_ms_per_update_per_vehicle": 1.0,
+}
+"""The issue's targets at 50 vehicles (each met when the figure is at most the target)."""
+
+
+@asynccontextmanager
+async def loop_lag_probe() -> AsyncIterator[list[float]]:
+    """Yield a list that holds, afterwards, the longest loop step seen (seconds)."""
+    longest = [0.0]
+
+    async def probe() -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(PROBE_INTERVAL)
+            late = time.perf_counter() - before - PROBE_INTERVAL
+            longest[0] = max(longest[0], late)
+
+    task = asyncio.create_task(probe())
+    await asyncio.sleep(0)  # let it take its first look
+    try:
+        yield longest
+    finally:
+        task.cancel()
 
 
 @asynccontextmanager
@@ -105,12 +139,17 @@ async def _one_setup(
         async with home_assistant(config_dir) as hass:
             if memory:
                 tracemalloc.start()
-            started = time.perf_counter()
-            entry.add_to_hass(hass)
-            ok = await hass.config_entries.async_setup(entry.entry_id)
-            await hass.async_block_till_done()
-            elapsed = time.perf_counter() - started
-            result: dict[str, Any] = {"loaded": ok, "setup_s": elapsed}
+            async with loop_lag_probe() as longest:
+                started = time.perf_counter()
+                entry.add_to_hass(hass)
+                ok = await hass.config_entries.async_setup(entry.entry_id)
+                await hass.async_block_till_done()
+                elapsed = time.perf_counter() - started
+            result: dict[str, Any] = {
+                "loaded": ok,
+                "setup_s": elapsed,
+                "max_loop_step_s": longest[0],
+            }
             result["entities"] = len(integration_entity_ids(hass))
             if memory:
                 _, peak = tracemalloc.get_traced_memory()
@@ -157,6 +196,7 @@ async def run_scale(
                 "entities": timed[0]["entities"],
                 "setup_s_median": round(statistics.median(setups), 3),
                 "setup_s_runs": [round(s, 3) for s in setups],
+                "max_loop_step_s": round(max(r["max_loop_step_s"] for r in timed), 3),
                 "peak_traced_mib": round(extra["peak_traced_mib"], 1),
                 "integration_retained_kib": round(extra["integration_retained_kib"], 1),
                 "cpu_ms_per_update_per_vehicle": (
@@ -177,7 +217,28 @@ async def run_scale(
             "setup_s_50_vehicles": TARGET_SETUP_S_50,
             "met": largest["setup_s_median"] < TARGET_SETUP_S_50,
         }
+        if "1" in results:
+            doc["targets"] = judge(results["1"], largest)
     return doc
+
+
+def judge(one: dict[str, Any], fifty: dict[str, Any]) -> dict[str, Any]:
+    """The issue's three figures at 50 vehicles against :data:`TARGETS`."""
+    figures = {
+        "setup_ratio_50_vs_1": round(
+            fifty["setup_s_median"] / one["setup_s_median"], 2
+        ),
+        "max_loop_step_s": fifty["max_loop_step_s"],
+        "cpu_ms_per_update_per_vehicle": fifty["cpu_ms_per_update_per_vehicle"],
+    }
+    return {
+        key: {
+            "target": target,
+            "measured": figures[key],
+            "met": figures[key] is not None and figures[key] <= target,
+        }
+        for key, target in TARGETS.items()
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -196,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         for size, res in doc["vehicles"].items():
             print(f"{size:>3} vehicles: {res}")
+        for key, judged in doc.get("targets", {}).items():
+            print(f"{key}: {judged}")
     return 0
 
 

@@ -139,7 +139,8 @@ class Browser:
         await page.locator("ha-sidebar").first.wait_for(state="visible")
 
     async def run(self) -> None:
-        """Log in, add the integration (menu → password → factor → 2FA), device page."""
+        """Log in, add the integration (menu → password → factor → 2FA → no
+        authenticator), device page."""
         step(f"browser: log in and add the integration ({BROWSER_ACCOUNT})")
         run = self.run_
         since = time.monotonic()
@@ -196,6 +197,12 @@ class Browser:
         await code_field.press_sequentially(pyotp.TOTP(factor["secret"]).now())
         await self.shot("2fa_step.png")
         await self._submit(dialog)
+
+        # The optional authenticator for sensitive actions: not now.
+        not_now = dialog.get_by_text("Not now", exact=True)
+        await not_now.wait_for(state="visible")
+        await self.shot("authenticator_step.png")
+        await not_now.click()
 
         # The last page names the new device(s) and offers an area.
         finish = page.get_by_role(

@@ -104,7 +104,13 @@ async def config_flow_api(run: Run) -> None:
     )
     result = await run.ha.flow_step(flow_id, {"code": pyotp.TOTP(secret).now()})
     run.expect(
-        "a valid 2FA code creates the entry",
+        "a valid 2FA code leads to the optional authenticator step",
+        result.get("step_id") == "authenticator",
+        result,
+    )
+    result = await run.ha.flow_step(flow_id, {"next_step_id": "wake"})
+    run.expect(
+        "declining the authenticator creates the entry",
         result.get("type") == "create_entry"
         and result.get("title") == API_ACCOUNT
         and result.get("result", {}).get("state") == "loaded",

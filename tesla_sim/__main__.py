@@ -150,6 +150,10 @@ def banner(world: World, out: TextIO) -> None:
             file=out,
         )
     print(f"  token URL (fleet-auth): {world.token_url}", file=out)
+    print(
+        f"  virtual key approval: {world.base_url}/_ak/<the app's registered domain>",
+        file=out,
+    )
     if world.legacy_sign_in:
         print("  legacy headless sign-in (client ownerapi) enabled", file=out)
     print("accounts:", file=out)

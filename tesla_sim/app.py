@@ -12,7 +12,7 @@ from typing import Any, Self
 from aiohttp import log as aiohttp_log, web
 from aiohttp.typedefs import Handler
 
-from . import auth, control, fleet, oauth, partners, signing
+from . import auth, control, fleet, oauth, partners, signing, virtual_keys
 from .apps import DEV_CLIENT_ID
 from .faults import ACCOUNT_FAULTS, Fault
 from .keys import WORLD
@@ -190,6 +190,7 @@ def create_app(world: World, *, latency: float = 0.0) -> web.Application:
     fleet.add_routes(app)
     signing.add_routes(app)
     partners.add_routes(app)
+    virtual_keys.add_routes(app)
     control.add_routes(app)
     return app
 

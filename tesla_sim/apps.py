@@ -133,3 +133,16 @@ class Partners:
     def get(self, client_id: str, region: str) -> Registration | None:
         """The registration of ``client_id`` in ``region``, if any."""
         return self.registrations.get((client_id, region))
+
+    def public_keys(
+        self, *, client_id: str | None = None, domain: str | None = None
+    ) -> set[bytes]:
+        """The public keys (65-byte points) registered by ``client_id`` and/or for
+        ``domain``, in any region (seeded registrations have none)."""
+        return {
+            bytes.fromhex(r.public_key)
+            for r in self.registrations.values()
+            if r.public_key is not None
+            and client_id in (None, r.client_id)
+            and domain in (None, r.domain)
+        }

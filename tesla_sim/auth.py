@@ -26,7 +26,8 @@ _STYLE = (
 )
 
 
-def _page(title: str, body: str, status: int = 200) -> web.Response:
+def html_page(title: str, body: str, status: int = 200) -> web.Response:
+    """An HTML page of the simulated Tesla site (the sign-in and virtual-key pages)."""
     text = (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         f"<title>{html.escape(title)} | Tesla (tesla_sim)</title><style>{_STYLE}</style></head>"
@@ -35,11 +36,13 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
     return web.Response(text=text, status=status, content_type="text/html")
 
 
-def _error_html(message: str) -> str:
+def error_html(message: str) -> str:
+    """An error message for a page."""
     return f'<p class="error" role="alert">{html.escape(message)}</p>'
 
 
-def _hidden(name: str, value: str) -> str:
+def hidden_input(name: str, value: str) -> str:
+    """A hidden form field."""
     return f'<input type="hidden" name="{name}" value="{html.escape(value)}">'
 
 
@@ -53,10 +56,10 @@ def _login_form(txn: Transaction, query: str, error: str = "") -> str:
         )
     action = AUTHORIZE + (f"?{html.escape(query)}" if query else "")
     return (
-        f"{_error_html(error) if error else ''}"
+        f"{error_html(error) if error else ''}"
         f'<form method="post" id="form" action="{action}">'
-        f"{_hidden('_csrf', txn.csrf)}{_hidden('_phase', 'authenticate')}"
-        f"{_hidden('_process', '1')}{_hidden('transaction_id', txn.id)}{_hidden('cancel', '')}"
+        f"{hidden_input('_csrf', txn.csrf)}{hidden_input('_phase', 'authenticate')}"
+        f"{hidden_input('_process', '1')}{hidden_input('transaction_id', txn.id)}{hidden_input('cancel', '')}"
         f'<label>Email <input type="email" name="identity" value="{html.escape(txn.login_hint)}"'
         ' autocomplete="username" required></label>'
         '<label>Password <input type="password" name="credential" autocomplete="current-password"'
@@ -72,11 +75,11 @@ def _mfa_form(world: World, txn: Transaction, error: str = "") -> str:
         for f in factors
     )
     return (
-        f"{_error_html(error) if error else ''}"
+        f"{error_html(error) if error else ''}"
         "<p>Enter the passcode from your authenticator app.</p>"
         f'<form method="post" id="mfa" action="{MFA_VERIFY}" '
         f'data-factors-url="{MFA_FACTORS}?transaction_id={txn.id}">'
-        f"{_hidden('transaction_id', txn.id)}"
+        f"{hidden_input('transaction_id', txn.id)}"
         f'<label>Device <select name="factor_id">{options}</select></label>'
         '<label>Passcode <input type="text" name="passcode" inputmode="numeric" '
         'autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required></label>'
@@ -127,8 +130,8 @@ async def authorize_get(request: web.Request) -> web.Response:
             return _redirect_with(
                 err.redirect_to, params | {"state": q.get("state", "")}
             )
-        return _page("Sign-in error", _error_html(err.message), status=err.status)
-    response = _page("Sign In", _login_form(txn, request.query_string))
+        return html_page("Sign-in error", error_html(err.message), status=err.status)
+    response = html_page("Sign In", _login_form(txn, request.query_string))
     response.set_cookie(COOKIE, txn.session, httponly=True, path="/", samesite="Lax")
     return response
 
@@ -141,10 +144,10 @@ async def authorize_post(request: web.Request) -> web.Response:
     try:
         txn = world.sso.transaction(fields.get("transaction_id"))
     except SsoError as err:
-        return _page("Sign-in expired", _error_html(err.message), status=err.status)
+        return html_page("Sign-in expired", error_html(err.message), status=err.status)
     if request.cookies.get(COOKIE) != txn.session:
-        return _page(
-            "Forbidden", _error_html("Missing or invalid session cookie."), status=403
+        return html_page(
+            "Forbidden", error_html("Missing or invalid session cookie."), status=403
         )
     if fields.get("cancel"):
         txn.stage = "done"
@@ -156,12 +159,14 @@ async def authorize_post(request: web.Request) -> web.Response:
         try:
             code = world.sso.finish(txn)
         except SsoError as err:
-            return _page("Sign-in error", _error_html(err.message), status=err.status)
+            return html_page(
+                "Sign-in error", error_html(err.message), status=err.status
+            )
         return _redirect_with(
             txn.redirect_uri, {"code": code, "state": txn.state, "issuer": issuer}
         )
     if fields.get("_csrf") != txn.csrf:
-        return _page("Forbidden", _error_html("Invalid CSRF token."), status=403)
+        return html_page("Forbidden", error_html("Invalid CSRF token."), status=403)
     try:
         result = world.sso.login(
             txn,
@@ -171,13 +176,15 @@ async def authorize_post(request: web.Request) -> web.Response:
         )
     except SsoError as err:
         if err.code == "ERR_CAPTCHA":
-            return _page("Sign In", _login_form(txn, request.query_string, err.message))
+            return html_page(
+                "Sign In", _login_form(txn, request.query_string, err.message)
+            )
         title = "Account locked" if err.status == 423 else "Sign In"
-        return _page(
+        return html_page(
             title, _login_form(txn, request.query_string, err.message), err.status
         )
     if result.code is None:
-        return _page("Multi-Factor Authentication", _mfa_form(world, txn))
+        return html_page("Multi-Factor Authentication", _mfa_form(world, txn))
     return _redirect_with(
         txn.redirect_uri, {"code": result.code, "state": txn.state, "issuer": issuer}
     )
@@ -245,19 +252,19 @@ async def mfa_verify(request: web.Request) -> web.Response:
         approved = world.sso.verify(txn, factor_id, passcode)
     except SsoError as err:
         if from_form:
-            return _page(
-                "Multi-Factor Authentication", _error_html(err.message), err.status
+            return html_page(
+                "Multi-Factor Authentication", error_html(err.message), err.status
             )
         return _json_error(err)
     if from_form:
         if not approved:
-            return _page(
+            return html_page(
                 "Multi-Factor Authentication",
                 _mfa_form(world, txn, "Invalid passcode."),
             )
-        return _page(
+        return html_page(
             "Verified",
-            f'<form method="post" id="done" action="{AUTHORIZE}">{_hidden("transaction_id", txn.id)}'
+            f'<form method="post" id="done" action="{AUTHORIZE}">{hidden_input("transaction_id", txn.id)}'
             '<button type="submit">Continue</button></form>'
             "<script>document.getElementById('done').submit()</script>",
         )

@@ -11,6 +11,7 @@ from .faults import FaultError
 from .keys import WORLD
 from .tokens import parse_scopes
 from .vcp import DOMAIN_NAMES, DOMAINS
+from .virtual_keys import NoAppForDomain, approve_for_domain
 from .world import REGIONS, Account, World
 
 ACTIVITIES = ("park", "drive", "charge", "climate", "sleep", "wake", "offline")
@@ -210,6 +211,21 @@ async def vehicle_reboot(request: web.Request) -> web.Response:
     return web.json_response({"rebooted": [name] if name else list(DOMAIN_NAMES)})
 
 
+async def vehicle_virtual_key(request: web.Request) -> web.Response:
+    """POST /__sim__/vehicles/{vin}/virtual_key {"domain"}: approve as /_ak/<domain> does."""
+    found = await _vehicle_body(request)
+    if isinstance(found, web.Response):
+        return found
+    world, vin, body = found
+    if not isinstance(domain := body.get("domain"), str):
+        return _bad("domain must be a string")
+    try:
+        keys = approve_for_domain(world, vin, domain)
+    except NoAppForDomain:
+        return _bad("no app registered a key for this domain", 404)
+    return web.json_response({"vin": vin, "public_keys": sorted(k.hex() for k in keys)})
+
+
 async def account_script(request: web.Request) -> web.Response:
     """POST /__sim__/accounts/{email} {"locked", "captcha", "region", "registered"}."""
     world = request.app[WORLD]
@@ -372,6 +388,7 @@ def add_routes(app: web.Application) -> None:
     r.add_delete("/__sim__/faults", faults_clear)
     r.add_post("/__sim__/vehicles/{vin}", vehicle_script)
     r.add_post("/__sim__/vehicles/{vin}/reboot", vehicle_reboot)
+    r.add_post("/__sim__/vehicles/{vin}/virtual_key", vehicle_virtual_key)
     r.add_post("/__sim__/accounts/{email}", account_script)
     r.add_get("/__sim__/clock", clock_get)
     r.add_post("/__sim__/clock", clock_advance)

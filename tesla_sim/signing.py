@@ -2,11 +2,12 @@
 
 A car whose ``command_signing`` is ``required`` refuses plain REST commands with 403 (see
 ``fleet.command``); ``World(rest_commands=True)`` builds every car with ``allowed``
-instead. ``signed_command`` hands the base64 ``RoutableMessage`` to the car's side of
-the Vehicle Command Protocol (the ``vcp`` package) and answers its reply in base64:
-HTTP 200 whatever the car says, faults included. Bytes that are no ``RoutableMessage``
-are a 400; a command the token's scopes do not allow a 403 (the Fleet API reads
-HMAC-signed commands in plain text).
+instead. ``fleet_status`` tells the cars whose whitelist holds the app's registered key
+(the virtual key) from the others. ``signed_command`` hands the base64 ``RoutableMessage``
+to the car's side of the Vehicle Command Protocol (the ``vcp`` package) and answers its
+reply in base64: HTTP 200 whatever the car says, faults included. Bytes that are no
+``RoutableMessage`` are a 400; a command the token's scopes do not allow a 403 (the Fleet
+API reads HMAC-signed commands in plain text).
 """
 
 import base64
@@ -46,18 +47,22 @@ def _vehicle_info(car: Vehicle) -> dict[str, Any]:
 async def fleet_status(request: web.Request) -> web.Response:
     """POST /api/1/vehicles/fleet_status {"vins": [...]}: which cars know the app's key.
 
-    VINs not on the account are left out of the answer.
+    A car is paired when its whitelist holds a public key the requesting app registered
+    (in any region; ``virtual_keys.py`` approves them). VINs not on the account are left
+    out of the answer.
     """
     world = request.app[WORLD]
-    account, _ = authenticate(request)
+    account, record = authenticate(request)
     vins = (await json_body(request)).get("vins")
     if not isinstance(vins, list) or not all(isinstance(v, str) for v in vins):
         raise ApiError(400, "invalid_field", "vins must be a list of VINs")
     cars = [car for car in world.vehicles_of(account) if car.vin in vins]
+    app_keys = world.partners.public_keys(client_id=record.client_id)
+    paired = {car.vin for car in cars if not app_keys.isdisjoint(car.whitelist)}
     return envelope(
         {
-            "key_paired_vins": [],
-            "unpaired_vins": [car.vin for car in cars],
+            "key_paired_vins": [car.vin for car in cars if car.vin in paired],
+            "unpaired_vins": [car.vin for car in cars if car.vin not in paired],
             "vehicle_info": {car.vin: _vehicle_info(car) for car in cars},
         }
     )

@@ -9,6 +9,8 @@ import random
 from typing import Any
 import uuid
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from .apps import DEV_CLIENT_ID, App, Partners, dev_app
 from .clock import Clock, RealClock, VirtualClock
 from .configs import VehicleConfig, make_config
@@ -308,9 +310,18 @@ class World:
         """The car's side of the command protocol (its domains booted when it was made)."""
         return self.car_keys.car(car.vin, car.created_at)
 
-    def approve_virtual_key(self, vin: str, public_bytes: bytes) -> None:
-        """The owner approves a key on the car (65-byte uncompressed point)."""
-        self.vehicles[vin].whitelist[public_bytes] = "owner"
+    def approve_virtual_key(
+        self, vin: str, public_bytes: bytes, role: str = "owner"
+    ) -> None:
+        """The owner adds a key to the car ``vin``'s whitelist (a virtual key).
+
+        ``public_bytes``: the key's 65-byte uncompressed P-256 point. KeyError for an
+        unknown car, ValueError for bytes that are not such a point.
+        """
+        if len(public_bytes) != 65:
+            raise ValueError("a virtual key is an uncompressed point (65 bytes)")
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_bytes)
+        self.vehicle(vin).whitelist[bytes(public_bytes)] = role
 
     def reboot_vehicle(self, vin: str, domains: tuple[int, ...] = DOMAINS) -> None:
         """Reboot the car's ``domains`` (both by default): new epochs, clocks from zero."""
@@ -363,6 +374,7 @@ class World:
                     "config": car.config.as_dict(),
                     "requires_command_signing": car.requires_command_signing,
                     "command_signing": car.command_signing,
+                    "virtual_keys": [key.hex() for key in car.whitelist],
                     "in_service": car.in_service,
                     "locked": car.locked,
                     "battery_level": round(car.battery_level, 2),

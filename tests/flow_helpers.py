@@ -42,7 +42,7 @@ from custom_components.tesla_resilient.const import (
     DOMAIN,
 )
 from tesla_sim import Account, MfaFactor, SimServer
-from tesla_sim.apps import App
+from tesla_sim.apps import DEV_CLIENT_ID, App
 
 ENTRY_KEYS = {
     CONF_AUTH_METHOD,
@@ -132,6 +132,23 @@ async def choose(
     return await configure(hass, result, {"next_step_id": option})
 
 
+async def refresh_token_sign_in(
+    hass: HomeAssistant, sim: SimServer
+) -> ConfigFlowResult:
+    """Sign in to MULTI with a refresh token of the simulator's developer app."""
+    issued = await sim.issue_tokens(MULTI)
+    result = await choose(hass, await start(hass), "refresh_token")
+    return await configure(
+        hass,
+        result,
+        {
+            "client_id": DEV_CLIENT_ID,
+            "refresh_token": issued["refresh_token"],
+            **servers(sim),
+        },
+    )
+
+
 async def password_step(
     hass: HomeAssistant, sim: SimServer, email: str
 ) -> ConfigFlowResult:
@@ -143,6 +160,16 @@ async def password_step(
         result,
         {"email": email, "password": password_of(sim, email), **servers(sim)},
     )
+
+
+async def not_now(hass: HomeAssistant, result: ConfigFlowResult) -> ConfigFlowResult:
+    """Decline the authenticator, the last optional step of a new entry.
+
+    The cars of the simulator's accounts are online: no wake-up is offered.
+    """
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "authenticator"
+    return await choose(hass, result, "wake")
 
 
 def assert_entry_data(
@@ -185,7 +212,7 @@ async def add_entry(
     hass: HomeAssistant, sim: SimServer, email: str = NOMFA
 ) -> ConfigEntry:
     """Create an entry through the password flow (no second factor)."""
-    result = await password_step(hass, sim, email)
+    result = await not_now(hass, await password_step(hass, sim, email))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     return result["result"]
 
@@ -273,6 +300,29 @@ async def credentials_fixture(hass: HomeAssistant, sim: SimServer) -> None:
     )
 
 
+@pytest.fixture(name="ha_domain")
+async def ha_domain_fixture(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> str:
+    """The domain of Home Assistant's own HTTP server (loopback), which serves the key.
+
+    The integration is set up first: its view of the app key is registered before the
+    test server starts (Home Assistant itself takes views at any time).
+    """
+    assert await async_setup_component(hass, DOMAIN, {})
+    http = await hass_client_no_auth()
+    return f"127.0.0.1:{http.port}"
+
+
+async def register(
+    hass: HomeAssistant, result: ConfigFlowResult, domain: str, **fields: str
+) -> ConfigFlowResult:
+    """Register the app for ``domain`` in the partner step."""
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "partner"
+    return await configure(hass, result, {"domain": domain, **fields})
+
+
 async def finish_in_browser(
     hass: HomeAssistant,
     client: ClientSessionGenerator,
@@ -301,11 +351,16 @@ async def finish_in_browser(
 async def odd_server_fixture(
     socket_enabled: None,
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-    """A sign-in server that issues tokens the integration cannot use (opaque, partial)."""
+    """A sign-in server that issues tokens the integration cannot use (opaque, partial).
+
+    It answers every token request with ``body``, a partner token request with
+    ``body["client_credentials"]`` when there is one.
+    """
     body: dict[str, Any] = {}
 
     async def token(request: web.Request) -> web.Response:
-        return web.json_response(body)
+        partner = (await request.post()).get("grant_type") == "client_credentials"
+        return web.json_response(body.get("client_credentials") if partner else body)
 
     app = web.Application()
     app.router.add_post("/oauth2/v3/token", token)

@@ -12,6 +12,7 @@ from custom_components.tesla_resilient.api import (
     AuthFailed,
     CloudUnavailable,
     CommandFailed,
+    CommandOutcomeUnknown,
     CommandSigningRequired,
     Forbidden,
     MalformedResponse,
@@ -22,6 +23,7 @@ from custom_components.tesla_resilient.api import (
     TeslaFleetClient,
     TokenManager,
     Tokens,
+    Unanswered,
     VehicleAsleep,
     VehicleNotFound,
     VehicleState,
@@ -336,6 +338,48 @@ async def test_malformed_body(harness: Harness) -> None:
     await harness.fault("malformed")
     with pytest.raises(MalformedResponse):
         await client.vehicle_data(str(harness.car().id))
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "read_error"),
+    [
+        ("hang", {"max_real_seconds": 30}, Unanswered),
+        ("refuse", {}, Unanswered),
+        ("malformed", {}, MalformedResponse),
+    ],
+)
+async def test_command_answer_lost(
+    harness: Harness, kind: str, extra: dict[str, Any], read_error: type[TeslaError]
+) -> None:
+    """A command or wake whose answer is lost after sending may have been carried out.
+
+    A timeout, a dropped connection, a truncated answer: CommandOutcomeUnknown (still
+    a CloudUnavailable for the cloud health); a read gets the plain error.
+    """
+    client = await harness.client(client_timeout=0.3)
+    car_id = str(harness.car().id)
+    await harness.fault(kind, **extra)
+    for act in (client.command(car_id, "door_lock"), client.wake_up(car_id)):
+        with pytest.raises(CommandOutcomeUnknown) as err:
+            await act
+        assert isinstance(err.value, CloudUnavailable)
+    with pytest.raises(read_error) as read:
+        await client.vehicle(car_id)
+    assert not isinstance(read.value, CommandOutcomeUnknown)
+
+
+async def test_command_answered_or_not_sent(harness: Harness) -> None:
+    """A 5xx answer (not carried out) or a refused connection (never sent) is known."""
+    client = await harness.client()
+    car_id = str(harness.car().id)
+    await harness.fault("outage", status=503)
+    with pytest.raises(CloudUnavailable) as err:
+        await client.command(car_id, "door_lock")
+    assert not isinstance(err.value, CommandOutcomeUnknown | Unanswered)
+    client.base_url = "http://127.0.0.1:9"
+    with pytest.raises(CloudUnavailable) as err:
+        await client.command(car_id, "door_lock")
+    assert not isinstance(err.value, CommandOutcomeUnknown | Unanswered)
 
 
 async def test_unreachable_host(socket_enabled: None) -> None:

@@ -5,8 +5,10 @@ the tests check the JSON shape and invariants that hold whatever the timings are
 timing is asserted.
 """
 
+import asyncio
 import json
 from pathlib import Path
+import time
 
 import pytest
 
@@ -125,4 +127,29 @@ async def test_scale_two_vehicles(socket_enabled: None) -> None:
         assert res["setup_s_median"] > 0
         assert res["peak_traced_mib"] > 0
         assert res["cpu_ms_per_update_per_vehicle"] > 0
+        assert res["max_loop_step_s"] >= 0
     assert "target" not in doc  # only judged at 50 vehicles
+    assert "targets" not in doc
+
+
+async def test_loop_lag_probe_sees_a_blocking_step() -> None:
+    """The probe reports how long one step held the event loop."""
+    async with scale.loop_lag_probe() as longest:
+        time.sleep(0.12)  # noqa: ASYNC251 - a step that blocks the loop, on purpose
+        await asyncio.sleep(0.02)
+    assert 0.1 <= longest[0] < 1.0
+
+
+def test_scale_targets_judged_at_50_vehicles() -> None:
+    """Set-up ratio, longest loop step and CPU per update, each against its target."""
+    one = {"setup_s_median": 0.6}
+    fifty = {
+        "setup_s_median": 1.5,
+        "max_loop_step_s": 0.3,
+        "cpu_ms_per_update_per_vehicle": 0.8,
+    }
+    assert scale.judge(one, fifty) == {
+        "setup_ratio_50_vs_1": {"target": 2.0, "measured": 2.5, "met": False},
+        "max_loop_step_s": {"target": 0.1, "measured": 0.3, "met": False},
+        "cpu_ms_per_update_per_vehicle": {"target": 1.0, "measured": 0.8, "met": True},
+    }

@@ -74,6 +74,12 @@ def _drop_rule(repo: Repo) -> None:
     repo.quality_scale.write_text(yaml.safe_dump(scale), encoding="utf-8")
 
 
+def _set_status(repo: Repo, rule: str, status: str) -> None:
+    scale = repo.load_yaml(repo.quality_scale)
+    scale["rules"][rule] = {"status": status, "comment": "Claimed."}
+    repo.quality_scale.write_text(yaml.safe_dump(scale), encoding="utf-8")
+
+
 def _tiny_icon(repo: Repo) -> None:
     Image.new("RGBA", (10, 10)).save(repo.integration / "brand" / "icon.png")
 
@@ -192,6 +198,16 @@ BROKEN: dict[str, tuple[Check, Callable[[Repo], None], str]] = {
         quality.quality_scale_done_rules_have_evidence,
         lambda r: _replace(r.readme, "## Troubleshooting", "## Help"),
         "claimed done without evidence: ['docs-troubleshooting']",
+    ),
+    "repair issue only informs": (
+        quality.quality_scale_done_rules_have_evidence,
+        lambda r: _set_status(r, "repair-issues", "done"),
+        "claimed done without evidence: ['repair-issues']",
+    ),
+    "exempt rule met": (
+        quality.quality_scale_done_rules_have_evidence,
+        lambda r: _set_status(r, "entity-event-setup", "exempt"),
+        "claimed exempt but met in the tree: ['entity-event-setup']",
     ),
     "file missing": (
         texts.strings_schema,

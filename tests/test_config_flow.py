@@ -31,6 +31,7 @@ from tests.flow_helpers import (
     configure,
     fields,
     free_port,
+    not_now,
     password_of,
     password_step,
     servers,
@@ -50,7 +51,9 @@ async def test_menu_and_forms(hass: HomeAssistant) -> None:
     result = await start(hass)
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert list(result["menu_options"]) == ["password", "browser", "refresh_token"]
+    assert list(result["menu_options"]) == ["browser", "password", "refresh_token"]
+    # Without a public address the guide cannot name the allowed origin.
+    assert result["description_placeholders"]["origin"] == "-"
     password = await choose(hass, result, "password")
     assert fields(password) == {"email", "password", "servers"}
     servers_section = password["data_schema"].schema["servers"]
@@ -77,6 +80,7 @@ async def test_password_without_mfa(hass: HomeAssistant, sim: SimServer) -> None
         result,
         {"email": f" {NOMFA} ", "password": password, **servers(sim)},
     )
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == NOMFA
     entry = result["result"]
@@ -111,6 +115,7 @@ async def test_single_factor_wrong_code_then_success(
     assert result["errors"] == {"base": "invalid_code"}
     code = code_of(sim, factor)
     result = await configure(hass, result, {"code": f"{code[:3]} {code[3:]}"})
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == TOTP
     assert_entry_data(dict(result["data"]), sim, "password", secrets=(code,))
@@ -131,6 +136,7 @@ async def test_multi_factor_choice(hass: HomeAssistant, sim: SimServer) -> None:
         result = await configure(hass, result, {"code": first_code})
         assert result["errors"] == {"base": "invalid_code"}
     result = await configure(hass, result, {"code": code_of(sim, second)})
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == account(sim, MULTI).id
 
@@ -153,6 +159,7 @@ async def test_replayed_code_then_next_code(
     assert result["errors"] == {"base": "code_reused"}
     sim.world.advance(30)
     result = await configure(hass, result, {"code": code_of(sim, factor)})
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -175,6 +182,7 @@ async def test_too_many_attempts_start_again(
     )
     assert result["step_id"] == "mfa"
     result = await configure(hass, result, {"code": code_of(sim, factor)})
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -195,6 +203,7 @@ async def test_expired_sign_in_start_again(
     )
     sim.world.advance(30)
     result = await configure(hass, result, {"code": code_of(sim, factor)})
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -212,6 +221,7 @@ async def test_invalid_credentials_then_success(
         result,
         {"email": NOMFA, "password": password_of(sim, NOMFA), **servers(sim)},
     )
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -235,6 +245,7 @@ async def test_account_locked_then_success(hass: HomeAssistant, sim: SimServer) 
         result,
         {"email": NOMFA, "password": password_of(sim, NOMFA), **servers(sim)},
     )
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -253,7 +264,58 @@ async def test_cannot_connect_then_success(hass: HomeAssistant, sim: SimServer) 
     assert result["errors"] == {"base": "cannot_connect"}
     assert suggested(result, CONF_AUTH_BASE_URL, "servers") == closed
     result = await configure(hass, result, {**user_input, **servers(sim)})
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_rate_limited_sign_in(hass: HomeAssistant, sim: SimServer) -> None:
+    """A 429 while signing in is a rate limit with its wait, not "cannot connect"."""
+    fault = sim.world.faults.parse(
+        {"kind": "rate_limit", "retry_after": 45, "seconds": 60}, sim.world.now()
+    )
+    sim.world.faults.add(fault)
+    result = await choose(hass, await start(hass), "password")
+    user_input = {"email": NOMFA, "password": password_of(sim, NOMFA), **servers(sim)}
+    result = await configure(hass, result, user_input)
+    assert result["errors"] == {"base": "rate_limited"}
+    assert result["description_placeholders"] == {"seconds": "45"}
+    sim.world.faults.clear()
+    result = await not_now(hass, await configure(hass, result, user_input))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_bad_email_and_host_refused_before_any_request(
+    hass: HomeAssistant, sim: SimServer
+) -> None:
+    """An over-long or invalid email, a host with a space: a form error, no request."""
+    result = await choose(hass, await start(hass), "password")
+    password = {"password": password_of(sim, NOMFA)}
+    sent = sim.world.meter.requests.copy()
+    for email in (
+        "a" * 20_000 + "@example.com",
+        "no-at-sign",
+        "a@b",
+        "a b@example.com",
+    ):
+        result = await configure(
+            hass, result, {"email": email, **password, **servers(sim)}
+        )
+        assert result["errors"] == {"email": "invalid_email"}
+    for host in ("exa mple.com", "exa%20mple.com"):
+        result = await configure(
+            hass,
+            result,
+            {
+                "email": NOMFA,
+                **password,
+                "servers": {
+                    CONF_AUTH_BASE_URL: f"http://{host}",
+                    CONF_API_BASE_URL: sim.url,
+                },
+            },
+        )
+        assert result["errors"] == {"base": "invalid_url"}
+    assert sim.world.meter.requests == sent
 
 
 async def test_invalid_urls(hass: HomeAssistant, sim: SimServer) -> None:
@@ -288,6 +350,7 @@ async def test_invalid_urls(hass: HomeAssistant, sim: SimServer) -> None:
             },
         },
     )
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_AUTH_BASE_URL] == sim.url
 
@@ -314,6 +377,10 @@ async def test_fleet_api_unreachable_after_sign_in_keeps_tokens(
     assert result["errors"] == {"base": "not_registered"}
     account(sim, NOMFA).registered = True
     result = await configure(hass, result, {})
+    result = await not_now(hass, result)
+    # Nine hours later the car sleeps: waking it is offered, and declined.
+    assert result["step_id"] == "wake"
+    result = await configure(hass, result, {"wake": False})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     token = result["data"][CONF_TOKEN]
     record = sim.world.tokens.check_access(token["access_token"])

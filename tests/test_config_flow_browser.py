@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.typing import (
@@ -16,10 +17,12 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
+from custom_components.tesla_resilient.api import TeslaOAuth
 from custom_components.tesla_resilient.const import (
     CONF_API_BASE_URL,
     CONF_AUTH_BASE_URL,
     CONF_CLIENT_ID,
+    CONF_PARTNER_DOMAIN,
     DOMAIN,
 )
 from tesla_sim import SimServer
@@ -37,9 +40,12 @@ from tests.flow_helpers import (
     credentials_fixture,  # noqa: F401 - a fixture
     fields,
     finish_in_browser,
+    ha_domain_fixture,  # noqa: F401 - a fixture
+    not_now,
     odd_server_fixture,  # noqa: F401 - a fixture
     password_of,
     password_step,
+    register,
     register_app,
     servers,
     start,
@@ -47,17 +53,17 @@ from tests.flow_helpers import (
 )
 
 # The password steps sign in headless with the legacy client: a legacy sign-in server.
-pytestmark = pytest.mark.sim(legacy_sign_in=True)
+pytestmark = pytest.mark.sim(legacy_sign_in=True, rest_commands=True)
 
 # --------------------------------------------------------------------- captcha, browser
 
 
+@pytest.mark.usefixtures("credentials", "current_request_with_host")
 async def test_captcha_then_browser(
     hass: HomeAssistant,
     sim: SimServer,
-    credentials: None,
+    ha_domain: str,
     hass_client_no_auth: ClientSessionGenerator,
-    current_request_with_host: None,
 ) -> None:
     result = await password_step(hass, sim, CAPTCHA)
     assert result["type"] is FlowResultType.MENU
@@ -75,16 +81,17 @@ async def test_captcha_then_browser(
     assert result["step_id"] == "browser"
     result = await configure(hass, result, servers(sim))
     result = await finish_in_browser(hass, hass_client_no_auth, sim, result, CAPTCHA)
+    result = await not_now(hass, await register(hass, result, ha_domain))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == CAPTCHA
 
 
+@pytest.mark.usefixtures("credentials", "current_request_with_host")
 async def test_browser_sign_in(
     hass: HomeAssistant,
     sim: SimServer,
-    credentials: None,
+    ha_domain: str,
     hass_client_no_auth: ClientSessionGenerator,
-    current_request_with_host: None,
 ) -> None:
     result = await choose(hass, await start(hass), "browser")
     assert fields(result) == {"servers"}
@@ -92,21 +99,23 @@ async def test_browser_sign_in(
     assert result["errors"] == {"base": "invalid_url"}
     result = await configure(hass, result, servers(sim))
     result = await finish_in_browser(hass, hass_client_no_auth, sim, result, MULTI)
+    result = await not_now(hass, await register(hass, result, ha_domain))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == MULTI
     data = dict(result["data"])
     assert data.pop("auth_implementation") == "cred"
+    assert data.pop(CONF_PARTNER_DOMAIN) == ha_domain
     assert_entry_data(data, sim, "browser", secrets=("app-secret",))
     assert data[CONF_CLIENT_ID] == CLIENT_ID
     assert result["result"].unique_id == account(sim, MULTI).id
 
 
+@pytest.mark.usefixtures("credentials", "current_request_with_host")
 async def test_browser_sign_in_with_another_implementation(
     hass: HomeAssistant,
     sim: SimServer,
-    credentials: None,
+    ha_domain: str,
     hass_client_no_auth: ClientSessionGenerator,
-    current_request_with_host: None,
 ) -> None:
     """An OAuth2 implementation registered by someone else is used as it is.
 
@@ -141,9 +150,11 @@ async def test_browser_sign_in_with_another_implementation(
     )
     assert resp.status == 200
     result = await configure(hass, result)
+    result = await not_now(hass, await register(hass, result, ha_domain))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     data = dict(result["data"])
     assert data.pop("auth_implementation") == "other_app"
+    assert data.pop(CONF_PARTNER_DOMAIN) == ha_domain
     assert_entry_data(data, sim, "browser", secrets=("other-secret",))
     assert data[CONF_CLIENT_ID] == "other-client"
 
@@ -226,6 +237,7 @@ async def test_browser_sign_in_without_email_claim(
     sim: SimServer,
     odd_server: tuple[str, dict[str, Any]],
     hass_client_no_auth: ClientSessionGenerator,
+    ha_domain: str,
 ) -> None:
     """An id token without an email: the Fleet API tells it."""
     url, body = odd_server
@@ -233,6 +245,14 @@ async def test_browser_sign_in_without_email_claim(
     body.update(
         {key: issued[key] for key in ("access_token", "refresh_token", "expires_in")}
     )
+    # The odd server hands out the simulator's partner token for the registration.
+    oauth = TeslaOAuth(
+        async_get_clientsession(hass),
+        token_url=sim.token_url,
+        client_id=CLIENT_ID,
+        client_secret="app-secret",
+    )
+    body["client_credentials"] = {"access_token": await oauth.partner_token(sim.url)}
     result = await choose(hass, await start(hass), "browser")
     result = await configure(
         hass,
@@ -244,6 +264,7 @@ async def test_browser_sign_in_without_email_claim(
     resp = await http.get(f"/auth/external/callback?code=abc&state={state}")
     assert resp.status == 200
     result = await configure(hass, result)
+    result = await not_now(hass, await register(hass, result, ha_domain))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == MULTI
     assert result["result"].unique_id == account(sim, MULTI).id

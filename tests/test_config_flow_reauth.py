@@ -10,6 +10,7 @@ from custom_components.tesla_resilient.const import (
     CONF_API_BASE_URL,
     CONF_AUTH_BASE_URL,
     CONF_AUTH_METHOD,
+    CONF_PARTNER_DOMAIN,
     CONF_TOKEN,
 )
 from tesla_sim import SimServer
@@ -26,7 +27,10 @@ from tests.flow_helpers import (
     configure,
     credentials_fixture,  # noqa: F401 - a fixture
     finish_in_browser,
+    ha_domain_fixture,  # noqa: F401 - a fixture
+    not_now,
     password_of,
+    register,
     servers,
     start,
     start_reauth,
@@ -81,25 +85,28 @@ async def test_reauth_success_and_wrong_account(
     assert_entry_data(dict(entry.data), sim, "password")
 
 
+@pytest.mark.usefixtures("credentials", "current_request_with_host")
 async def test_reauth_with_browser_reuses_credentials(
     hass: HomeAssistant,
     sim: SimServer,
-    credentials: None,
+    ha_domain: str,
     hass_client_no_auth: ClientSessionGenerator,
-    current_request_with_host: None,
 ) -> None:
     result = await choose(hass, await start(hass), "browser")
     result = await configure(hass, result, servers(sim))
     result = await finish_in_browser(hass, hass_client_no_auth, sim, result, NOMFA)
+    result = await not_now(hass, await register(hass, result, ha_domain))
     entry = result["result"]
     result = await start_reauth(hass, entry)
     result = await choose(hass, result, "browser")
     assert result["step_id"] == "browser"
     assert suggested(result, CONF_AUTH_BASE_URL, "servers") == sim.url
     result = await configure(hass, result, servers(sim))
+    # The same app: its registration holds (no partner step), the domain is kept.
     result = await finish_in_browser(hass, hass_client_no_auth, sim, result, NOMFA)
     assert result["reason"] == "reauth_successful"
     assert entry.data["auth_implementation"] == "cred"
+    assert entry.data[CONF_PARTNER_DOMAIN] == ha_domain
 
 
 async def test_reconfigure_to_refresh_token(

@@ -23,6 +23,7 @@ from tests.flow_helpers import (
     assert_entry_data,
     choose,
     configure,
+    not_now,
     odd_server_fixture,  # noqa: F401 - a fixture
     servers,
     start,
@@ -51,6 +52,7 @@ async def test_refresh_token(hass: HomeAssistant, sim: SimServer) -> None:
             **servers(sim),
         },
     )
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == account(sim, MULTI).id
     # A refresh token names no account: the Fleet API tells the email.
@@ -86,6 +88,7 @@ async def test_refresh_token_from_an_odd_server_then_tesla(
             **servers(sim),
         },
     )
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -114,6 +117,7 @@ async def test_refresh_token_title_waits_out_an_outage(
     assert result["errors"] == {"base": "cannot_connect"}
     sim.world.faults.clear()
     result = await configure(hass, result, {})
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == NOMFA
     assert_entry_data(
@@ -199,6 +203,7 @@ async def test_refresh_token_title_without_email(
             "servers": {CONF_AUTH_BASE_URL: url, CONF_API_BASE_URL: url},
         },
     )
+    result = await not_now(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "account-7"
     assert result["result"].unique_id == "account-7"

@@ -378,6 +378,30 @@ async def test_command_cloud_failure_not_retried(
     assert sim_car(sim, "Stella").locked
 
 
+@pytest.mark.parametrize("kind", ["refuse", "malformed"])
+async def test_command_outcome_unknown_not_retried(
+    hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer, kind: str
+) -> None:
+    """A command whose answer was lost may have been carried out: said so, never re-sent.
+
+    A dropped connection or a cut-off answer after sending: the message asks to check
+    the car (it does not claim the command was not sent); nothing sends it again.
+    """
+    car = sim_car(sim, "Stella")
+    vehicle = coordinator(setup_integration, car)
+    await vehicle.async_command("door_lock")  # a warm session: the command is sent
+    sent = requests(sim, car, "command")
+    add_fault(sim, kind, 60, paths=[command_path(car)])
+    with pytest.raises(HomeAssistantError) as err:
+        await vehicle.async_command("door_unlock")
+    assert err.value.translation_key == "command_outcome_unknown"
+    assert setup_integration.runtime_data.health.failures == 1
+    sim.world.faults.clear()
+    await vehicle.async_refresh_now()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert requests(sim, car, "command") == sent + 1
+
+
 async def test_commands_fail_fast_during_outage(
     freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,

@@ -138,6 +138,17 @@ async def test_not_ready_without_stored_state(
     assert not reauth_flows(hass, config_entry)
 
 
+async def test_rate_limited_setup_says_so(
+    hass: HomeAssistant, config_entry: MockConfigEntry, sim: SimServer
+) -> None:
+    """A 429 at the first start is a rate limit with its wait, not "unreachable"."""
+    add_fault(sim, "rate_limit", 3600, retry_after=90)
+    await setup_entry(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert config_entry.error_reason_translation_key == "setup_rate_limited"
+    assert config_entry.error_reason_translation_placeholders == {"seconds": "90"}
+
+
 async def test_setup_from_store_during_outage(
     hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer
 ) -> None:

@@ -19,6 +19,8 @@ from custom_components.tesla_resilient.const import (
     ProtectedAction,
 )
 from custom_components.tesla_resilient.otp import MAX_FAILURES, OtpLockedOut
+from custom_components.tesla_resilient.polling import PollingSettings
+from custom_components.tesla_resilient.polling_cost import standard_day_cost
 from tesla_sim import SimServer
 from tests.flow_helpers import (
     add_entry,
@@ -49,7 +51,7 @@ async def open_protection(
 ) -> ConfigFlowResult:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
-    assert list(result["menu_options"]) == ["protection"]
+    assert list(result["menu_options"]) == ["protection", "polling"]
     return await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "protection"}
     )
@@ -217,3 +219,68 @@ async def test_protection_change_goes_through_the_running_guard(
     with pytest.raises(OtpLockedOut):
         guard.verify(ProtectedAction.UNLOCK, totp.now())
     assert entry.options == options
+
+
+# --------------------------------------------------------------------- polling intervals
+
+
+def test_standard_day_cost_follows_the_benchmark() -> None:
+    """The estimate of the default policy is the standard day's (BENCHMARKS.md).
+
+    ``scripts/bench day``: 63 vehicle_data, 117 sleep checks, 2 commands; $10.86 a
+    month if sleep checks are billed, $3.84 if not. Longer sleep checks cost less.
+    """
+    cost = standard_day_cost(PollingSettings())
+    assert (cost.vehicle_data, cost.sleep_checks, cost.commands) == (63, 117, 2)
+    assert (cost.usd_per_month, cost.usd_per_month_checks_free) == (10.86, 3.84)
+    slow = standard_day_cost(PollingSettings(sleep_check_interval=3600))
+    assert slow.usd_per_month < cost.usd_per_month
+    assert slow.usd_per_month_checks_free == cost.usd_per_month_checks_free
+    eager = standard_day_cost(PollingSettings(driving_interval=30))
+    assert eager.vehicle_data > cost.vehicle_data
+    # Polling a parked car less often than it needs to fall asleep (15 min) finds it
+    # asleep: those 408 answers are billed like data.
+    late = standard_day_cost(PollingSettings(idle_grace=2000, idle_interval=1000))
+    assert late.vehicle_data > 0
+
+
+async def test_polling_intervals(hass: HomeAssistant, sim: SimServer) -> None:
+    """The owner picks the intervals, sees their monthly cost, the coordinators use them."""
+    entry = await add_entry(hass, sim)
+    await hass.async_block_till_done()
+    assert all(
+        vehicle.settings == PollingSettings()
+        for vehicle in entry.runtime_data.vehicles.values()
+    )
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "polling"}
+    )
+    assert result["step_id"] == "polling"
+    assert result["description_placeholders"] == {
+        "current_billed": "10.86",
+        "current_free": "3.84",
+    }
+    chosen = {
+        "sleep_check_interval": 3600,
+        "driving_interval": 85,
+        "charging_interval": 1800,
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], chosen
+    )
+    assert result["step_id"] == "polling_confirm"
+    placeholders = result["description_placeholders"]
+    expected = standard_day_cost(PollingSettings(sleep_check_interval=3600))
+    assert placeholders["chosen_billed"] == f"{expected.usd_per_month:.2f}"
+    assert placeholders["chosen_free"] == "3.84"
+    assert placeholders["default_billed"] == "10.86"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options["sleep_check_interval"] == 3600
+    assert entry.state is ConfigEntryState.LOADED
+    vehicles = entry.runtime_data.vehicles.values()
+    assert vehicles
+    assert all(v.settings.sleep_check_interval == 3600 for v in vehicles)
+    assert all(v.settings.driving_interval == 85 for v in vehicles)

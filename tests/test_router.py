@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 from homeassistant.components.lock import SERVICE_LOCK, SERVICE_UNLOCK, LockState
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 import pytest
@@ -34,6 +34,7 @@ from tests.platform_helpers import (
     state_of,
 )
 from tests.sim_fixtures import APP_KEY, approve_app_key
+from tests.test_pairing import fleet_status_calls, partner_entry
 
 DOORS = "vehicle_state_locked"
 
@@ -135,7 +136,12 @@ async def test_unpaired_car(hass: HomeAssistant, sim: SimServer) -> None:
     entry = await setup_account(hass, sim, TOTP_EMAIL)
     car = sim_car(sim, "Stella")
     told: list[str] = []
-    async_dispatcher_connect(hass, signal_key_not_paired(entry.entry_id), told.append)
+
+    @callback
+    def tell(vehicle_id: str) -> None:
+        told.append(vehicle_id)
+
+    async_dispatcher_connect(hass, signal_key_not_paired(entry.entry_id), tell)
     lock = entity_id(hass, Platform.LOCK, car, DOORS)
     with pytest.raises(HomeAssistantError) as err:
         await call_service(hass, SERVICE_UNLOCK, lock)
@@ -237,3 +243,18 @@ async def test_lost_answer_never_sent_again(
     assert "may have been carried out" in str(err.value)
     assert calls == [True]  # the command, once
     assert sent(sim)[1] == 0  # and not as REST either
+
+
+async def test_refused_key_checks_the_pairing(
+    hass: HomeAssistant, sim: SimServer
+) -> None:
+    """An entry with a registered domain asks Tesla again when a car refuses our key."""
+    await partner_entry(hass, sim)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    checks = fleet_status_calls(sim)
+    car = sim_car(sim, "Stella")
+    car.whitelist.clear()
+    error = await _refused(hass, sim, car)
+    assert error.translation_key == "key_not_paired"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert fleet_status_calls(sim) == checks + 1

@@ -6,12 +6,17 @@ at start-up but the store knows the vehicles, the entry sets up from the store (
 show their last known values, data source ``cache``) and the cloud is retried in the
 background; an outage saved with that state (a restart during an outage) is resumed with
 its original start. Without stored data set-up is retried later by Home Assistant.
+
+The integration's set-up registers the view of the app's public key (``keys.py``); an
+entry that registered a domain checks its cars' virtual keys once per set-up
+(``pairing.py``).
 """
 
 import asyncio
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -39,11 +44,16 @@ from .const import (
     CONF_CLIENT_ID,
     CONF_TOKEN,
     CONF_TOKEN_URL,
+    CONF_WAKE_ONCE,
     DOMAIN,
     LOGGER,
     wall_clock,
 )
-from .coordinator import TeslaResilientConfigEntry, TeslaResilientData
+from .coordinator import (
+    TeslaResilientConfigEntry,
+    TeslaResilientData,
+    VehicleCoordinator,
+)
 from .devices import on_account
 from .errors import (
     async_owner_action_needed,
@@ -52,7 +62,10 @@ from .errors import (
     setup_error,
 )
 from .health import CLOUD_FAILURES, CloudHealth
+from .keys import async_serve_public_key
 from .otp import TotpGuard
+from .pairing import async_check_at_setup, async_clear_pairing_issues
+from .polling import PollingSettings
 from .services import async_setup_services
 from .snapshot import VehicleSnapshot
 from .store import LastKnownStore
@@ -75,8 +88,10 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the integration's actions (they work on any loaded entry's vehicles)."""
+    """Register the integration's actions (they work on any loaded entry's vehicles)
+    and the view of the app's public key."""
     async_setup_services(hass)
+    async_serve_public_key(hass)
     return True
 
 
@@ -185,6 +200,7 @@ async def async_setup_entry(
                 for vehicle in account.vehicles.values()
             )
         )
+        _wake_once(hass, entry)
 
     entry.async_on_unload(account.async_add_listener(account.async_sync_vehicles))
     options = dict(entry.options)
@@ -193,7 +209,12 @@ async def async_setup_entry(
         hass: HomeAssistant, entry: TeslaResilientConfigEntry
     ) -> None:
         nonlocal options
-        if dict(entry.options) != options:
+        if PollingSettings.from_options(entry.options) != PollingSettings.from_options(
+            options
+        ):
+            # New polling intervals: every vehicle's coordinator starts over with them.
+            hass.config_entries.async_schedule_reload(entry.entry_id)
+        elif dict(entry.options) != options:
             options = dict(entry.options)
             entry.runtime_data.guard = TotpGuard.from_options(
                 entry.options, wall_clock, previous=entry.runtime_data.guard
@@ -204,6 +225,8 @@ async def async_setup_entry(
 
     entry.async_on_unload(entry.add_update_listener(options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if not from_store:
+        async_check_at_setup(hass, entry)
     return True
 
 
@@ -215,6 +238,7 @@ async def async_unload_entry(
     if unload_ok:
         await entry.runtime_data.store.async_flush()
         ir.async_delete_issue(hass, DOMAIN, entry.runtime_data.account.issue_id)
+        async_clear_pairing_issues(hass, entry)
     return unload_ok
 
 
@@ -231,6 +255,29 @@ async def async_remove_config_entry_device(
     """Allow removing a vehicle's device only when it is no longer on the account."""
     vins = {summary.vin for summary in entry.runtime_data.account.data.values()}
     return not on_account(device, vins)
+
+
+def _wake_once(hass: HomeAssistant, entry: TeslaResilientConfigEntry) -> None:
+    """Wake the cars the owner chose in the config flow, once, to learn their features."""
+    if not (vins := entry.options.get(CONF_WAKE_ONCE)):
+        return
+    hass.config_entries.async_update_entry(
+        entry,
+        options={k: v for k, v in entry.options.items() if k != CONF_WAKE_ONCE},
+    )
+    for vehicle in entry.runtime_data.vehicles.values():
+        if vehicle.vin in vins:
+            entry.async_create_background_task(
+                hass, _async_wake(vehicle), name=f"{DOMAIN} wake once"
+            )
+
+
+async def _async_wake(vehicle: VehicleCoordinator) -> None:
+    """Wake a car as its Wake up button does; a failure is only logged."""
+    try:
+        await vehicle.async_wake()
+    except HomeAssistantError as err:
+        LOGGER.info("A car chosen to wake at set-up did not wake: %s", err)
 
 
 def _summary_from(snapshot: VehicleSnapshot) -> VehicleSummary:

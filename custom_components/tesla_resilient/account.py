@@ -36,6 +36,7 @@ from .errors import (
     reauth_on_auth_failure,
 )
 from .health import CLOUD_FAILURES, CloudHealth, HealthState
+from .polling import PollingSettings
 from .snapshot import VehicleSnapshot
 from .store import LastKnownStore
 
@@ -142,6 +143,7 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
                     summary.id, summary.vin, summary.display_name
                 )
             ),
+            settings=PollingSettings.from_options(self.config_entry.options),
         )
         if seed:
             vehicle.async_seed_state(summary.state)

@@ -4,13 +4,16 @@ import asyncio
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
-import math
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.exceptions import HomeAssistantError
-
 from .api import CommandSigning, RateLimited, VehicleAsleep, VehicleData, VehicleState
-from .errors import cloud_unreachable, command_errors, format_since, translated_error
+from .errors import (
+    cloud_unreachable,
+    command_errors,
+    format_since,
+    rate_limited,
+    translated_error,
+)
 from .polling import next_poll
 from .router import CommandRouter
 
@@ -114,10 +117,10 @@ class VehicleCommands:
         """
         health = self._vehicle.account.health
         if (wait := health.rate_limit_wait()) is not None:
-            raise _rate_limited(wait)
+            raise rate_limited(wait)
         failure = await self._vehicle.async_request_now()
         if isinstance(failure, RateLimited):
-            raise _rate_limited(failure.retry_after)
+            raise rate_limited(failure.retry_after)
         if failure is not None:
             since = health.outage_since or health.first_failure_at
             raise translated_error(
@@ -174,13 +177,6 @@ class VehicleCommands:
                 vehicle.clock() if health.outage_since is None else health.outage_since
             ),
         )
-
-
-def _rate_limited(seconds: float) -> HomeAssistantError:
-    """The translated error of a request held back or refused by Tesla's rate limit."""
-    return translated_error(
-        "rate_limited", {"seconds": str(max(1, math.ceil(seconds)))}
-    )
 
 
 def _merge(data: VehicleData | None, values: Mapping[str, Any]) -> VehicleData:

@@ -1,15 +1,18 @@
-"""Config flow: sign in (password + two-factor, browser, refresh token), reauth, reconfigure.
+"""Config flow: sign in (browser, password + two-factor, refresh token), reauth, reconfigure.
 
-The headless sign-in steps live in flow_signin.py, the options flow (authenticator
-codes for sensitive actions) in options_flow.py.
+A new entry: sign-in -> (a developer app's) partner registration -> region and name ->
+(after a registration) the virtual key -> the authenticator -> waking sleeping cars ->
+the entry. The headless sign-in steps live in flow_signin.py, registration and the
+virtual key in flow_onboarding.py, the last steps in flow_final.py, the options flow
+(authenticator codes for sensitive actions) in options_flow.py. Reauthentication and
+reconfiguration keep the app key and its registration (same account, same app).
 
-Nothing here stores or logs a password, a passcode, a token or the TOTP secret: the
-entry keeps only the token dict, the client id, the servers (sign-in, token URL, Fleet
-API) and the region.
+Nothing here stores or logs a password, a passcode, a token, the app's client secret or
+the TOTP secret: the entry keeps only the token dict, the client id, the servers
+(sign-in, token URL, Fleet API), the region and the registered domain.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 import logging
 from typing import Any, override
 
@@ -21,18 +24,18 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import callback
 from homeassistant.helpers import config_entry_oauth2_flow
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import probatio
 
 from .api import (
     DEFAULT_API_BASE,
     DEFAULT_AUTH_BASE,
     DEFAULT_CLIENT_ID,
+    SCOPES,
     JwtClaims,
+    PreconditionFailed,
     SignInError,
     TeslaError,
     TeslaFleetClient,
-    TokenManager,
     Tokens,
     default_token_url,
 )
@@ -42,6 +45,7 @@ from .const import (
     CONF_AUTH_BASE_URL,
     CONF_AUTH_METHOD,
     CONF_CLIENT_ID,
+    CONF_PARTNER_DOMAIN,
     CONF_REGION,
     CONF_TOKEN,
     CONF_TOKEN_URL,
@@ -49,37 +53,31 @@ from .const import (
     LOGGER,
     AuthMethod,
 )
-from .errors import flow_error_key
-from .flow_signin import SignInSteps
+from .errors import flow_error_key, flow_error_placeholders
+from .flow_final import FinalSteps
+from .flow_onboarding import OnboardingSteps, public_url
+from .flow_signin import SignedIn
 from .health import CLOUD_FAILURES
 from .options_flow import OptionsFlowHandler
 
 CONF_IMPLEMENTATION = "implementation"
 AUTH_IMPLEMENTATION = "auth_implementation"
 
-SIGN_IN_METHODS = [AuthMethod.PASSWORD, AuthMethod.BROWSER, AuthMethod.REFRESH_TOKEN]
-
-
-@dataclass(slots=True)
-class _SignedIn:
-    """Tokens of a finished sign-in, kept until the entry is written."""
-
-    tokens: Tokens
-    method: AuthMethod
-    client_id: str
-    implementation: str | None
+SIGN_IN_METHODS = [AuthMethod.BROWSER, AuthMethod.PASSWORD, AuthMethod.REFRESH_TOKEN]
+TESLA_AUTH_BASES = (DEFAULT_AUTH_BASE, "https://auth.tesla.cn")
 
 
 class ConfigFlow(
-    SignInSteps, config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMAIN
+    FinalSteps,
+    OnboardingSteps,
+    config_entry_oauth2_flow.AbstractOAuth2FlowHandler,
+    domain=DOMAIN,
 ):
     """Sign in to a Tesla account."""
 
     DOMAIN = DOMAIN
     VERSION = 1
     MINOR_VERSION = 1
-
-    _signed_in: _SignedIn
 
     @property
     @override
@@ -100,8 +98,17 @@ class ConfigFlow(
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Let the user choose how to sign in."""
-        return self.async_show_menu(step_id="user", menu_options=SIGN_IN_METHODS)
+        """Let the user choose how to sign in; the browser's guide in the description."""
+        origin = public_url(self.hass)
+        return self.async_show_menu(
+            step_id="user",
+            menu_options=SIGN_IN_METHODS,
+            description_placeholders={
+                "origin": str(origin) if origin else "-",
+                "redirect_uri": config_entry_oauth2_flow.MY_AUTH_CALLBACK_PATH,
+                "scopes": SCOPES,
+            },
+        )
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
@@ -181,19 +188,26 @@ class ConfigFlow(
             tokens = Tokens.from_dict(token)
         except ValueError:
             return self.async_abort(reason="oauth_error")
-        client_id = (
-            self.flow_impl.client_id
+        impl = (
+            self.flow_impl
             if isinstance(
                 self.flow_impl, config_entry_oauth2_flow.LocalOAuth2Implementation
             )
-            else DEFAULT_CLIENT_ID
+            else None
         )
         try:
             return await self._async_signed_in(
-                tokens, AuthMethod.BROWSER, client_id, data[AUTH_IMPLEMENTATION]
+                tokens,
+                AuthMethod.BROWSER,
+                impl.client_id if impl else DEFAULT_CLIENT_ID,
+                data[AUTH_IMPLEMENTATION],
+                impl.client_secret if impl else None,
             )
         except TeslaError as err:
-            return self.async_abort(reason=flow_error_key(err))
+            return self.async_abort(
+                reason=flow_error_key(err),
+                description_placeholders=flow_error_placeholders(err),
+            )
 
     # ------------------------------------------------------------------- helpers
 
@@ -211,8 +225,9 @@ class ConfigFlow(
         method: AuthMethod,
         client_id: str = DEFAULT_CLIENT_ID,
         implementation: str | None = None,
+        client_secret: str | None = None,
     ) -> ConfigFlowResult:
-        """Check the account is the expected one, then finish the entry."""
+        """Check the account is the expected one; register the app, or finish."""
         if (account_id := tokens.account_id()) is None:
             raise SignInError("Tesla's access token carries no account id")
         await self.async_set_unique_id(account_id)
@@ -220,38 +235,68 @@ class ConfigFlow(
             self._abort_if_unique_id_mismatch(reason="wrong_account")
         else:
             self._abort_if_unique_id_configured()
-        self._signed_in = _SignedIn(tokens, method, client_id, implementation)
+        self._signed_in = SignedIn(
+            tokens, method, client_id, implementation, client_secret
+        )
+        self._client = None
+        entry = self._existing_entry()
+        if entry is not None and entry.data.get(CONF_CLIENT_ID) == client_id:
+            # The same app: its registration (and the cars' keys) still hold.
+            self._partner_domain = entry.data.get(CONF_PARTNER_DOMAIN)
+        # A developer app registers (Tesla's own legacy client is no partner of ours);
+        # on other servers (simulator, proxy) a 412 in the finish step asks for it.
+        if (
+            self._partner_domain is None
+            and client_id != DEFAULT_CLIENT_ID
+            and (method is AuthMethod.BROWSER or self._auth_base in TESLA_AUTH_BASES)
+        ):
+            return await self.async_step_partner()
         return await self.async_step_finish()
 
     async def async_step_finish(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Find the account's region (and a new entry's email), then write the entry.
+        """Find the account's region (and a new entry's email and cars).
 
         When the Fleet API cannot be reached the user may try again from here: the
-        tokens of the sign-in are kept (a refresh token cannot be used twice).
+        tokens of the sign-in are kept (a refresh token cannot be used twice). A
+        developer app that is not registered (412) is registered first.
         """
-        signed_in = self._signed_in
-
-        async def keep(new: Tokens) -> None:
-            signed_in.tokens = new
-
-        manager = TokenManager(
-            self._auth(signed_in.client_id), signed_in.tokens, on_new_tokens=keep
-        )
-        client = TeslaFleetClient(
-            async_get_clientsession(self.hass), manager, base_url=self._api_base
-        )
+        client = self._user_client()
         entry = self._existing_entry()
         try:
-            region = await client.discover_region()
+            self._region = await client.discover_region()
+            if entry is None or self._registered_now:
+                self._vehicles = await client.vehicles()
             # Reauthentication and reconfiguration keep the entry's title.
-            title = await self._async_title(client) if entry is None else None
+            self._title = await self._async_title(client) if entry is None else ""
+        except PreconditionFailed:
+            if self._signed_in.client_id == DEFAULT_CLIENT_ID or self._registered_now:
+                return self.async_show_form(
+                    step_id="finish", errors={"base": "not_registered"}
+                )
+            return await self.async_step_partner()
         except TeslaError as err:
             return self.async_show_form(
-                step_id="finish", errors={"base": flow_error_key(err)}
+                step_id="finish",
+                errors={"base": flow_error_key(err)},
+                description_placeholders=flow_error_placeholders(err),
             )
-        # Built after the calls: a token refresh during them rotated the tokens.
+        if self._registered_now:
+            return await self.async_step_pair()
+        return await self._async_after_pairing()
+
+    @override
+    async def _async_after_pairing(self) -> ConfigFlowResult:
+        """Write an existing entry; offer a new one the last steps."""
+        if (entry := self._existing_entry()) is not None:
+            return self.async_update_reload_and_abort(entry, data=self._entry_data())
+        return await self.async_step_authenticator()
+
+    @override
+    def _entry_data(self) -> dict[str, Any]:
+        """The entry's data, built last: a token refresh meanwhile rotated the tokens."""
+        signed_in = self._signed_in
         data: dict[str, Any] = {
             CONF_AUTH_METHOD: signed_in.method,
             CONF_TOKEN: signed_in.tokens.as_dict(),
@@ -262,15 +307,15 @@ class ConfigFlow(
             CONF_API_BASE_URL: (
                 self._api_base
                 if self._api_base != DEFAULT_API_BASE
-                else region.fleet_api_base_url
+                else self._region.fleet_api_base_url
             ),
-            CONF_REGION: region.region,
+            CONF_REGION: self._region.region,
         }
         if signed_in.implementation is not None:
             data[AUTH_IMPLEMENTATION] = signed_in.implementation
-        if entry is not None:
-            return self.async_update_reload_and_abort(entry, data=data)
-        return self.async_create_entry(title=title or str(self.unique_id), data=data)
+        if self._partner_domain is not None:
+            data[CONF_PARTNER_DOMAIN] = self._partner_domain
+        return data
 
     async def _async_title(self, client: TeslaFleetClient) -> str:
         """Name a new entry after the account's email, else after the account id.

@@ -26,6 +26,8 @@ CONF_AUTH_BASE_URL: Final = "auth_base_url"
 CONF_TOKEN_URL: Final = "token_url"  # noqa: S105 - a key name; absent in older entries
 CONF_API_BASE_URL: Final = "api_base_url"
 CONF_REGION: Final = "region"
+CONF_PARTNER_DOMAIN: Final = "partner_domain"
+"""The domain the developer app registered (where Tesla fetches the app's public key)."""
 
 # The (platform, key) of every entity that asks for the `location_data` endpoint; their
 # unique ids are f"{vin}-{key}". A test checks this list against the platform tables.
@@ -39,6 +41,9 @@ LOCATION_ENTITIES: Final = (
 # Options keys.
 CONF_OTP_SECRET: Final = "otp_secret"  # noqa: S105
 CONF_OTP_ACTIONS: Final = "otp_actions"
+CONF_WAKE_ONCE: Final = "wake_once"
+"""VINs to wake once at the first set-up, to learn their features (the config flow's
+offer; removed when used)."""
 
 # ``vehicle_state.software_update.status`` values.
 SOFTWARE_UPDATE_INSTALLABLE: Final = frozenset({"available", "downloaded"})

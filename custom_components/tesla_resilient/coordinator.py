@@ -37,6 +37,7 @@ from .health import CLOUD_FAILURES, CloudHealth, HealthState
 from .otp import TotpGuard
 from .polling import (
     LOCATION_ENDPOINT,
+    MIN_INTERVAL,
     PollAction,
     PollDecision,
     PollingSettings,
@@ -55,8 +56,6 @@ WAKE_TIMEOUT = 30.0
 """Seconds a command waits for a sleeping car to come online."""
 WAKE_CHECK_INTERVAL = 3.0
 """Seconds between the sleep-state checks while waiting for a car to wake."""
-MIN_INTERVAL = 1.0
-"""Shortest delay between two updates of one vehicle."""
 
 
 def signal_new_vehicle(entry_id: str) -> str:

@@ -6,6 +6,7 @@ last-known-state store: during a cloud outage they keep their last known values 
 so through :meth:`TeslaVehicleEntity.freshness_attributes` and the diagnostic entities.
 """
 
+import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -186,8 +187,23 @@ def async_add_vehicle_entities(
         remove_listener = _Once(coordinator.async_add_listener(on_update))
         entry.async_on_unload(remove_listener)
 
-    for coordinator in list(entry.runtime_data.vehicles.values()):
-        add_vehicle(coordinator)
+    vehicles = list(entry.runtime_data.vehicles.values())
+    if vehicles:
+        add_vehicle(vehicles[0])
+    if others := vehicles[1:]:
+        # Home Assistant adds entities eagerly, in the caller's event-loop step: one
+        # car at a time, yielding in between, keeps a large account from holding the
+        # loop while thousands of entities are added.
+        async def add_others() -> None:
+            for coordinator in others:
+                await asyncio.sleep(0)
+                add_vehicle(coordinator)
+
+        entry.async_create_task(
+            entry.runtime_data.account.hass,
+            add_others(),
+            "tesla_resilient add vehicles",
+        )
     entry.async_on_unload(
         async_dispatcher_connect(
             entry.runtime_data.account.hass,

@@ -12,13 +12,15 @@ flow all translate here:
 * :func:`async_billing_required` / :func:`async_billing_settled`: the repair issue
   "your Tesla developer account needs payment" (HTTP 402);
 * :func:`check_code`: a refused authenticator code becomes ``ServiceValidationError``;
-* :func:`flow_error_key`: a sign-in error becomes the flow form's error key.
+* :func:`flow_error_key`: a sign-in error becomes the flow form's error key (and
+  :func:`flow_error_placeholders` its placeholders).
 
 Every message is translated (``exceptions`` in strings.json) and carries no secret.
 """
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+import math
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -98,6 +100,16 @@ def cloud_unreachable(since: float | None) -> HomeAssistantError:
     return translated_error("cloud_unreachable", {"since": format_since(since)})
 
 
+def rate_limited(seconds: float) -> HomeAssistantError:
+    """The error of a request held back or refused by Tesla's rate limit."""
+    return translated_error("rate_limited", _wait(seconds))
+
+
+def _wait(seconds: float) -> dict[str, str]:
+    """The ``seconds`` placeholder of a rate limit's message (whole seconds, ≥ 1)."""
+    return {"seconds": str(max(1, math.ceil(seconds)))}
+
+
 def reauth_required() -> ConfigEntryAuthFailed:
     """The entry's tokens no longer work: Home Assistant starts reauth."""
     return ConfigEntryAuthFailed(
@@ -116,6 +128,12 @@ def reauth_on_auth_failure() -> Iterator[None]:
 
 def setup_error(err: TeslaError) -> ConfigEntryNotReady:
     """Set-up cannot start because of ``err``: Home Assistant retries later."""
+    if isinstance(err, RateLimited):
+        return ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_rate_limited",
+            translation_placeholders=_wait(err.retry_after),
+        )
     if isinstance(err, CLOUD_FAILURES):
         return ConfigEntryNotReady(
             translation_domain=DOMAIN, translation_key="setup_cloud_unreachable"
@@ -138,9 +156,7 @@ def command_error(err: TeslaError, *, since: float | None) -> HomeAssistantError
         if isinstance(err, error_type):
             return translated_error(key)
     if isinstance(err, RateLimited):
-        return translated_error(
-            "rate_limited", {"seconds": str(max(1, round(err.retry_after)))}
-        )
+        return rate_limited(err.retry_after)
     if isinstance(err, CloudUnavailable):
         return cloud_unreachable(since)
     return translated_error("command_error", {"error": type(err).__name__})
@@ -227,7 +243,10 @@ def check_code(
 
 
 def flow_error_key(err: TeslaError) -> str:
-    """Map a sign-in or API error to the config flow's translated error key."""
+    """Map a sign-in or API error to the config flow's translated error key.
+
+    A rate limit's message takes :func:`flow_error_placeholders`.
+    """
     match err:
         case InvalidCredentials() | AuthFailed():
             return "invalid_auth"
@@ -241,7 +260,9 @@ def flow_error_key(err: TeslaError) -> str:
             return "too_many_attempts"
         case LoginExpired():
             return "login_expired"
-        case CloudUnavailable() | RateLimited():
+        case RateLimited():
+            return "rate_limited"
+        case CloudUnavailable():
             return "cannot_connect"
         case PreconditionFailed():
             return "not_registered"
@@ -249,3 +270,8 @@ def flow_error_key(err: TeslaError) -> str:
         "Unexpected error while signing in to Tesla: %s", type(err).__name__
     )
     return "unknown"
+
+
+def flow_error_placeholders(err: TeslaError) -> dict[str, str]:
+    """The placeholders of :func:`flow_error_key`'s message (a rate limit's seconds)."""
+    return _wait(err.retry_after) if isinstance(err, RateLimited) else {}

@@ -9,6 +9,8 @@ Nothing here stores or logs a password, a passcode or a token.
 
 from abc import abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+import re
 from typing import Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
@@ -44,7 +46,7 @@ from .const import (
     CONF_TOKEN_URL,
     AuthMethod,
 )
-from .errors import flow_error_key
+from .errors import flow_error_key, flow_error_placeholders
 from .otp import CODE_PATTERN, normalize_code
 
 CONF_EMAIL = "email"
@@ -60,16 +62,36 @@ _EMAIL_SELECTOR = TextSelector(
 _PASSWORD_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
 )
-_SECRET_SELECTOR = TextSelector(
+SECRET_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
 )
 CODE_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="one-time-code")
 )
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+_EMAIL_MAX = 254
+"""An email address: one ``@``, a dotted domain, no spaces; at most 254 characters."""
+_HOST = re.compile(r"[A-Za-z0-9._:-]+")
+"""The characters of a host name (IDNA-encoded) or an IP address."""
 _URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _CLIENT_ID_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="off")
 )
+
+
+@dataclass(slots=True)
+class SignedIn:
+    """Tokens of a finished sign-in, kept until the entry is written.
+
+    ``client_secret``: the developer app's, for its partner registration (from the
+    application credentials, or typed in the registration step); never stored.
+    """
+
+    tokens: Tokens
+    method: AuthMethod
+    client_id: str
+    implementation: str | None
+    client_secret: str | None = field(default=None, repr=False)
 
 
 def _url_or_none(value: str) -> str | None:
@@ -81,7 +103,9 @@ def _url_or_none(value: str) -> str | None:
         url = URL(value.strip())
     except ValueError:
         return None
-    if url.scheme not in {"http", "https"} or not url.host:
+    if url.scheme not in {"http", "https"} or not url.raw_host:
+        return None
+    if not _HOST.fullmatch(url.raw_host):  # a space or another stray character
         return None
     if url.user is not None or url.password is not None:
         return None
@@ -124,9 +148,12 @@ class SignInSteps(ConfigFlow):
     ) -> ConfigFlowResult:
         """Sign in with email and password."""
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             self._email = user_input[CONF_EMAIL].strip()
-            if self._read_servers(user_input, errors):
+            if len(self._email) > _EMAIL_MAX or not _EMAIL.fullmatch(self._email):
+                errors[CONF_EMAIL] = "invalid_email"
+            elif self._read_servers(user_input, errors):
                 auth = self._auth()
                 try:
                     result = await auth.login(self._email, user_input[CONF_PASSWORD])
@@ -136,15 +163,18 @@ class SignInSteps(ConfigFlow):
                     return await self.async_step_captcha()
                 except TeslaError as err:
                     errors["base"] = flow_error_key(err)
+                    placeholders = flow_error_placeholders(err)
                 else:
                     self._pending = result
                     if len(result.factors) > 1:
                         return await self.async_step_mfa_factor()
                     self._factor_id = result.factors[0].id
                     return await self.async_step_mfa()
-        return self._password_form(errors)
+        return self._password_form(errors, placeholders)
 
-    def _password_form(self, errors: dict[str, str]) -> ConfigFlowResult:
+    def _password_form(
+        self, errors: dict[str, str], placeholders: dict[str, str] | None = None
+    ) -> ConfigFlowResult:
         schema = self.add_suggested_values_to_schema(
             probatio.Schema(
                 {
@@ -156,7 +186,10 @@ class SignInSteps(ConfigFlow):
             {CONF_EMAIL: self._email, **self._server_values()},
         )
         return self.async_show_form(
-            step_id="password", data_schema=schema, errors=errors
+            step_id="password",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def async_step_mfa_factor(
@@ -188,6 +221,7 @@ class SignInSteps(ConfigFlow):
     ) -> ConfigFlowResult:
         """Ask for the six-digit code of the chosen authenticator."""
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             if (code := _clean_code(user_input[CONF_CODE])) is None:
                 errors[CONF_CODE] = "invalid_code_format"
@@ -203,12 +237,13 @@ class SignInSteps(ConfigFlow):
                         # This sign-in is over: start again from the password.
                         return self._password_form({"base": error})
                     errors["base"] = error
+                    placeholders = flow_error_placeholders(err)
         factor = next(f for f in self._pending.factors if f.id == self._factor_id)
         return self.async_show_form(
             step_id="mfa",
             data_schema=probatio.Schema({probatio.Required(CONF_CODE): CODE_SELECTOR}),
             errors=errors,
-            description_placeholders={"factor": factor.name},
+            description_placeholders={"factor": factor.name, **placeholders},
         )
 
     # -------------------------------------------------------------- refresh token
@@ -222,6 +257,7 @@ class SignInSteps(ConfigFlow):
         for that app's client id, which the entry keeps.
         """
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         client_id = ""
         if user_input is not None:
             client_id = user_input[CONF_CLIENT_ID].strip()
@@ -235,18 +271,22 @@ class SignInSteps(ConfigFlow):
                 )
             except TeslaError as err:
                 errors["base"] = flow_error_key(err)
+                placeholders = flow_error_placeholders(err)
         schema = self.add_suggested_values_to_schema(
             probatio.Schema(
                 {
                     probatio.Required(CONF_CLIENT_ID): _CLIENT_ID_SELECTOR,
-                    probatio.Required(CONF_REFRESH_TOKEN): _SECRET_SELECTOR,
+                    probatio.Required(CONF_REFRESH_TOKEN): SECRET_SELECTOR,
                     **self._server_fields(),
                 }
             ),
             {CONF_CLIENT_ID: client_id or None, **self._server_values()},
         )
         return self.async_show_form(
-            step_id="refresh_token", data_schema=schema, errors=errors
+            step_id="refresh_token",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders=placeholders,
         )
 
     # ------------------------------------------------------------------- helpers

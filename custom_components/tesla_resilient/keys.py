@@ -1,24 +1,38 @@
-"""The app key: the EC P-256 key pair this Home Assistant signs car commands with.
+"""The app key: the EC P-256 key pair Tesla knows this Home Assistant's app by.
 
-One key pair per Home Assistant, made the first time it is needed and kept in Home
-Assistant's storage (its own private file; never the entry data, a log line or
-diagnostics). Making and reading it run in the executor, not on the event loop. A car
-takes signed commands only from a key its owner approved (the virtual key).
+Tesla registers a partner app with the public key it finds at
+``https://<domain>/.well-known/appspecific/com.tesla.3p.public-key.pem``, and a car takes
+signed commands only from a key its owner approved (the virtual key). One key pair is
+made per Home Assistant, the first time it is needed, and kept in Home Assistant's storage
+(its own private file, never the entry data, a log line or diagnostics); it survives
+restarts and is replaced only by :func:`async_rotate_app_key`. Making and reading the key
+run in the executor, not on the event loop.
+
+Home Assistant serves the public key itself (:func:`async_serve_public_key`), without
+authentication, on that one path, and only while it is in use: an entry of this
+integration that registered a domain is loaded, or a config flow of this integration is
+in progress (the partner registration fetches the key before the entry exists). Otherwise
+the path answers 404.
 """
 
 import asyncio
 from dataclasses import dataclass, field
 import hashlib
+from http import HTTPStatus
 from typing import Any, Final
 
+from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN, LOGGER
+from .const import CONF_PARTNER_DOMAIN, DOMAIN, LOGGER
 
+KEY_PATH: Final = "/.well-known/appspecific/com.tesla.3p.public-key.pem"
 STORAGE_KEY: Final = f"{DOMAIN}.app_key"
 STORAGE_VERSION: Final = 1
 FINGERPRINT_LENGTH: Final = 16
@@ -64,20 +78,32 @@ class _KeyData:
     store: Store[dict[str, Any]]
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     key: AppKey | None = None
+    view_registered: bool = False
 
 
 DATA: HassKey[_KeyData] = HassKey(f"{DOMAIN}_app_key")
 
 
+def _data(hass: HomeAssistant) -> _KeyData:
+    if (data := hass.data.get(DATA)) is None:
+        data = hass.data[DATA] = _KeyData(
+            Store(hass, STORAGE_VERSION, STORAGE_KEY, private=True, atomic_writes=True)
+        )
+    return data
+
+
 def _new_key() -> tuple[AppKey, str]:
     """A fresh key pair and its private key as PKCS #8 PEM (executor)."""
     private_key = ec.generate_private_key(ec.SECP256R1())
-    private_pem = private_key.private_bytes(
+    return AppKey.from_private_key(private_key), _private_pem(private_key)
+
+
+def _private_pem(private_key: ec.EllipticCurvePrivateKey) -> str:
+    return private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    return AppKey.from_private_key(private_key), private_pem
 
 
 def _load_key(private_pem: str) -> AppKey:
@@ -90,12 +116,17 @@ def _load_key(private_pem: str) -> AppKey:
     return AppKey.from_private_key(private_key)
 
 
+async def _async_make_key(hass: HomeAssistant, data: _KeyData) -> AppKey:
+    """Make a key pair, save it and make it the app's key (hold ``data.lock``)."""
+    key, private_pem = await hass.async_add_executor_job(_new_key)
+    await data.store.async_save({"private_key": private_pem})
+    data.key = key
+    return key
+
+
 async def async_get_app_key(hass: HomeAssistant) -> AppKey:
     """The app key: loaded from storage, or made (and saved) the first time."""
-    if (data := hass.data.get(DATA)) is None:
-        data = hass.data[DATA] = _KeyData(
-            Store(hass, STORAGE_VERSION, STORAGE_KEY, private=True, atomic_writes=True)
-        )
+    data = _data(hass)
     async with data.lock:
         if data.key is not None:
             return data.key
@@ -108,8 +139,53 @@ async def async_get_app_key(hass: HomeAssistant) -> AppKey:
                 LOGGER.warning("The stored app key is unreadable; making a new one")
             else:
                 return data.key
-        key, private_pem = await hass.async_add_executor_job(_new_key)
-        await data.store.async_save({"private_key": private_pem})
-        data.key = key
+        key = await _async_make_key(hass, data)
         LOGGER.info("Made the app key (fingerprint %s)", key.fingerprint)
         return key
+
+
+async def async_rotate_app_key(hass: HomeAssistant) -> AppKey:
+    """Replace the app key by a new one; callers re-register and re-pair the cars."""
+    data = _data(hass)
+    async with data.lock:
+        key = await _async_make_key(hass, data)
+    LOGGER.warning(
+        "The app key was replaced (new fingerprint %s): Tesla and the cars know the "
+        "old one until the app is registered again and each car's virtual key is "
+        "approved again",
+        key.fingerprint,
+    )
+    return key
+
+
+def _in_use(hass: HomeAssistant) -> bool:
+    """A loaded entry registered a domain, or a config flow of ours is in progress."""
+    return any(
+        entry.state is ConfigEntryState.LOADED and entry.data.get(CONF_PARTNER_DOMAIN)
+        for entry in hass.config_entries.async_entries(DOMAIN)
+    ) or bool(hass.config_entries.flow.async_progress_by_handler(DOMAIN))
+
+
+class PublicKeyView(HomeAssistantView):
+    """``GET /.well-known/appspecific/com.tesla.3p.public-key.pem`` (no authentication)."""
+
+    url = KEY_PATH
+    name = f"{DOMAIN}:public_key"
+    requires_auth = False
+
+    async def get(self, request: web.Request) -> web.Response:
+        """The public key in PEM while it is in use; 404 otherwise."""
+        hass = request.app[KEY_HASS]
+        if not _in_use(hass):
+            return web.Response(status=HTTPStatus.NOT_FOUND)
+        key = await async_get_app_key(hass)
+        return web.Response(text=key.public_pem, content_type="application/x-pem-file")
+
+
+@callback
+def async_serve_public_key(hass: HomeAssistant) -> None:
+    """Register the public key's view (once; later calls do nothing)."""
+    data = _data(hass)
+    if not data.view_registered:
+        hass.http.register_view(PublicKeyView())
+        data.view_registered = True

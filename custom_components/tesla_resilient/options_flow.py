@@ -1,14 +1,19 @@
-"""Options flow: authenticator codes for sensitive actions.
+"""Options flow: authenticator codes for sensitive actions, polling intervals.
 
-Nothing here logs the TOTP secret or a code.
+The form that turns protection on is shared with the config flow's last steps
+(flow_final.py). Nothing here logs the TOTP secret or a code.
 """
 
+from collections.abc import Mapping
 import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     QrCodeSelector,
     QrCodeSelectorConfig,
     QrErrorCorrectionLevel,
@@ -30,6 +35,8 @@ from .otp import (
     new_secret,
     provisioning_uri,
 )
+from .polling import POLLING_OPTIONS, PollingSettings
+from .polling_cost import standard_day_cost
 
 CONF_ENABLED = "enabled"
 CONF_QR_CODE = "qr_code"
@@ -44,21 +51,146 @@ _ACTIONS_SELECTOR = SelectSelector(
 )
 
 
-class OptionsFlowHandler(OptionsFlow):
-    """Options: authenticator codes for sensitive actions.
+def qr_code_field(data: str) -> dict[Any, Any]:
+    """An optional form field that shows ``data`` (a link) as a QR code to scan."""
+    return {
+        probatio.Optional(CONF_QR_CODE): QrCodeSelector(
+            QrCodeSelectorConfig(
+                data=data, scale=5, error_correction_level=QrErrorCorrectionLevel.MEDIUM
+            )
+        )
+    }
 
-    No reload is needed: the integration's update listener swaps the guard in place.
+
+def new_protection(
+    secret: str, user_input: Mapping[str, Any] | None
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """Check the form that turns protection on with ``secret``.
+
+    Return the options that enable it (once the actions and a valid current code are
+    given), else None and the form's errors.
+    """
+    if user_input is None:
+        return None, {}
+    actions = user_input[CONF_OTP_ACTIONS]
+    if not actions:
+        return None, {CONF_OTP_ACTIONS: "no_actions"}
+    if not code_is_valid(secret, user_input[CONF_CODE], time.time()):
+        return None, {CONF_CODE: "invalid_code"}
+    return {CONF_OTP_SECRET: secret, CONF_OTP_ACTIONS: list(actions)}, {}
+
+
+def new_protection_form(secret: str, account: str) -> dict[str, Any]:
+    """The schema and placeholders of the form that turns protection on.
+
+    A QR code of the ``otpauth://`` URI for ``account``, the key to type instead, the
+    actions (the defaults chosen) and the current code.
+    """
+    uri = provisioning_uri(secret, account)
+    schema = probatio.Schema(
+        {
+            **qr_code_field(uri),
+            probatio.Required(
+                CONF_OTP_ACTIONS,
+                default=[str(action) for action in DEFAULT_PROTECTED_ACTIONS],
+            ): _ACTIONS_SELECTOR,
+            probatio.Required(CONF_CODE): CODE_SELECTOR,
+        }
+    )
+    return {
+        "data_schema": schema,
+        "description_placeholders": {"uri": uri, "key": secret},
+    }
+
+
+_INTERVAL_RANGES: dict[str, tuple[float, float]] = {
+    "sleep_check_interval": (60, 7200),
+    "driving_interval": (30, 900),
+    "charging_interval": (300, 7200),
+}
+"""Seconds each polling option may take (min, max)."""
+
+
+def _interval_selector(key: str) -> NumberSelector:
+    low, high = _INTERVAL_RANGES[key]
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=low,
+            max=high,
+            step=1,
+            unit_of_measurement="s",
+            mode=NumberSelectorMode.BOX,
+        )
+    )
+
+
+class OptionsFlowHandler(OptionsFlow):
+    """Options: authenticator codes for sensitive actions, polling intervals.
+
+    A protection change needs no reload (the update listener swaps the guard in place);
+    new polling intervals reload the entry.
     """
 
     def __init__(self) -> None:
-        """Start without a new secret."""
+        """Start without a new secret or new intervals."""
         self._new_secret: str | None = None
+        self._intervals: dict[str, float] = {}
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show the options menu."""
-        return self.async_show_menu(step_id="init", menu_options=["protection"])
+        return self.async_show_menu(
+            step_id="init", menu_options=["protection", "polling"]
+        )
+
+    async def async_step_polling(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the polling intervals; the next step shows what they cost."""
+        if user_input is not None:
+            self._intervals = {key: float(user_input[key]) for key in POLLING_OPTIONS}
+            return await self.async_step_polling_confirm()
+        current = PollingSettings.from_options(self.config_entry.options)
+        schema = probatio.Schema(
+            {
+                probatio.Required(key, default=getattr(current, key)): (
+                    _interval_selector(key)
+                )
+                for key in POLLING_OPTIONS
+            }
+        )
+        return self.async_show_form(
+            step_id="polling",
+            data_schema=schema,
+            description_placeholders=await self._costs(current, "current"),
+        )
+
+    async def async_step_polling_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the monthly cost of the chosen intervals; save them on submit."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={**self.config_entry.options, **self._intervals}
+            )
+        chosen = PollingSettings.from_options(self._intervals)
+        return self.async_show_form(
+            step_id="polling_confirm",
+            data_schema=probatio.Schema({}),
+            description_placeholders={
+                **await self._costs(chosen, "chosen"),
+                **await self._costs(PollingSettings(), "default"),
+            },
+        )
+
+    async def _costs(self, settings: PollingSettings, name: str) -> dict[str, str]:
+        """``{name}_billed`` and ``{name}_free``: USD a month of the standard day."""
+        cost = await self.hass.async_add_executor_job(standard_day_cost, settings)
+        return {
+            f"{name}_billed": f"{cost.usd_per_month:.2f}",
+            f"{name}_free": f"{cost.usd_per_month_checks_free:.2f}",
+        }
 
     async def async_step_protection(
         self, user_input: dict[str, Any] | None = None
@@ -75,44 +207,15 @@ class OptionsFlowHandler(OptionsFlow):
         """Show a new secret; enable protection once the user enters a valid code."""
         if self._new_secret is None:
             self._new_secret = new_secret()
-        secret = self._new_secret
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            actions = user_input[CONF_OTP_ACTIONS]
-            if not actions:
-                errors[CONF_OTP_ACTIONS] = "no_actions"
-            elif not code_is_valid(secret, user_input[CONF_CODE], time.time()):
-                errors[CONF_CODE] = "invalid_code"
-            else:
-                return self.async_create_entry(
-                    data={
-                        **self.config_entry.options,
-                        CONF_OTP_SECRET: secret,
-                        CONF_OTP_ACTIONS: list(actions),
-                    }
-                )
-        uri = provisioning_uri(secret, self.config_entry.title)
-        schema = probatio.Schema(
-            {
-                probatio.Optional(CONF_QR_CODE): QrCodeSelector(
-                    QrCodeSelectorConfig(
-                        data=uri,
-                        scale=5,
-                        error_correction_level=QrErrorCorrectionLevel.MEDIUM,
-                    )
-                ),
-                probatio.Required(
-                    CONF_OTP_ACTIONS,
-                    default=[str(action) for action in DEFAULT_PROTECTED_ACTIONS],
-                ): _ACTIONS_SELECTOR,
-                probatio.Required(CONF_CODE): CODE_SELECTOR,
-            }
-        )
+        enabled, errors = new_protection(self._new_secret, user_input)
+        if enabled is not None:
+            return self.async_create_entry(
+                data={**self.config_entry.options, **enabled}
+            )
         return self.async_show_form(
             step_id="protection_enable",
-            data_schema=schema,
             errors=errors,
-            description_placeholders={"uri": uri, "key": secret},
+            **new_protection_form(self._new_secret, self.config_entry.title),
         )
 
     async def async_step_protection_change(

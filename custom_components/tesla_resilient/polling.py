@@ -88,10 +88,10 @@ checks are free, ≈ $10.9-11.6 if every check is billed. Under the second assum
 raise ``sleep_check_interval`` to trade wake-up latency for cost.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 from .api.models import ALL_ENDPOINTS, VehicleData, VehicleState
 from .snapshot import VehicleSnapshot
@@ -132,6 +132,20 @@ class PollingSettings:
     awake_recheck_interval: float = 1200.0
     confirm_delay: float = 5.0
 
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Self:
+        """The defaults, with the owner's :data:`POLLING_OPTIONS` from entry options."""
+        return cls(
+            **{key: float(options[key]) for key in POLLING_OPTIONS if key in options}
+        )
+
+
+POLLING_OPTIONS = ("sleep_check_interval", "driving_interval", "charging_interval")
+"""The intervals an owner may change in the options flow (option key = field name)."""
+
+
+MIN_INTERVAL = 1.0
+"""Shortest delay between two updates of a vehicle (seconds)."""
 
 EARLY_TIMER_TOLERANCE = 2.0
 """Seconds a timer may fire early (Home Assistant truncates its loop time) and still

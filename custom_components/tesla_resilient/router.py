@@ -13,8 +13,9 @@ Model S/X built before 2021) only REST. The router:
 * keeps one :class:`~.api.protocol.SignedVehicle` per car, so its sessions are reused
   (a command on a warm session is one request, on a cold one two);
 * when the car does not know our key (``KeyNotPaired``) tells the entry through the
-  dispatcher signal :func:`signal_key_not_paired` (the pairing repair listens) and raises
-  it for the translated "pair the virtual key" error.
+  dispatcher signal :func:`signal_key_not_paired` (``pairing.py`` asks Tesla again and
+  raises the car's repair issue) and raises it for the translated "pair the virtual
+  key" error.
 
 A command whose outcome is unknown (``CommandOutcomeUnknown``) is never sent again, on
 either path.

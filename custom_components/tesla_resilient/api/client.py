@@ -18,17 +18,20 @@ from .errors import (
     CommandSigningRequired,
     FleetAccountLocked,
     Forbidden,
+    KeyNotReachable,
     LegalRestriction,
     MalformedResponse,
     PreconditionFailed,
     RateLimited,
     TeslaError,
+    Unanswered,
+    Unprocessable,
     VehicleAsleep,
     VehicleNotFound,
     WrongRegion,
 )
 from .models import ALL_ENDPOINTS, Account, Region, VehicleData, VehicleSummary, as_str
-from .oauth import USER_AGENT, TokenManager
+from .oauth import USER_AGENT, AccessTokens
 from .signing import FleetStatus
 from .tokens import JwtClaims
 
@@ -47,12 +50,16 @@ _STATUS_ERRORS: Mapping[int, tuple[type[TeslaError], str]] = {
     408: (VehicleAsleep, "The vehicle is asleep or offline"),
     412: (PreconditionFailed, "The app is not registered in this region"),
     421: (WrongRegion, "The account is served by another region"),
+    422: (Unprocessable, "Tesla could not follow the request"),
     423: (FleetAccountLocked, "Tesla has locked the account"),
+    424: (KeyNotReachable, "Tesla could not fetch the app's public key"),
     451: (LegalRestriction, "Unavailable for legal reasons"),
 }
 _NOT_SENT: tuple[type[Exception], ...] = (
     aiohttp.ClientConnectorError,  # refused, DNS, TLS, proxy: nothing reached Tesla
     aiohttp.ConnectionTimeoutError,
+    aiohttp.InvalidURL,
+    aiohttp.NonHttpUrlClientError,
 )
 """Transport errors raised before the request left: Tesla cannot have received it."""
 _REGION_PATH = "/api/1/users/region"
@@ -70,15 +77,17 @@ class TeslaFleetClient:
     AuthFailed); 402 BillingRequired; 403 Forbidden or CommandSigningRequired; 404
     VehicleNotFound; 408 VehicleAsleep; 412 PreconditionFailed; 421 looks up the
     account's region, switches ``base_url`` and retries once (then WrongRegion); 423
-    FleetAccountLocked; 429 RateLimited; 451 LegalRestriction; 5xx and 540, timeouts
-    and connection errors CloudUnavailable; a body that is not the ``{"response": ...}``
-    envelope MalformedResponse.
+    FleetAccountLocked; 429 RateLimited; 451 LegalRestriction; 5xx and 540 and
+    connection errors CloudUnavailable; a timeout or a dropped connection after the
+    request went out Unanswered; a body that is not the ``{"response": ...}`` envelope
+    MalformedResponse. A command or wake-up whose answer is lost that way (or cut
+    short) raises CommandOutcomeUnknown instead: the car may have carried it out.
     """
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        tokens: TokenManager,
+        tokens: AccessTokens,
         *,
         base_url: str = DEFAULT_API_BASE,
         timeout: float = 30,
@@ -150,6 +159,21 @@ class TeslaFleetClient:
             )
         )
 
+    async def register_partner(self, domain: str) -> str | None:
+        """Register the app for ``domain`` in this base's region (with a partner token).
+
+        Tesla fetches the app's public key from the domain and answers with the hex of
+        the key it found (``None`` when the answer names none): compare it with yours.
+        Raise KeyNotReachable (424) when the domain did not serve it, Unprocessable
+        (422) when the file is no EC P-256 key.
+        """
+        payload = await self._call(
+            "POST", "/api/1/partner_accounts", json={"domain": domain}
+        )
+        return (
+            as_str(payload.get("public_key")) if isinstance(payload, Mapping) else None
+        )
+
     async def me(self) -> Account:
         """Return the signed-in account (its email and name)."""
         return Account.from_api(await self._call("GET", "/api/1/users/me"))
@@ -179,7 +203,7 @@ class TeslaFleetClient:
     async def wake_up(self, vehicle_id: str) -> VehicleSummary:
         """Ask a vehicle to wake up; returns at once with its current state."""
         return VehicleSummary.from_api(
-            await self._call("POST", _vehicle_path(vehicle_id, "/wake_up"))
+            await self._call("POST", _vehicle_path(vehicle_id, "/wake_up"), acts=True)
         )
 
     async def command(
@@ -188,7 +212,8 @@ class TeslaFleetClient:
         """Send command ``name`` (e.g. ``door_lock``) with its JSON ``params``.
 
         Raise CommandFailed with Tesla's reason when the car refuses (or does not
-        confirm with ``result: true``), ValueError for a malformed command name.
+        confirm with ``result: true``), CommandOutcomeUnknown when the answer was lost
+        after sending, ValueError for a malformed command name.
         """
         if not _COMMAND_NAME.fullmatch(name):
             raise ValueError("Invalid command name")
@@ -196,6 +221,7 @@ class TeslaFleetClient:
             "POST",
             _vehicle_path(vehicle_id, f"/command/{name}"),
             json=dict(params or {}),
+            acts=True,
         )
         if not isinstance(result, Mapping) or result.get("result") is not True:
             reason = result.get("reason") if isinstance(result, Mapping) else None
@@ -214,20 +240,15 @@ class TeslaFleetClient:
         lost after sending (a timeout, a dropped connection, a cut-off body) raise
         CommandOutcomeUnknown, the car may have carried it out.
         """
-        try:
-            answer = await self._call(
-                "POST",
-                _vehicle_path(vehicle_id, "/signed_command"),
-                json={"routable_message": routable_message},
-            )
-            if not isinstance(answer, str):
-                raise MalformedResponse("Signed command answer is not a string")
-        except CloudUnavailable as err:
-            if acts and _lost_after_sending(err):
-                raise CommandOutcomeUnknown(
-                    "Tesla's answer to a signed command was lost"
-                ) from err
-            raise
+        answer = await self._call(
+            "POST",
+            _vehicle_path(vehicle_id, "/signed_command"),
+            json={"routable_message": routable_message},
+            acts=acts,
+        )
+        if not isinstance(answer, str):
+            lost = CommandOutcomeUnknown if acts else MalformedResponse
+            raise lost("Signed command answer is not a string")
         return answer
 
     async def _call(
@@ -238,16 +259,19 @@ class TeslaFleetClient:
         *,
         params: Mapping[str, str] | None = None,
         json: Mapping[str, Any] | None = None,
+        acts: bool = False,
     ) -> Any:
         """Send a request and return the ``response`` member of the envelope.
 
-        ``base``: the base URL (default ``base_url``).
+        ``base``: the base URL (default ``base_url``). ``acts``: the request acts on the
+        car (a command, a wake-up): an answer lost or cut short after sending raises
+        CommandOutcomeUnknown. A 401 or 421 answer said it was not carried out.
         """
         token = await self._tokens.access_token()
         refreshed = relocated = False
         while True:
             status, text, retry_after = await self._send(
-                method, path, token, params, json, base=base or self.base_url
+                method, path, token, params, json, base=base or self.base_url, acts=acts
             )
             if status == 401 and not refreshed:
                 refreshed = True
@@ -257,7 +281,7 @@ class TeslaFleetClient:
                 relocated = True
                 await self._relocate()
                 continue
-            return _unwrap(status, text, retry_after)
+            return _unwrap(status, text, retry_after, acts=acts)
 
     async def _relocate(self) -> None:
         """Switch to the account's regional base URL after a 421."""
@@ -282,6 +306,7 @@ class TeslaFleetClient:
         json: Mapping[str, Any] | None,
         *,
         base: str,
+        acts: bool,
     ) -> tuple[int, str, str | None]:
         try:
             async with self._session.request(
@@ -298,15 +323,26 @@ class TeslaFleetClient:
                 return resp.status, text, resp.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError, OSError) as err:
             _LOGGER.debug("%s %s failed: %s", method, path, type(err).__name__)
-            raise CloudUnavailable(f"Tesla unreachable ({type(err).__name__})") from err
+            if isinstance(err, _NOT_SENT):
+                raise CloudUnavailable(
+                    f"Tesla unreachable ({type(err).__name__})"
+                ) from err
+            lost = CommandOutcomeUnknown if acts else Unanswered
+            raise lost(f"Tesla did not answer ({type(err).__name__})") from err
 
 
-def _unwrap(status: int, text: str, retry_after: str | None) -> Any:
-    """Map an HTTP answer to the ``response`` member or the matching exception."""
+def _unwrap(
+    status: int, text: str, retry_after: str | None, *, acts: bool = False
+) -> Any:
+    """Map an HTTP answer to the ``response`` member or the matching exception.
+
+    ``acts``: a cut-off answer to a command leaves its outcome unknown.
+    """
     if 200 <= status < 300:
         body = _json(text)
         if not isinstance(body, dict) or "response" not in body:
-            raise MalformedResponse(f"Tesla answered HTTP {status} without a response")
+            lost = CommandOutcomeUnknown if acts else MalformedResponse
+            raise lost(f"Tesla answered HTTP {status} without a response")
         return body["response"]
     if status == 401:
         raise AuthFailed("Tesla rejected the access token after a refresh")
@@ -323,16 +359,6 @@ def _unwrap(status: int, text: str, retry_after: str | None) -> Any:
     if status >= 500:
         raise CloudUnavailable(f"Tesla answered HTTP {status}")
     raise TeslaError(f"Tesla answered HTTP {status}")
-
-
-def _lost_after_sending(err: CloudUnavailable) -> bool:
-    """Did the request leave before it failed (a lost or cut-off answer)?"""
-    if isinstance(err, MalformedResponse):
-        return True
-    cause = err.__cause__
-    return isinstance(cause, (aiohttp.ClientError, TimeoutError, OSError)) and (
-        not isinstance(cause, _NOT_SENT)
-    )
 
 
 def _json(text: str) -> Any:

@@ -18,8 +18,16 @@ class CloudUnavailable(TeslaError):
     """Tesla's cloud cannot be reached or failed: 5xx, 540, timeouts, connection errors."""
 
 
+class Unanswered(CloudUnavailable):
+    """A request went out but no answer came back: a timeout or a dropped connection.
+
+    Unlike a refused connection or a failed name look-up (plain ``CloudUnavailable``),
+    Tesla may have received the request.
+    """
+
+
 class CommandOutcomeUnknown(CloudUnavailable):
-    """A command was sent but its answer was lost or cut short.
+    """A command (or wake-up) was sent but its answer was lost or cut short.
 
     A timeout, a dropped connection or a truncated answer: the car may have carried it
     out. It is never sent again on its own.
@@ -101,6 +109,14 @@ class VehicleNotFound(TeslaError):
 
 class PreconditionFailed(TeslaError):
     """HTTP 412: the account or application is not registered in this region."""
+
+
+class Unprocessable(TeslaError):
+    """HTTP 422: Tesla could not follow the request (registration: no usable key)."""
+
+
+class KeyNotReachable(TeslaError):
+    """HTTP 424: Tesla could not fetch the app's public key from the domain."""
 
 
 class CommandFailed(TeslaError):

@@ -17,7 +17,7 @@ import json
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 
 import aiohttp
@@ -258,6 +258,34 @@ class TeslaOAuth:
             raise CloudUnavailable(
                 f"Tesla sign-in unreachable ({type(err).__name__})"
             ) from err
+
+
+class AccessTokens(Protocol):
+    """What the Fleet API client needs of an account's (or an app's) tokens."""
+
+    async def access_token(self) -> str:
+        """Return a valid access token."""
+        ...
+
+    async def force_refresh(self, rejected: str) -> str:
+        """Return a new token after ``rejected`` got a 401 (or raise AuthFailed)."""
+        ...
+
+
+class PartnerToken:
+    """The app's partner token (:meth:`TeslaOAuth.partner_token`): used as it is."""
+
+    def __init__(self, token: str) -> None:
+        """Hand out ``token``."""
+        self._token = token
+
+    async def access_token(self) -> str:
+        """Return the partner token."""
+        return self._token
+
+    async def force_refresh(self, rejected: str) -> str:
+        """A partner token is not refreshed: Tesla's 401 is final."""
+        raise AuthFailed("Tesla refused the partner token")
 
 
 class TokenManager:
