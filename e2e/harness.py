@@ -253,7 +253,10 @@ async def start_simulator(
             str(port),
             "--seed",
             str(seed),
-            "--rest-commands",  # until the signed-commands issue
+            # Cars that take REST too: our key is not approved on them (the integration tries
+            # signed once per car, then REST). Signing-required cars come with the onboarding
+            # flow (issue 11), which pairs the key in the browser.
+            "--rest-commands",
             *extra,
         ],
         log,

@@ -11,6 +11,9 @@ Every fixture here talks to a real ``tesla_sim`` (the ``sim`` fixture, real cloc
 * ``setup_integration`` -- adds ``config_entry`` to Home Assistant, sets it up, waits
   until everything settled and returns it (state ``LOADED``).
 
+Home Assistant's storage holds the app key :data:`tests.sim_fixtures.APP_KEY` from the
+start (``hass_storage``), which the simulator's cars trust: commands are signed.
+
 Helpers: :func:`make_config_entry` builds an entry for any simulator account (the
 builder the benchmarks use too, from ``benchmarks/entries.py``), :func:`setup_entry`
 adds and sets up any entry, :func:`add_fault` injects a simulator fault window and
@@ -20,6 +23,7 @@ adds and sets up any entry, :func:`add_fault` injects a simulator fault window a
 
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -27,10 +31,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from benchmarks.entries import make_config_entry
+from custom_components.tesla_resilient import keys
 from custom_components.tesla_resilient.const import DOMAIN, LOCATION_ENTITIES
 from tesla_sim import SimServer
 from tesla_sim.faults import Fault
 from tesla_sim.vehicles import Vehicle
+from tests.sim_fixtures import APP_KEY
 
 __all__ = [
     "NO_MFA_EMAIL",
@@ -38,6 +44,7 @@ __all__ = [
     "add_fault",
     "config_entry",
     "disable_location_entities",
+    "hass_storage",
     "make_config_entry",
     "no_mfa_config_entry",
     "setup_entry",
@@ -94,6 +101,23 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfig
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     return entry
+
+
+@pytest.fixture
+def hass_storage(hass_storage: dict[str, Any]) -> dict[str, Any]:
+    """Home Assistant's storage, holding the app key the simulator's cars trust."""
+    pem = APP_KEY.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    hass_storage[keys.STORAGE_KEY] = {
+        "version": keys.STORAGE_VERSION,
+        "minor_version": 1,
+        "key": keys.STORAGE_KEY,
+        "data": {"private_key": pem},
+    }
+    return hass_storage
 
 
 @pytest.fixture

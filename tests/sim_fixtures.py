@@ -1,9 +1,11 @@
 """Pytest fixtures that run ``tesla_sim`` on 127.0.0.1 (imported by tests/conftest.py).
 
 The world is Tesla's of 2026 (tokens of the registered dev app, partner-registered in
-every region, a captcha for the headless sign-in). A test module or test asks for another
-with the ``sim`` marker, whose keywords go to :class:`SimServer`; the tests of the
-headless sign-in (``ownerapi``) ask for it explicitly::
+every region, a captcha for the headless sign-in, cars that take only signed commands)
+with the test Home Assistant's app key (:data:`APP_KEY`) approved on every car. A test
+module or test asks for another with the ``sim`` marker, whose keywords go to
+:class:`SimServer` (but ``app_key_approved=False``: no car knows the key); the tests of
+the headless sign-in (``ownerapi``) ask for it explicitly::
 
     pytestmark = pytest.mark.sim(legacy_sign_in=True)
 """
@@ -17,23 +19,33 @@ import re
 from typing import Any
 
 import aiohttp
+from cryptography.hazmat.primitives.asymmetric import ec
 import pytest
 
 from tesla_sim import SimServer, World
+from tesla_sim.vcp.tags import public_bytes
+
+APP_KEY = ec.derive_private_key(0x7E57A99_4E1, ec.SECP256R1())
+"""The test Home Assistant's app key (its storage holds it: ``tests/ha_fixtures.py``)."""
+
+
+def approve_app_key(world: World, key: ec.EllipticCurvePrivateKey = APP_KEY) -> None:
+    """Every car of ``world`` trusts ``key`` (the owner approved the virtual key)."""
+    for vin in world.vehicles:
+        world.approve_virtual_key(vin, public_bytes(key))
 
 
 def _loopback_sim(request: pytest.FixtureRequest, *, virtual_clock: bool) -> SimServer:
     """The simulator (seed 1, no latency) on a free loopback port, not yet started;
     the options of the test's ``sim`` marker apply.
 
-    Its cars take plain REST commands until the signed-commands issue (a marker may say
-    ``rest_commands=False``).
+    Its cars take only signed commands (a marker may say ``rest_commands=True``: they
+    take REST too) and trust :data:`APP_KEY` (unless ``app_key_approved=False``).
     """
     marker = request.node.get_closest_marker("sim")
-    options: dict[str, Any] = {"rest_commands": True}
-    if marker is not None:
-        options.update(marker.kwargs)
-    return SimServer(
+    options: dict[str, Any] = {} if marker is None else dict(marker.kwargs)
+    approved = options.pop("app_key_approved", True)
+    server = SimServer(
         seed=1,
         virtual_clock=virtual_clock,
         latency=0.0,
@@ -41,6 +53,9 @@ def _loopback_sim(request: pytest.FixtureRequest, *, virtual_clock: bool) -> Sim
         port=0,
         **options,
     )
+    if approved:
+        approve_app_key(server.world)
+    return server
 
 
 @pytest.fixture

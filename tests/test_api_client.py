@@ -31,6 +31,9 @@ from custom_components.tesla_resilient.api import (
 from tesla_sim import SimServer
 from tesla_sim.apps import DEV_CLIENT_ID
 
+# REST commands (cars with command_signing "allowed"); signed ones: test_api_protocol.py
+pytestmark = pytest.mark.sim(rest_commands=True)
+
 NOMFA = "nomfa@example.com"
 
 

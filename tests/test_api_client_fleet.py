@@ -28,6 +28,9 @@ from tesla_sim.fleet import SIGNING_ERROR
 from tesla_sim.world import REGIONS
 from tests.test_api_client import Harness
 
+# REST commands (cars with command_signing "allowed"); signed ones: test_api_protocol.py
+pytestmark = pytest.mark.sim(rest_commands=True)
+
 
 @pytest.fixture
 async def harness(sim: SimServer) -> AsyncIterator[Harness]:

@@ -93,7 +93,14 @@ BROKEN: dict[str, tuple[Check, Callable[[Repo], None], str]] = {
     "requirement not pinned": (
         files.manifest_requirements_pinned_and_consistent_with_home_assistant,
         lambda r: _edit_json(r.manifest, lambda m: m.update(requirements=["x>=1"])),
-        "x>=1 is not pinned with ==",
+        "x>=1 is neither pinned with == nor bounded (>=,<)",
+    ),
+    "requirement range leaves out the test pin": (
+        files.manifest_requirements_pinned_and_consistent_with_home_assistant,
+        lambda r: _edit_json(
+            r.manifest, lambda m: m.update(requirements=["tesla-fleet-api>=2,<3"])
+        ),
+        "tesla-fleet-api>=2,<3: requirements_test.txt pins 1.17.3",
     ),
     "component import undeclared": (
         files.manifest_dependencies_cover_component_imports,

@@ -53,7 +53,7 @@ from tests.flow_helpers import (
 )
 
 # The password steps sign in headless with the legacy client: a legacy sign-in server.
-pytestmark = pytest.mark.sim(legacy_sign_in=True)
+pytestmark = pytest.mark.sim(legacy_sign_in=True, rest_commands=True)
 
 # --------------------------------------------------------------------- captcha, browser
 

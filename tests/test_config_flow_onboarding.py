@@ -65,7 +65,7 @@ from tests.flow_helpers import (
 )
 from tests.ha_fixtures import add_fault
 
-pytestmark = pytest.mark.sim(rest_commands=False)
+pytestmark = pytest.mark.sim(rest_commands=False, app_key_approved=False)
 
 Browser = Callable[[str], Awaitable[Any]]
 
@@ -291,7 +291,7 @@ async def test_authenticator_then_wake(
     assert entry.options == {CONF_OTP_SECRET: secret, CONF_OTP_ACTIONS: ["unlock"]}
 
 
-@pytest.mark.sim(rest_commands=False, partner_registered=False)
+@pytest.mark.sim(rest_commands=False, partner_registered=False, app_key_approved=False)
 async def test_refresh_token_of_an_unregistered_app(
     hass: HomeAssistant, sim: SimServer, ha_domain: str
 ) -> None:
@@ -312,7 +312,7 @@ async def test_refresh_token_of_an_unregistered_app(
     assert DEV_CLIENT_SECRET not in json.dumps(result["data"])
 
 
-@pytest.mark.sim(rest_commands=False, partner_registered=False)
+@pytest.mark.sim(rest_commands=False, partner_registered=False, app_key_approved=False)
 async def test_still_refused_after_registration(
     hass: HomeAssistant, sim: SimServer, ha_domain: str
 ) -> None:
@@ -329,7 +329,7 @@ async def test_still_refused_after_registration(
     assert result["errors"] == {"base": "not_registered"}
 
 
-@pytest.mark.sim(rest_commands=False, legacy_sign_in=True)
+@pytest.mark.sim(rest_commands=False, legacy_sign_in=True, app_key_approved=False)
 @pytest.mark.usefixtures("credentials", "current_request_with_host")
 async def test_reconfigure_registers_once_then_keeps_it(
     hass: HomeAssistant,

@@ -66,8 +66,8 @@ def requests(sim: SimServer, car: Vehicle, category: str) -> int:
 
 
 def command_path(car: Vehicle) -> str:
-    """Path prefix of the car's command endpoints."""
-    return f"/api/1/vehicles/{car.id}/command"
+    """Path of the car's signed commands (its cars take only signed ones)."""
+    return f"/api/1/vehicles/{car.id}/signed_command"
 
 
 async def enter_outage(
@@ -188,7 +188,8 @@ async def test_command_optimistic_then_confirmed(
     assert not vehicle.memory.pending_confirm
     assert vehicle.snapshot.fetched_at != fetched_at
     assert vehicle.snapshot.data.locked is False
-    assert sim.world.meter.vehicle(car.vin).requests["command"] == 1
+    # the VCSEC session, then the command
+    assert sim.world.meter.vehicle(car.vin).requests["command"] == 2
 
 
 async def test_command_wakes_sleeping_car(
@@ -208,8 +209,8 @@ async def test_command_wakes_sleeping_car(
     assert vehicle.snapshot.state is VehicleState.ONLINE
     assert sim.world.meter.vehicle(car.vin).wakes_caused == 1
     assert requests(sim, car, "wake") == 1
-    # The first attempt was refused with 408, the second executed.
-    assert requests(sim, car, "command") == 2
+    # The first session request was refused with 408; then the session and the command.
+    assert requests(sim, car, "command") == 3
     # Our own wake-up is not the owner's: no wake grace.
     assert vehicle.memory.woke_at is None
 
@@ -232,8 +233,9 @@ async def test_concurrent_commands_wake_sleeping_car_once(
     assert not sim_car(sim, "Yara").locked
     assert sim.world.meter.vehicle(car.vin).wakes_caused == 1
     assert requests(sim, car, "wake") == 1
-    # The first command was refused (408) and resent; the second went to a woken car.
-    assert requests(sim, car, "command") == 3
+    # The first command's session request was refused (408), then its session and
+    # command; the second went to a woken car (its own domain's session, its command).
+    assert requests(sim, car, "command") == 5
 
 
 async def test_command_to_car_the_owner_woke(
@@ -253,7 +255,7 @@ async def test_command_to_car_the_owner_woke(
     await vehicle.async_command("door_unlock")
     assert not sim_car(sim, "Yara").locked
     assert requests(sim, car, "wake") == 0
-    assert requests(sim, car, "command") == 1
+    assert requests(sim, car, "command") == 2  # the session, then the command
     assert sim.world.meter.vehicle(car.vin).wakes_caused == 0
     assert vehicle.snapshot.state is VehicleState.ONLINE
     assert vehicle.memory.woke_at is not None
@@ -274,9 +276,9 @@ async def test_command_to_car_that_fell_asleep(
 
     await vehicle.async_command("flash_lights")
     assert sim.world.meter.vehicle(car.vin).wakes_caused == 1
-    # The first attempt was refused with 408, the second executed.
-    assert requests(sim, car, "command") == 2
-    assert sim.world.meter.vehicle(car.vin).billed["command"] == 2
+    # The first session request was refused with 408; then the session and the command.
+    assert requests(sim, car, "command") == 3
+    assert sim.world.meter.vehicle(car.vin).billed["command"] == 3
 
 
 async def test_car_does_not_wake(
@@ -303,12 +305,7 @@ async def test_car_does_not_wake(
     "case",
     [
         (lambda car: None, "charge_stop", "command_failed", {"reason": "not_charging"}),
-        (
-            lambda car: setattr(car, "requires_command_signing", True),
-            "door_lock",
-            "command_signing_required",
-            None,
-        ),
+        (lambda car: car.whitelist.clear(), "door_lock", "key_not_paired", None),
     ],
 )
 async def test_command_errors_translated(
@@ -341,14 +338,25 @@ async def test_command_rate_limited(
     assert not list(setup_integration.async_get_active_flows(hass, {SOURCE_REAUTH}))
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(  # REST (an allowed car without our key): 400
+            "command_error",
+            marks=pytest.mark.sim(rest_commands=True, app_key_approved=False),
+            id="rest",
+        ),
+        pytest.param("command_failed", id="signed"),  # the car's reason
+    ],
+)
 async def test_command_bad_request(
-    hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer
+    hass: HomeAssistant, setup_integration: MockConfigEntry, sim: SimServer, key: str
 ) -> None:
-    """A command Tesla rejects as invalid gives a generic translated error."""
+    """A command Tesla rejects as invalid gives a translated error."""
     vehicle = coordinator(setup_integration, sim_car(sim, "Stella"))
     with pytest.raises(HomeAssistantError) as err:
         await vehicle.async_command("navigation_request", {"value": ""})
-    assert err.value.translation_key == "command_error"
+    assert err.value.translation_key == key
 
 
 async def test_command_cloud_failure_not_retried(
@@ -381,6 +389,8 @@ async def test_command_outcome_unknown_not_retried(
     """
     car = sim_car(sim, "Stella")
     vehicle = coordinator(setup_integration, car)
+    await vehicle.async_command("door_lock")  # a warm session: the command is sent
+    sent = requests(sim, car, "command")
     add_fault(sim, kind, 60, paths=[command_path(car)])
     with pytest.raises(HomeAssistantError) as err:
         await vehicle.async_command("door_unlock")
@@ -389,7 +399,7 @@ async def test_command_outcome_unknown_not_retried(
     sim.world.faults.clear()
     await vehicle.async_refresh_now()
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert requests(sim, car, "command") == 1
+    assert requests(sim, car, "command") == sent + 1
 
 
 async def test_commands_fail_fast_during_outage(

@@ -32,7 +32,7 @@ from tests.ha_fixtures import add_fault, make_config_entry, setup_entry, sim_car
 FLEET_STATUS = "/api/1/vehicles/fleet_status"
 
 
-@pytest.mark.sim(rest_commands=False, partner_registered=False)
+@pytest.mark.sim(rest_commands=False, partner_registered=False, app_key_approved=False)
 async def test_after_onboarding_the_key_is_served_and_the_cars_checked(
     hass: HomeAssistant,
     sim: SimServer,

@@ -55,7 +55,9 @@ async def test_failed_command_shows_degraded_everywhere_at_once(
     assert shown(hass, stella_car) == shown(hass, yara_car) == ("on", "cloud")
     yara_interval = yara.update_interval
 
-    add_fault(sim, "outage", 60, paths=[f"/api/1/vehicles/{stella_car.id}/command"])
+    add_fault(
+        sim, "outage", 60, paths=[f"/api/1/vehicles/{stella_car.id}/signed_command"]
+    )
     with pytest.raises(HomeAssistantError):
         await stella.async_command("door_unlock")
     await hass.async_block_till_done()

@@ -290,7 +290,9 @@ async def test_open_with_code(hass: HomeAssistant, sim: SimServer) -> None:
     code = otp_code()
     await call_entity(hass, DOMAIN, "open_with_code", frunk, f" {code[:3]} {code[3:]}")
     assert sim_car(sim, "Sparky").doors["ft"] == 1
-    assert sim.world.meter.requests["command"] == sent["command"] + 1
+    # the VCSEC session, then the command
+    # the VCSEC session, then the command
+    assert sim.world.meter.requests["command"] == sent["command"] + 2
     assert hass.states.get(frunk).state == "open"  # type: ignore[union-attr]
 
     sent = sim.world.meter.requests.copy()
@@ -353,7 +355,8 @@ async def test_press_with_code_remote_start(
 
     await call_entity(hass, DOMAIN, "press_with_code", button, otp_code())
     assert sim_car(sim, "Sparky").remote_start_until > sim.world.now()
-    assert sim.world.meter.requests["command"] == sent["command"] + 1
+    # the VCSEC session, then the command
+    assert sim.world.meter.requests["command"] == sent["command"] + 2
 
 
 async def test_turn_off_with_code_sentry(hass: HomeAssistant, sim: SimServer) -> None:
@@ -436,4 +439,5 @@ async def test_with_code_without_protection(
         entity_id(hass, Platform.BUTTON, car, "flash_lights"),
         "anything",
     )
-    assert sim.world.meter.requests["command"] == sent["command"] + 2
+    # each domain's session (VCSEC, infotainment), then its command
+    assert sim.world.meter.requests["command"] == sent["command"] + 4

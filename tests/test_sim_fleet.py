@@ -11,6 +11,9 @@ from tesla_sim import SimServer
 from tesla_sim.vehicles import Vehicle
 from tests.sim_fixtures import bearer
 
+# REST commands (cars with command_signing "allowed"); signed ones: test_api_protocol.py
+pytestmark = pytest.mark.sim(rest_commands=True)
+
 ASLEEP_BODY = {
     "response": None,
     "error": "vehicle unavailable: vehicle is offline or asleep",

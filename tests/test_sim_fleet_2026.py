@@ -21,6 +21,9 @@ from tesla_sim.fleet import SIGNING_ERROR
 from tests import test_sim_fleet
 from tests.test_sim_fleet import Api, car_of
 
+# REST commands (cars with command_signing "allowed"); signed ones: test_api_protocol.py
+pytestmark = pytest.mark.sim(rest_commands=True)
+
 api = test_sim_fleet.api
 """The REST world of the test fixtures (``rest_commands=True``), as in test_sim_fleet."""
 

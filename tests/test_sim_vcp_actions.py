@@ -224,7 +224,12 @@ def test_vcsec_calls(car: Vehicle) -> None:
     info = UnsignedMessage(InformationRequest={})
     assert vcsec.to_call(info.SerializeToString(), car) is None
     car.doors["rt"] = 1
+    car.charge_port_door_open = True
     assert vcsec.to_call(_closure(rearTrunk=OPEN), car) == NO_CHANGE
+    assert vcsec.to_call(_closure(chargePort=OPEN), car) == (  # releases the latch
+        "charge_port_door_open",
+        {},
+    )
     assert vcsec.to_call(_closure(rearTrunk=CLOSE), car) == trunk
 
 

@@ -16,6 +16,9 @@ from tests import test_sim_fleet
 from tests.sim_fixtures import browser_session
 from tests.test_sim_fleet import Api, car_of
 
+# No car knows the test HA's app key: the tests approve keys themselves.
+pytestmark = pytest.mark.sim(app_key_approved=False)
+
 TOTP = "totp@example.com"
 DOMAIN = "keys.example.net"
 APPROVE_FORM = re.compile(r'name="vin" value="([^"]+)"><button type="submit">Approve')

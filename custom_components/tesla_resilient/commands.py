@@ -6,7 +6,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .api import RateLimited, VehicleAsleep, VehicleData, VehicleState
+from .api import CommandSigning, RateLimited, VehicleAsleep, VehicleData, VehicleState
 from .errors import (
     cloud_unreachable,
     command_errors,
@@ -15,13 +15,14 @@ from .errors import (
     translated_error,
 )
 from .polling import next_poll
+from .router import CommandRouter
 
 if TYPE_CHECKING:
     from .coordinator import VehicleCoordinator
 
 
 class VehicleCommands:
-    """Sends the commands of one vehicle through its coordinator's client.
+    """Sends the commands of one vehicle through its router (signed or REST).
 
     One command or wake at a time, so a sleeping car gets one ``wake_up``. Fails fast
     during an outage; nothing is queued or retried after a failure that may have
@@ -32,6 +33,20 @@ class VehicleCommands:
         """Send the commands of ``vehicle``."""
         self._vehicle = vehicle
         self._lock = asyncio.Lock()
+        self.router = CommandRouter(
+            vehicle.hass,
+            vehicle.client,
+            entry_id=vehicle.config_entry.entry_id,
+            vehicle_id=vehicle.vehicle_id,
+            vin=vehicle.vin,
+            signing=self._signing,
+        )
+
+    def _signing(self) -> CommandSigning:
+        """The car's ``command_signing`` from the account's vehicle list."""
+        vehicle = self._vehicle
+        summary = vehicle.account.data.get(vehicle.vehicle_id)
+        return CommandSigning.UNKNOWN if summary is None else summary.command_signing
 
     @property
     def busy(self) -> bool:
@@ -66,12 +81,12 @@ class VehicleCommands:
             woken = False
             with self._errors():
                 try:
-                    await vehicle.client.command(vehicle.vehicle_id, name, params)
+                    await self.router.async_send(name, params)
                 except VehicleAsleep:
                     # Not delivered: the car sleeps. Wake it and send once more.
                     await self._async_wake(for_command=True)
                     woken = True
-                    await vehicle.client.command(vehicle.vehicle_id, name, params)
+                    await self.router.async_send(name, params)
             vehicle.account.report_success()
             now = vehicle.clock()
             memory = vehicle.memory

@@ -45,6 +45,7 @@ from .api import (
     Forbidden,
     InvalidCredentials,
     InvalidPasscode,
+    KeyNotPaired,
     LegalRestriction,
     LoginExpired,
     PasscodeReused,
@@ -63,6 +64,7 @@ BILLING_ISSUE_ID = "billing_required"
 BILLING_URL = "https://developer.tesla.com/dashboard"
 _COMMAND_ERROR_KEYS: tuple[tuple[type[TeslaError], str], ...] = (
     (CommandOutcomeUnknown, "command_outcome_unknown"),
+    (KeyNotPaired, "key_not_paired"),
     (CommandSigningRequired, "command_signing_required"),
     (Forbidden, "command_forbidden"),
     (BillingRequired, "billing_required"),

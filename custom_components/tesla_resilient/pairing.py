@@ -14,12 +14,14 @@ There is no polling loop: Tesla is asked at set-up and when the owner says so.
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from yarl import URL
 
 from .api import FleetStatus, TeslaError, VehicleSummary
 from .const import CONF_AUTH_BASE_URL, CONF_PARTNER_DOMAIN, DOMAIN, LOGGER
 from .coordinator import TeslaResilientConfigEntry
 from .errors import async_owner_action_needed
+from .router import signal_key_not_paired
 
 ISSUE_ID = "virtual_key"
 TESLA_SITE = "https://tesla.com"
@@ -108,11 +110,24 @@ async def _async_check_quietly(
 
 @callback
 def async_check_at_setup(hass: HomeAssistant, entry: TeslaResilientConfigEntry) -> None:
-    """Check the cars' virtual keys in the background when the entry registered a domain."""
-    if entry.data.get(CONF_PARTNER_DOMAIN):
+    """Check the cars' virtual keys in the background when the entry registered a domain.
+
+    And again whenever a car refuses our key on a command (the router's
+    ``signal_key_not_paired``): its repair issue then comes with the link.
+    """
+    if not entry.data.get(CONF_PARTNER_DOMAIN):
+        return
+
+    @callback
+    def check(*_vehicle_id: str) -> None:
         entry.async_create_background_task(
             hass, _async_check_quietly(hass, entry), f"{DOMAIN} virtual key check"
         )
+
+    check()
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_key_not_paired(entry.entry_id), check)
+    )
 
 
 @callback

@@ -120,21 +120,37 @@ async def _navigation_request(call: ServiceCall) -> None:
     )
 
 
-async def _set_scheduled_charging(call: ServiceCall) -> None:
+async def _send_schedule(
+    call: ServiceCall, command: str, times: dict[str, str], params: dict[str, Any]
+) -> None:
+    """Send a schedule command with its times (minutes after midnight).
+
+    ``times``: parameter -> the flattened value the car reports it as. A signed
+    command carries every time: one the owner left out is sent as the car has it;
+    each is shown at once (optimistic).
+    """
     vehicle = _vehicle(call.hass, call)
-    params: dict[str, Any] = {"enable": call.data[ATTR_ENABLE]}
-    if (start := call.data.get(ATTR_TIME)) is not None:
-        params["time"] = _minutes(start)
-    await vehicle.async_command("set_scheduled_charging", params)
+    data = vehicle.data.data
+    for param, key in times.items():
+        if (given := call.data.get(param)) is not None:
+            params[param] = _minutes(given)
+        elif data is not None and (current := data.get_int(key)) is not None:
+            params[param] = current
+    optimistic = {key: params[p] for p, key in times.items() if p in params}
+    await vehicle.async_command(command, params, optimistic=optimistic)
+
+
+async def _set_scheduled_charging(call: ServiceCall) -> None:
+    await _send_schedule(
+        call,
+        "set_scheduled_charging",
+        {ATTR_TIME: "charge_state_scheduled_charging_start_time_app"},
+        {"enable": call.data[ATTR_ENABLE]},
+    )
 
 
 async def _set_scheduled_departure(call: ServiceCall) -> None:
-    vehicle = _vehicle(call.hass, call)
     params: dict[str, Any] = {"enable": call.data[ATTR_ENABLE]}
-    if (departure := call.data.get(ATTR_DEPARTURE_TIME)) is not None:
-        params["departure_time"] = _minutes(departure)
-    if (end := call.data.get(ATTR_END_OFF_PEAK)) is not None:
-        params["end_off_peak_time"] = _minutes(end)
     for key in (
         ATTR_PRECONDITIONING,
         ATTR_PRECONDITIONING_WEEKDAYS,
@@ -143,7 +159,15 @@ async def _set_scheduled_departure(call: ServiceCall) -> None:
     ):
         if key in call.data:
             params[key] = call.data[key]
-    await vehicle.async_command("set_scheduled_departure", params)
+    await _send_schedule(
+        call,
+        "set_scheduled_departure",
+        {
+            ATTR_DEPARTURE_TIME: "charge_state_scheduled_departure_time_minutes",
+            ATTR_END_OFF_PEAK: "charge_state_off_peak_hours_end_time",
+        },
+        params,
+    )
 
 
 async def _wake_up(call: ServiceCall) -> None:

@@ -8,6 +8,7 @@ import tomllib
 from typing import Any
 
 from homeassistant.const import __version__ as HA_VERSION
+from packaging.version import Version
 from PIL import Image
 
 from .collector import SourceFacts, collect
@@ -90,6 +91,10 @@ HACS_KEYS = {
 }
 BRAND_SIZES = {"icon.png": (256, 256), "icon@2x.png": (512, 512)}
 PINNED = re.compile(r"[A-Za-z0-9_.\-\[\]]+==[0-9][0-9A-Za-z.+!-]*")
+BOUNDED = re.compile(
+    r"([A-Za-z0-9_.\-\[\]]+)>=([0-9][0-9A-Za-z.+!-]*),<([0-9][0-9A-Za-z.+!-]*)"
+)
+"""A bounded range, ``name>=low,<high``: a library Home Assistant core pins too."""
 
 
 def manifest_keys_and_values(repo: Repo) -> Iterator[str]:
@@ -150,20 +155,50 @@ def _ha_pins() -> dict[str, set[str]]:
 def manifest_requirements_pinned_and_consistent_with_home_assistant(
     repo: Repo,
 ) -> Iterator[str]:
-    """Requirements are pinned and never in a version Home Assistant pins differently."""
+    """Requirements are pinned or bounded, and admit the version Home Assistant pins.
+
+    A pinned requirement (``==``) must be the version Home Assistant pins, if it pins
+    one, and pinned identically in requirements_test.txt. A bounded range
+    (``>=low,<high``) must contain Home Assistant's pin and the version
+    requirements_test.txt pins.
+    """
     requirements = repo.load_json(repo.manifest).get("requirements", [])
     pins = _ha_pins()
     test_reqs = repo.text(repo.root / "requirements_test.txt").splitlines()
     for requirement in requirements:
+        if bounded := BOUNDED.fullmatch(requirement):
+            name, low, high = bounded.groups()
+            wanted = (Version(low), Version(high))
+            versions = {"requirements_test.txt": _test_pin(test_reqs, name)}
+            for version in _ha_versions(pins, name):
+                versions[f"Home Assistant {HA_VERSION}"] = version
+            for where, version in versions.items():
+                if version is None or not wanted[0] <= Version(version) < wanted[1]:
+                    yield f"{requirement}: {where} pins {version}"
+            continue
         if not PINNED.fullmatch(requirement):
-            yield f"{requirement} is not pinned with =="
+            yield f"{requirement} is neither pinned with == nor bounded (>=,<)"
             continue
         name, version = requirement.split("==")
-        ha_versions = pins.get(re.sub(r"[-_.]+", "-", name).lower(), set())
+        ha_versions = _ha_versions(pins, name)
         if ha_versions and ha_versions != {version}:
             yield f"{requirement}: Home Assistant {HA_VERSION} pins {sorted(ha_versions)}"
         if requirement not in test_reqs:
             yield f"{requirement} must be pinned identically in requirements_test.txt"
+
+
+def _ha_versions(pins: Mapping[str, set[str]], name: str) -> set[str]:
+    """The versions Home Assistant pins of the package ``name``."""
+    return pins.get(re.sub(r"[-_.]+", "-", name).lower(), set())
+
+
+def _test_pin(test_reqs: list[str], name: str) -> str | None:
+    """The version requirements_test.txt pins of the package ``name``, if any."""
+    prefix = f"{name}=="
+    for line in test_reqs:
+        if line.startswith(prefix):
+            return line.removeprefix(prefix).strip()
+    return None
 
 
 def undeclared_components(

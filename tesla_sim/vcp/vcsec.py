@@ -61,6 +61,9 @@ def _closure(request: ClosureMoveRequest, car: Vehicle) -> Call | None:
         return _move(request.frontTrunk, bool(car.doors["ft"]), FRUNK, None)
     if request.rearTrunk:
         return _move(request.rearTrunk, bool(car.doors["rt"]), TRUNK, TRUNK)
+    if request.chargePort == ClosureMoveType_E.CLOSURE_MOVE_TYPE_OPEN:
+        # Open, or on an open port release the cable's latch (as the phone app does).
+        return PORT_OPEN
     if request.chargePort:
         return _move(
             request.chargePort, car.charge_port_door_open, PORT_OPEN, PORT_CLOSE

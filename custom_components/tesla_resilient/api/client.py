@@ -229,6 +229,28 @@ class TeslaFleetClient:
                 reason if isinstance(reason, str) and reason else "unknown"
             )
 
+    async def signed_command(
+        self, vehicle_id: str, routable_message: str, *, acts: bool = True
+    ) -> str:
+        """Send a signed message (base64 ``RoutableMessage``); return the car's answer.
+
+        ``POST /api/1/vehicles/{id}/signed_command``; the answer is the car's base64
+        ``RoutableMessage`` (its faults are the protocol's to read). ``acts``: the
+        message acts on the car (a command, not a session request): when its answer is
+        lost after sending (a timeout, a dropped connection, a cut-off body) raise
+        CommandOutcomeUnknown, the car may have carried it out.
+        """
+        answer = await self._call(
+            "POST",
+            _vehicle_path(vehicle_id, "/signed_command"),
+            json={"routable_message": routable_message},
+            acts=acts,
+        )
+        if not isinstance(answer, str):
+            lost = CommandOutcomeUnknown if acts else MalformedResponse
+            raise lost("Signed command answer is not a string")
+        return answer
+
     async def _call(
         self,
         method: str,

@@ -83,6 +83,14 @@ class CommandSigningRequired(Forbidden):
     """
 
 
+class KeyNotPaired(TeslaError):
+    """The car does not know the app's key (no virtual key): the owner must pair it.
+
+    The car answered a signed command or its session request with an unknown key or
+    "not on whitelist"; nothing was carried out.
+    """
+
+
 class BillingRequired(TeslaError):
     """HTTP 402: the Tesla developer account needs payment (credit used up, payment failed)."""
 
