@@ -1,9 +1,5 @@
 """Config flow tests: reauthentication and reconfiguration of an existing entry."""
 
-import json
-from pathlib import Path
-import re
-
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -16,7 +12,6 @@ from custom_components.tesla_resilient.const import (
     CONF_AUTH_METHOD,
     CONF_PARTNER_DOMAIN,
     CONF_TOKEN,
-    DOMAIN,
 )
 from tesla_sim import SimServer
 from tesla_sim.apps import DEV_CLIENT_ID
@@ -43,20 +38,7 @@ from tests.flow_helpers import (
     suggested,
     unload_entries,  # noqa: F401 - an autouse fixture
 )
-
-STRINGS = json.loads(
-    (
-        Path(__file__).parent.parent / "custom_components" / DOMAIN / "strings.json"
-    ).read_text("utf-8")
-)
-
-
-def render(text: str, placeholders: dict[str, str]) -> str:
-    """Fill ``text``'s placeholders as the frontend does; a missing one is an error
-    (the frontend shows "Translation [formatjs Error: MISSING_VALUE]")."""
-    missing = set(re.findall(r"{(\w+)}", text)) - set(placeholders)
-    assert not missing, f"{text!r} needs {sorted(missing)}"
-    return re.sub(r"{(\w+)}", lambda m: placeholders[m.group(1)], text)
+from tests.flow_render import STRINGS, render
 
 
 def test_menu_titles_have_no_placeholders() -> None:
