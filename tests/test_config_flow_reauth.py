@@ -39,6 +39,7 @@ from tests.flow_helpers import (
     unload_entries,  # noqa: F401 - an autouse fixture
 )
 from tests.flow_render import STRINGS, render
+from tests.ha_fixtures import add_fault
 
 
 def test_menu_titles_have_no_placeholders() -> None:
@@ -160,3 +161,22 @@ async def test_reconfigure_to_refresh_token(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert_entry_data(dict(entry.data), sim, "refresh_token")
+
+
+async def test_reconfigure_during_an_outage(
+    hass: HomeAssistant, sim: SimServer
+) -> None:
+    """Tesla's cloud down while signing in again: the owner reads that Tesla is not
+    answering, not to check their own internet connection."""
+    entry = await add_entry(hass, sim)
+    add_fault(sim, "outage", 60)
+    result = await choose(hass, await start_reconfigure(hass, entry), "password")
+    result = await configure(
+        hass,
+        result,
+        {"email": NOMFA, "password": password_of(sim, NOMFA), **servers(sim)},
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    shown = render(STRINGS["config"]["error"]["cannot_connect"], {})
+    assert shown.startswith("Tesla's cloud is not answering")
+    assert "your internet connection" not in shown
