@@ -85,3 +85,19 @@ async def test_dropped_entities_leave_the_registry(
     assert [e for e in dropped if registry.async_get(e) is not None] == []
     assert all(registry.async_get(e) is not None for e in kept)
     assert state_of(hass, kept[0]).state == "disconnected"
+
+
+async def test_names_fit_the_device_page(hass: HomeAssistant, sim: SimServer) -> None:
+    """The device page shows a name beside the state or controls: a cover's two buttons
+    leave room for 12 characters, another entity's state for 25 (then "…" cuts it)."""
+    entry = await setup_account(hass, sim, TOTP_EMAIL)
+    registry = er.async_get(hass)
+    too_long = [
+        entity.original_name
+        for entity in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if entity.entity_category is None
+        and not entity.disabled
+        and len(entity.original_name or "")
+        > (12 if entity.domain == Platform.COVER else 25)
+    ]
+    assert too_long == []
