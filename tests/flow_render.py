@@ -66,7 +66,9 @@ def _category(manager: FlowManager[Any, Any, Any], result: dict[str, Any]) -> st
     if isinstance(manager, OptionsFlowManager):
         entry = manager.hass.config_entries.async_get_entry(result["handler"])
         return "options" if entry is not None and entry.domain == DOMAIN else ""
-    return "config" if result.get("handler") == DOMAIN else ""
+    if isinstance(manager, ConfigEntriesFlowManager):
+        return "config" if result.get("handler") == DOMAIN else ""
+    return ""  # a repair's flow: its texts are the issue's
 
 
 @pytest.fixture(autouse=True)
