@@ -235,6 +235,7 @@ class Browser:
         cars = await discover_cars(run, BROWSER_ACCOUNT)
         self.car = cars[0]
         await self.device_page(self.car, "device_page.png", source="cloud")
+        await self.map_page(self.car, "map.png")
         run.timed("browser_s", since)
 
     async def loaded_entry(self, title: str, check: str) -> str:
@@ -277,6 +278,19 @@ class Browser:
         self.run_.expect(
             f"browser: the device page shows the car, data source {label!r}", True
         )
+
+    async def map_page(self, car: Car, name: str) -> None:
+        """Open the map's devices, pick ``car`` and screenshot its marker, named as the
+        car (the map tiles need internet)."""
+        page = self.page
+        await page.goto(f"{self.run_.ha.url}/map", wait_until="domcontentloaded")
+        await page.get_by_text("Devices", exact=True).first.click()
+        await page.get_by_text(car.name, exact=True).first.click()
+        marker = page.locator("ha-entity-marker").filter(visible=True).first
+        await marker.wait_for(state="visible")
+        await page.wait_for_timeout(1000)  # the map's zoom to the car settles
+        await self.shot(name)
+        self.run_.expect(f"browser: the map shows {car.name}", True)
 
     async def outage_screenshot(self, run: Run) -> None:
         """The device page during the outage."""

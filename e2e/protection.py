@@ -16,13 +16,14 @@ async def protection(run: Run) -> None:
     entry_id = run.entry_ids[API_ACCOUNT]
     result = await run.ha.flow_start(entry_id, flow="options")
     run.expect(
-        "the options open with a menu",
-        result.get("type") == "menu" and "protection" in result.get("menu_options", []),
+        "the options open with a menu whose protection item says it is off",
+        result.get("type") == "menu"
+        and "protection_enable" in result.get("menu_options", []),
         result,
     )
     flow_id = result["flow_id"]
     result = await run.ha.flow_step(
-        flow_id, {"next_step_id": "protection"}, flow="options"
+        flow_id, {"next_step_id": "protection_enable"}, flow="options"
     )
     secret = result.get("description_placeholders", {}).get("key", "")
     uri = result.get("description_placeholders", {}).get("uri", "")

@@ -59,7 +59,13 @@ from .outage import outage
 from .protection import lock_unlock, protection
 from .signin import config_flow_api, onboard
 
-KEY_SCREENSHOTS = ("2fa_step.png", "device_page.png", "outage.png", *SCREENSHOTS)
+KEY_SCREENSHOTS = (
+    "2fa_step.png",
+    "device_page.png",
+    "map.png",
+    "outage.png",
+    *SCREENSHOTS,
+)
 
 
 async def start_processes(run: Run) -> None:

@@ -9,11 +9,14 @@ import custom_components  # noqa: F401
 
 import pytest
 
+from tests.flow_render import render_every_step  # noqa: F401 - autouse
+
 # Fixtures from two modules, each owned by its test suite:
 # - tests/ha_fixtures.py (integration tests): config entries signed in against
 #   tesla_sim, set-up helpers; everything it exports is a fixture for every test.
 # - tests/sim_fixtures.py (simulator tests): a running tesla_sim (`sim`, or `sim_virtual`
 #   on a virtual clock) and its world (`sim_world`).
+# - tests/flow_render.py: every flow result rendered as the frontend does (autouse).
 from tests.ha_fixtures import *  # noqa: F403
 from tests.sim_fixtures import sim, sim_virtual, sim_world  # noqa: F401
 

@@ -33,6 +33,7 @@ from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, make_config_entry, setup
 OTP_SECRET = pyotp.random_base32()
 
 SNAPSHOT_TIME = "2025-06-01T12:00:00+00:00"
+KM_PER_MILE = 1.609344
 """The frozen time of the snapshot tests (timestamps in the snapshots are this)."""
 
 

@@ -109,6 +109,6 @@ async def test_remote_start_protected(hass: HomeAssistant, sim: SimServer) -> No
         await call_service(
             hass, SERVICE_PRESS, entity_id(hass, Platform.BUTTON, car, "remote_start")
         )
-    assert err.value.translation_key == "otp_code_required"
+    assert err.value.translation_key == "code_required_remote_start"
     assert commands_sent(sim) == sent
     assert sim_car(sim, "Sparky").remote_start_until == 0

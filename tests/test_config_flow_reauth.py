@@ -1,9 +1,5 @@
 """Config flow tests: reauthentication and reconfiguration of an existing entry."""
 
-import json
-from pathlib import Path
-import re
-
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -16,7 +12,6 @@ from custom_components.tesla_resilient.const import (
     CONF_AUTH_METHOD,
     CONF_PARTNER_DOMAIN,
     CONF_TOKEN,
-    DOMAIN,
 )
 from tesla_sim import SimServer
 from tesla_sim.apps import DEV_CLIENT_ID
@@ -43,20 +38,8 @@ from tests.flow_helpers import (
     suggested,
     unload_entries,  # noqa: F401 - an autouse fixture
 )
-
-STRINGS = json.loads(
-    (
-        Path(__file__).parent.parent / "custom_components" / DOMAIN / "strings.json"
-    ).read_text("utf-8")
-)
-
-
-def render(text: str, placeholders: dict[str, str]) -> str:
-    """Fill ``text``'s placeholders as the frontend does; a missing one is an error
-    (the frontend shows "Translation [formatjs Error: MISSING_VALUE]")."""
-    missing = set(re.findall(r"{(\w+)}", text)) - set(placeholders)
-    assert not missing, f"{text!r} needs {sorted(missing)}"
-    return re.sub(r"{(\w+)}", lambda m: placeholders[m.group(1)], text)
+from tests.flow_render import STRINGS, render
+from tests.ha_fixtures import add_fault
 
 
 def test_menu_titles_have_no_placeholders() -> None:
@@ -178,3 +161,22 @@ async def test_reconfigure_to_refresh_token(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert_entry_data(dict(entry.data), sim, "refresh_token")
+
+
+async def test_reconfigure_during_an_outage(
+    hass: HomeAssistant, sim: SimServer
+) -> None:
+    """Tesla's cloud down while signing in again: the owner reads that Tesla is not
+    answering, not to check their own internet connection."""
+    entry = await add_entry(hass, sim)
+    add_fault(sim, "outage", 60)
+    result = await choose(hass, await start_reconfigure(hass, entry), "password")
+    result = await configure(
+        hass,
+        result,
+        {"email": NOMFA, "password": password_of(sim, NOMFA), **servers(sim)},
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    shown = render(STRINGS["config"]["error"]["cannot_connect"], {})
+    assert shown.startswith("Tesla's cloud is not answering")
+    assert "your internet connection" not in shown

@@ -708,7 +708,7 @@ async def test_protected_unlock_needs_code(hass: HomeAssistant, sim: SimServer) 
         "lock", DOMAIN, f"{car.vin}-vehicle_state_locked"
     )
     assert lock_id is not None
-    for code, key in ((None, "otp_code_required"), ("000000", "otp_code_invalid")):
+    for code, key in ((None, "enter_code_unlock"), ("000000", "otp_code_invalid")):
         data = {"entity_id": lock_id} | ({"code": code} if code else {})
         with pytest.raises(ServiceValidationError) as err:
             await hass.services.async_call("lock", "unlock", data, blocking=True)

@@ -140,7 +140,7 @@ async def test_protected_opening(hass: HomeAssistant, sim: SimServer) -> None:
             SERVICE_OPEN_COVER,
             entity_id(hass, Platform.COVER, car, "vehicle_state_ft"),
         )
-    assert err.value.translation_key == "otp_code_required"
+    assert err.value.translation_key == "code_required_open_frunk"
     assert commands_sent(sim) == sent
     assert sim_car(sim, "Sparky").doors["ft"] == 0
     # Unprotected covers still work.

@@ -8,6 +8,7 @@ from syrupy.assertion import SnapshotAssertion
 from tesla_sim import SimServer
 from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
+    KM_PER_MILE,
     coordinator_of,
     each_account,
     entity_id,
@@ -52,7 +53,7 @@ async def test_location(hass: HomeAssistant, sim: SimServer) -> None:
     assert state.state == STATE_NOT_HOME
     assert state.attributes["latitude"] == pytest.approx(52.52, abs=0.01)
     assert state.attributes["longitude"] == pytest.approx(13.405, abs=0.01)
-    assert state.attributes["speed"] == 45
+    assert state.attributes["speed"] == round(45 * KM_PER_MILE, 1)  # metric owner
 
 
 async def test_route(hass: HomeAssistant, sim: SimServer) -> None:
@@ -71,7 +72,12 @@ async def test_route(hass: HomeAssistant, sim: SimServer) -> None:
     assert state.attributes["latitude"] == 37.4
     assert state.attributes["longitude"] == -122.1
     assert state.attributes["destination"] == "Work"
-    assert state.attributes["miles_to_arrival"] > 0
+    # In the owner's unit system (metric here), as the Navigation distance sensor.
+    data = coordinator_of(entry, car).snapshot.data
+    assert data is not None
+    miles = data.get_float("drive_state_active_route_miles_to_arrival")
+    assert miles
+    assert state.attributes["distance_to_arrival"] == round(miles * KM_PER_MILE, 1)
 
 
 async def test_route_ends(hass: HomeAssistant, sim: SimServer) -> None:

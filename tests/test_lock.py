@@ -140,7 +140,8 @@ async def test_unlock_protected(hass: HomeAssistant, sim: SimServer) -> None:
     sent = commands_sent(sim)
     with pytest.raises(ServiceValidationError) as err:
         await call_service(hass, SERVICE_UNLOCK, lock)
-    assert err.value.translation_key == "otp_code_required"
+    assert err.value.translation_key == "enter_code_unlock"
+    assert str(err.value) == "Enter your authenticator code to unlock"
     with pytest.raises(ServiceValidationError) as err:
         await call_service(hass, SERVICE_UNLOCK, lock, code="000000")
     assert err.value.translation_key in {"otp_code_invalid", "otp_code_reused"}
@@ -182,7 +183,8 @@ async def test_frunk_and_trunk_latches(hass: HomeAssistant, sim: SimServer) -> N
     sent = commands_sent(sim)
     with pytest.raises(ServiceValidationError) as err:
         await call_service(hass, SERVICE_UNLOCK, frunk)
-    assert err.value.translation_key == "otp_code_required"
+    assert err.value.translation_key == "enter_code_open_frunk"
+    assert str(err.value) == "Enter your authenticator code to open the frunk"
     assert commands_sent(sim) == sent
 
     await call_service(hass, SERVICE_UNLOCK, frunk, code=otp_code())

@@ -26,6 +26,7 @@ from tests.flow_helpers import (
     add_entry,
     unload_entries,  # noqa: F401 - an autouse fixture
 )
+from tests.flow_render import STRINGS, render
 
 # The password steps sign in headless with the legacy client: a legacy sign-in server.
 pytestmark = pytest.mark.sim(legacy_sign_in=True)
@@ -49,12 +50,24 @@ def options_entry(
 async def open_protection(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> ConfigFlowResult:
+    """Open the options and choose the protection item (it says whether it is on)."""
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
-    assert list(result["menu_options"]) == ["protection", "polling"]
+    on = CONF_OTP_SECRET in entry.options
+    item = "protection_change" if on else "protection_enable"
+    assert list(result["menu_options"]) == [item, "polling"]
+    shown = STRINGS["options"]["step"]["init"]["menu_options"][item]
+    assert ("(on)" if on else "(off)") in shown
     return await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "protection"}
+        result["flow_id"], {"next_step_id": item}
     )
+
+
+def saved_text(result: ConfigFlowResult) -> str:
+    """What the options dialog shows once saved, as the frontend renders it."""
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    text = STRINGS["options"]["create_entry"][result["description"]]
+    return render(text, dict(result["description_placeholders"] or {}))
 
 
 async def test_enable_protection(hass: HomeAssistant) -> None:
@@ -90,6 +103,9 @@ async def test_enable_protection(hass: HomeAssistant) -> None:
         flow_id, {CONF_OTP_ACTIONS: ["unlock", "open_trunk"], "code": totp.now()}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "code of your authenticator app: Unlock the doors, Open the trunk." in (
+        saved_text(result)
+    )
     assert entry.options == {
         "keep": 1,
         CONF_OTP_SECRET: secret,
@@ -135,6 +151,7 @@ async def test_change_and_disable_protection(hass: HomeAssistant) -> None:
         result["flow_id"], {**off, "code": totp.now()}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "no action needs an authenticator code" in saved_text(result)
     assert entry.options == {"keep": 1}
 
 
@@ -145,10 +162,7 @@ async def test_protection_applies_to_the_running_entry(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.guard is None
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "protection"}
-    )
+    result = await open_protection(hass, entry)
     totp = pyotp.TOTP(result["description_placeholders"]["key"])
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_OTP_ACTIONS: ["unlock"], "code": totp.now()}
@@ -276,7 +290,7 @@ async def test_polling_intervals(hass: HomeAssistant, sim: SimServer) -> None:
     assert placeholders["chosen_free"] == "3.84"
     assert placeholders["default_billed"] == "10.86"
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "new intervals" in saved_text(result)
     await hass.async_block_till_done()
     assert entry.options["sleep_check_interval"] == 3600
     assert entry.state is ConfigEntryState.LOADED

@@ -13,6 +13,7 @@ from syrupy.assertion import SnapshotAssertion
 from tesla_sim import SimServer
 from tests.ha_fixtures import NO_MFA_EMAIL, TOTP_EMAIL, sim_car
 from tests.platform_helpers import (
+    KM_PER_MILE,
     coordinator_of,
     each_account,
     entity_id,
@@ -23,8 +24,6 @@ from tests.platform_helpers import (
     start_outage,
     state_of,
 )
-
-KM_PER_MILE = 1.609344
 
 
 @each_account

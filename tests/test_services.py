@@ -279,7 +279,7 @@ async def test_open_with_code(hass: HomeAssistant, sim: SimServer) -> None:
 
     with pytest.raises(ServiceValidationError) as err:
         await call_entity(hass, Platform.COVER, SERVICE_OPEN_COVER, frunk)
-    assert err.value.translation_key == "otp_code_required"
+    assert err.value.translation_key == "code_required_open_frunk"
     assert "tesla_resilient.open_with_code" in str(err.value)
     with pytest.raises(ServiceValidationError) as err:
         await call_entity(hass, DOMAIN, "open_with_code", frunk, wrong_code())
@@ -342,7 +342,7 @@ async def test_press_with_code_remote_start(
 
     with pytest.raises(ServiceValidationError) as err:
         await call_entity(hass, Platform.BUTTON, SERVICE_PRESS, button)
-    assert err.value.translation_key == "otp_code_required"
+    assert err.value.translation_key == "code_required_remote_start"
     assert "tesla_resilient.press_with_code" in str(err.value)
     with pytest.raises(ServiceValidationError) as err:
         await call_entity(hass, DOMAIN, "press_with_code", button, wrong_code())
@@ -372,7 +372,7 @@ async def test_turn_off_with_code_sentry(hass: HomeAssistant, sim: SimServer) ->
 
     with pytest.raises(ServiceValidationError) as err:
         await call_entity(hass, Platform.SWITCH, SERVICE_TURN_OFF, sentry)
-    assert err.value.translation_key == "otp_code_required"
+    assert err.value.translation_key == "code_required_disable_sentry"
     assert "tesla_resilient.turn_off_with_code" in str(err.value)
     with pytest.raises(ServiceValidationError) as err:
         await call_entity(hass, DOMAIN, "turn_off_with_code", sentry, wrong_code())

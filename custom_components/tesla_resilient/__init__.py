@@ -54,7 +54,7 @@ from .coordinator import (
     TeslaResilientData,
     VehicleCoordinator,
 )
-from .devices import on_account
+from .devices import async_remove_dropped_entities, on_account
 from .errors import (
     async_owner_action_needed,
     reauth_on_auth_failure,
@@ -224,6 +224,7 @@ async def async_setup_entry(
                 vehicle.async_update_listeners()
 
     entry.async_on_unload(entry.add_update_listener(options_updated))
+    async_remove_dropped_entities(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if not from_store:
         async_check_at_setup(hass, entry)

@@ -38,6 +38,17 @@ LOCATION_ENTITIES: Final = (
     ("button", "homelink"),
 )
 
+# Entities of earlier versions, dropped since (each repeated another entity): removed
+# from the entity registry at set-up, (platform, key) as in their unique id.
+DROPPED_ENTITIES: Final = (
+    ("binary_sensor", "charge_state_charging_state"),
+    ("binary_sensor", "vehicle_state_ft"),
+    ("binary_sensor", "vehicle_state_rt"),
+    ("binary_sensor", "vehicle_state_sentry_mode"),
+    ("binary_sensor", "vehicle_state_software_update_status"),
+    ("sensor", "last_update"),
+)
+
 # Options keys.
 CONF_OTP_SECRET: Final = "otp_secret"  # noqa: S105
 CONF_OTP_ACTIONS: Final = "otp_actions"

@@ -1,6 +1,7 @@
 """Where a Tesla vehicle is, and where its navigation is taking it.
 
-Location needs the ``location_data`` endpoint (firmware 2023.38+ leaves coordinates out
+The speed and the distance to arrival attributes are in the owner's unit system (km/h
+and km, or mph and mi). Location needs the ``location_data`` endpoint (firmware 2023.38+ leaves coordinates out
 unless it is asked for); the coordinator requests it only while a tracker is enabled.
 """
 
@@ -12,9 +13,11 @@ from homeassistant.components.device_tracker.entity import (
     TrackerEntity,
     TrackerEntityDescription,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, UnitOfLength, UnitOfSpeed
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util.unit_conversion import SpeedConverter
+from homeassistant.util.unit_system import UnitSystem
 
 from .api import VehicleData
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
@@ -31,18 +34,22 @@ class TeslaTrackerEntityDescription(TrackerEntityDescription, TeslaEntityDescrip
     """A position of the vehicle: ``position_fn`` gives (latitude, longitude)."""
 
     position_fn: Callable[[VehicleData], tuple[float | None, float | None]]
-    attributes_fn: Callable[[VehicleData], dict[str, Any]]
+    attributes_fn: Callable[[VehicleData, UnitSystem], dict[str, Any]]
 
 
 def _location(data: VehicleData) -> tuple[float | None, float | None]:
     return data.latitude, data.longitude
 
 
-def _location_attributes(data: VehicleData) -> dict[str, Any]:
-    return {
-        "heading": data.get_float("drive_state_heading"),
-        "speed": data.speed or 0.0,
-    }
+def _location_attributes(data: VehicleData, units: UnitSystem) -> dict[str, Any]:
+    metric = units.length_unit == UnitOfLength.KILOMETERS
+    speed_unit = (
+        UnitOfSpeed.KILOMETERS_PER_HOUR if metric else UnitOfSpeed.MILES_PER_HOUR
+    )
+    speed = SpeedConverter.convert(
+        data.speed or 0.0, UnitOfSpeed.MILES_PER_HOUR, speed_unit
+    )
+    return {"heading": data.get_float("drive_state_heading"), "speed": round(speed, 1)}
 
 
 def _route(data: VehicleData) -> tuple[float | None, float | None]:
@@ -55,10 +62,13 @@ def _route(data: VehicleData) -> tuple[float | None, float | None]:
     )
 
 
-def _route_attributes(data: VehicleData) -> dict[str, Any]:
+def _route_attributes(data: VehicleData, units: UnitSystem) -> dict[str, Any]:
+    miles = data.get_float("drive_state_active_route_miles_to_arrival")
     return {
         "destination": data.get_str(ROUTE_DESTINATION),
-        "miles_to_arrival": data.get_float("drive_state_active_route_miles_to_arrival"),
+        "distance_to_arrival": (
+            None if miles is None else round(units.length(miles, UnitOfLength.MILES), 1)
+        ),
         "minutes_to_arrival": data.get_float(
             "drive_state_active_route_minutes_to_arrival"
         ),
@@ -137,5 +147,6 @@ class TeslaTrackerEntity(TeslaVehicleEntity, TrackerEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Heading and speed (or the route), and how fresh the position is."""
-        attributes = self.entity_description.attributes_fn(self.values)
+        units = self.hass.config.units
+        attributes = self.entity_description.attributes_fn(self.values, units)
         return {**attributes, **self.freshness_attributes()}

@@ -1,4 +1,4 @@
-"""Device- and entity-registry work: the vehicles' devices and their location entities."""
+"""Device- and entity-registry work: the devices, location entities and dropped entities."""
 
 from collections.abc import Collection
 
@@ -6,7 +6,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
-from .const import DOMAIN, LOCATION_ENTITIES
+from .const import DOMAIN, DROPPED_ENTITIES, LOCATION_ENTITIES
 from .snapshot import VehicleSnapshot
 
 
@@ -27,6 +27,18 @@ def async_remove_stale_devices(
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not on_account(device, vins):
             registry.async_remove_device(device.id)
+
+
+@callback
+def async_remove_dropped_entities(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Remove the entry's registry entries of entities earlier versions had (orphans)."""
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if any(
+            entity.domain == platform and entity.unique_id.endswith(f"-{key}")
+            for platform, key in DROPPED_ENTITIES
+        ):
+            registry.async_remove(entity.entity_id)
 
 
 @callback

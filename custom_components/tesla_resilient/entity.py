@@ -103,6 +103,8 @@ class TeslaVehicleEntity(CoordinatorEntity[VehicleCoordinator]):
     """An entity of one vehicle, reading the coordinator's snapshot."""
 
     _attr_has_entity_name = True
+    _code_field = False
+    """Whether the entity's dialog asks for the authenticator code (a lock's does)."""
 
     def __init__(
         self, coordinator: VehicleCoordinator, description: TeslaEntityDescription
@@ -182,7 +184,12 @@ class TeslaVehicleEntity(CoordinatorEntity[VehicleCoordinator]):
         An entity that shows a transitional state (``unlocking``) checks first, so a
         refused action leaves no trace in the state history or the logbook.
         """
-        check_code(self.coordinator.config_entry.runtime_data.guard, protected, code)
+        check_code(
+            self.coordinator.config_entry.runtime_data.guard,
+            protected,
+            code,
+            code_field=self._code_field,
+        )
 
 
 def async_add_vehicle_entities(

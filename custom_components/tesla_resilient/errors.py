@@ -58,7 +58,7 @@ from .api import (
 )
 from .const import DOMAIN, LOGGER, ProtectedAction
 from .health import CLOUD_FAILURES
-from .otp import OtpError, TotpGuard
+from .otp import OtpCodeRequired, OtpError, TotpGuard
 
 BILLING_ISSUE_ID = "billing_required"
 BILLING_URL = "https://developer.tesla.com/dashboard"
@@ -224,16 +224,27 @@ def async_billing_settled(hass: HomeAssistant, entry: ConfigEntry) -> None:
 
 
 def check_code(
-    guard: TotpGuard | None, action: ProtectedAction | None, code: str | None
+    guard: TotpGuard | None,
+    action: ProtectedAction | None,
+    code: str | None,
+    *,
+    code_field: bool = False,
 ) -> None:
     """Raise ServiceValidationError unless ``action`` may run with ``code``.
 
-    Actions that are not protected (or no guard configured) always pass.
+    Actions that are not protected (or no guard configured) always pass. A missing code
+    gets a short message of its own per action: "enter your code" where the entity's
+    dialog has a code field (``code_field``: a lock), else where to give it.
     """
     if guard is None or action is None:
         return
     try:
         guard.verify(action, code)
+    except OtpCodeRequired as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=f"{'enter_code' if code_field else 'code_required'}_{action}",
+        ) from err
     except OtpError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN,

@@ -124,6 +124,7 @@ class TeslaLockEntity(TeslaVehicleEntity, LockEntity):
     """A lock of the vehicle."""
 
     entity_description: TeslaLockEntityDescription
+    _code_field = True
 
     @property
     def code_format(self) -> str | None:

@@ -21,9 +21,10 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
 )
+from homeassistant.helpers.translation import async_get_translations
 import probatio
 
-from .const import CONF_OTP_ACTIONS, CONF_OTP_SECRET, ProtectedAction
+from .const import CONF_OTP_ACTIONS, CONF_OTP_SECRET, DOMAIN, ProtectedAction
 from .flow_signin import CODE_SELECTOR, CONF_CODE
 from .otp import (
     DEFAULT_PROTECTED_ACTIONS,
@@ -139,9 +140,11 @@ class OptionsFlowHandler(OptionsFlow):
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show the options menu."""
+        """Show the options menu; its first item says whether protection is on."""
+        on = bool(self.config_entry.options.get(CONF_OTP_SECRET))
+        protection = "protection_change" if on else "protection_enable"
         return self.async_show_menu(
-            step_id="init", menu_options=["protection", "polling"]
+            step_id="init", menu_options=[protection, "polling"]
         )
 
     async def async_step_polling(
@@ -172,7 +175,8 @@ class OptionsFlowHandler(OptionsFlow):
         """Show the monthly cost of the chosen intervals; save them on submit."""
         if user_input is not None:
             return self.async_create_entry(
-                data={**self.config_entry.options, **self._intervals}
+                data={**self.config_entry.options, **self._intervals},
+                description="polling",
             )
         chosen = PollingSettings.from_options(self._intervals)
         return self.async_show_form(
@@ -192,15 +196,6 @@ class OptionsFlowHandler(OptionsFlow):
             f"{name}_free": f"{cost.usd_per_month_checks_free:.2f}",
         }
 
-    async def async_step_protection(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Turn authenticator protection on or off, or change the protected actions."""
-        options = dict(self.config_entry.options)
-        if options.get(CONF_OTP_SECRET):
-            return await self.async_step_protection_change(user_input)
-        return await self.async_step_protection_enable(user_input)
-
     async def async_step_protection_enable(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -209,8 +204,8 @@ class OptionsFlowHandler(OptionsFlow):
             self._new_secret = new_secret()
         enabled, errors = new_protection(self._new_secret, user_input)
         if enabled is not None:
-            return self.async_create_entry(
-                data={**self.config_entry.options, **enabled}
+            return await self._protection_saved(
+                {**self.config_entry.options, **enabled}
             )
         return self.async_show_form(
             step_id="protection_enable",
@@ -236,10 +231,12 @@ class OptionsFlowHandler(OptionsFlow):
             elif not enabled:
                 options.pop(CONF_OTP_SECRET)
                 options.pop(CONF_OTP_ACTIONS, None)
-                return self.async_create_entry(data=options)
-            else:
                 return self.async_create_entry(
-                    data={**options, CONF_OTP_ACTIONS: list(actions)}
+                    data=options, description="protection_off"
+                )
+            else:
+                return await self._protection_saved(
+                    {**options, CONF_OTP_ACTIONS: list(actions)}
                 )
         schema = probatio.Schema(
             {
@@ -252,6 +249,19 @@ class OptionsFlowHandler(OptionsFlow):
         )
         return self.async_show_form(
             step_id="protection_change", data_schema=schema, errors=errors
+        )
+
+    async def _protection_saved(self, options: dict[str, Any]) -> ConfigFlowResult:
+        """Save ``options`` with protection on; the dialog names the protected actions."""
+        names = await async_get_translations(
+            self.hass, self.hass.config.language, "selector", {DOMAIN}
+        )
+        prefix = f"component.{DOMAIN}.selector.{CONF_OTP_ACTIONS}.options."
+        actions = ", ".join(names.get(prefix + a, a) for a in options[CONF_OTP_ACTIONS])
+        return self.async_create_entry(
+            data=options,
+            description="protection_on",
+            description_placeholders={"actions": actions},
         )
 
     def _code_error(self, secret: str, code: str) -> str | None:
