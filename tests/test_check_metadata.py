@@ -135,6 +135,13 @@ BROKEN: dict[str, tuple[Check, Callable[[Repo], None], str]] = {
         lambda r: (r.root / "broken.json").write_text("{", encoding="utf-8"),
         "broken.json: ",
     ),
+    "JSON key twice": (
+        files.every_json_file_parses,
+        lambda r: (r.root / "twice.json").write_text(
+            '{"a": {"b": 1, "b": 2}}', encoding="utf-8"
+        ),
+        "twice.json: key 'b' appears twice in one object",
+    ),
     "versions differ": (
         files.version_has_one_source,
         lambda r: _replace(r.root / "pyproject.toml", 'version = "', 'version = "9'),

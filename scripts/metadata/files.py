@@ -307,14 +307,24 @@ def brand_folder_holds_only_brand_images(repo: Repo) -> Iterator[str]:
                     yield f"brand/{name}: a PNG, shortest side {shortest}-{2 * shortest}"
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members; a key given twice (the later silently wins) is an error."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"key {key!r} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
 def every_json_file_parses(repo: Repo) -> Iterator[str]:
-    """Every *.json in the repository is valid JSON."""
+    """Every *.json in the repository is valid JSON, without a key twice in an object."""
     files = repo.files(".json")
     if repo.manifest not in files:
         yield f"{repo.manifest.relative_to(repo.root)} does not exist"
     for path in files:
         try:
-            json.loads(path.read_text(encoding="utf-8"))
+            json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
         except ValueError as err:
             yield f"{path.relative_to(repo.root)}: {err}"
 
