@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import aiohttp
-from aiohttp import web
 import pytest
 from tesla_fleet_api import TeslaFleetApi
 from tesla_fleet_api.const import SERVERS
@@ -131,26 +130,3 @@ def fleet_api(
         access_token=access_token,
         server=sim_base(session.sim, region),
     )
-
-
-PUBLIC_KEY_PATH = "/.well-known/appspecific/com.tesla.3p.public-key.pem"
-"""Where Tesla fetches an app's public key on partner registration."""
-
-
-@asynccontextmanager
-async def key_host(pem: str) -> AsyncIterator[str]:
-    """Serve ``pem`` at :data:`PUBLIC_KEY_PATH` on 127.0.0.1; yield the domain (host:port)."""
-
-    async def public_key(request: web.Request) -> web.Response:
-        return web.Response(text=pem, content_type="application/x-pem-file")
-
-    app = web.Application()
-    app.router.add_get(PUBLIC_KEY_PATH, public_key)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()

@@ -11,7 +11,8 @@ the headless sign-in (``ownerapi``) ask for it explicitly::
 """
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 import hashlib
 import html
 import json
@@ -19,10 +20,12 @@ import re
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec
 import pytest
 
 from tesla_sim import SimServer, World
+from tesla_sim.partners import KEY_PATH
 from tesla_sim.vcp.tags import public_bytes
 
 APP_KEY = ec.derive_private_key(0x7E57A99_4E1, ec.SECP256R1())
@@ -33,6 +36,32 @@ def approve_app_key(world: World, key: ec.EllipticCurvePrivateKey = APP_KEY) -> 
     """Every car of ``world`` trusts ``key`` (the owner approved the virtual key)."""
     for vin in world.vehicles:
         world.approve_virtual_key(vin, public_bytes(key))
+
+
+@asynccontextmanager
+async def key_host(served: Mapping[str, Any]) -> AsyncIterator[str]:
+    """A web server for an app's domain on 127.0.0.1; yields the domain (host:port).
+
+    It answers Tesla's key path with ``served["pem"]`` (str or bytes) and
+    ``served.get("status", 200)``, read at each request, so a test may change them.
+    """
+
+    async def pem(request: web.Request) -> web.Response:
+        return web.Response(
+            body=served["pem"],
+            status=served.get("status", 200),
+            content_type="application/x-pem-file",
+        )
+
+    app = web.Application()
+    app.router.add_get(KEY_PATH, pem)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
 
 
 def _loopback_sim(request: pytest.FixtureRequest, *, virtual_clock: bool) -> SimServer:

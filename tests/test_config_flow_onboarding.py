@@ -39,7 +39,6 @@ from custom_components.tesla_resilient.keys import async_get_app_key
 from tesla_sim import SimServer, partners
 from tesla_sim.apps import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from tesla_sim.fleet import ApiError
-from tests.conformance import key_host
 from tests.flow_helpers import (
     CLIENT_ID,
     MULTI,
@@ -64,6 +63,7 @@ from tests.flow_helpers import (
     unload_entries,  # noqa: F401 - an autouse fixture
 )
 from tests.ha_fixtures import add_fault
+from tests.sim_fixtures import key_host
 
 pytestmark = pytest.mark.sim(rest_commands=False, app_key_approved=False)
 
@@ -92,7 +92,10 @@ async def key_hosts_fixture(socket_enabled: None) -> AsyncIterator[tuple[str, st
     """Two domains: one serves another EC P-256 public key, one an RSA public key."""
     other = pem_of(ec.generate_private_key(ec.SECP256R1()))
     rsa_key = pem_of(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-    async with key_host(other) as other_domain, key_host(rsa_key) as rsa_domain:
+    async with (
+        key_host({"pem": other}) as other_domain,
+        key_host({"pem": rsa_key}) as rsa_domain,
+    ):
         yield other_domain, rsa_domain
 
 

@@ -25,12 +25,11 @@ from tests.conformance import (
     SimSession,
     fleet_api,
     fleet_tokens,
-    key_host,
     session_fixture,  # noqa: F401 - a fixture
     sim_base,
     sim_session,
 )
-from tests.sim_fixtures import jwt_claims
+from tests.sim_fixtures import jwt_claims, key_host
 
 
 def partner_api(session: SimSession, region: str = "na") -> TeslaFleetApi:
@@ -77,7 +76,7 @@ async def test_partner_registration(
     """Tesla fetches the key from the domain and answers with it; HA core compares the two."""
     api = partner_api(session)
     await api.get_private_key(str(tmp_path / "tesla_fleet.key"))
-    async with key_host(api.public_pem) as domain:
+    async with key_host({"pem": api.public_pem}) as domain:
         await partner_login(api)
         registered = await api.partner.register(domain)
         found = registered["response"]
@@ -102,7 +101,7 @@ async def test_partner_registration_faults(
     )
     api = partner_api(session)
     await partner_login(api)
-    async with key_host(rsa_pem) as domain:
+    async with key_host({"pem": rsa_pem}) as domain:
         with pytest.raises(InvalidResource):
             await api.partner.register(domain)
     # The key host is gone now: nothing answers on that port.
@@ -132,7 +131,7 @@ async def test_412_until_registered_in_the_region(
             await api.products()
         partner = partner_api(session)
         await partner.get_private_key(str(tmp_path / "tesla_fleet.key"))
-        async with key_host(partner.public_pem) as domain:
+        async with key_host({"pem": partner.public_pem}) as domain:
             await partner_login(partner)
             await partner.partner.register(domain)
         assert (await api.user.region())["response"]["region"] == "na"

@@ -25,7 +25,7 @@ from custom_components.tesla_resilient.api import (
 from tesla_sim import SimServer
 from tesla_sim.apps import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from tesla_sim.partners import KEY_PATH, key_url
-from tests.sim_fixtures import bearer, jwt_claims
+from tests.sim_fixtures import bearer, jwt_claims, key_host
 
 NOMFA = "nomfa@example.com"
 PEM = serialization.Encoding.PEM
@@ -41,21 +41,14 @@ def ec_key_pem() -> tuple[bytes, str]:
     return public.public_bytes(PEM, SPKI), raw.hex()
 
 
-@pytest.fixture
-async def key_host(socket_enabled: None) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+@pytest.fixture(name="key_host")
+async def key_host_fixture(
+    socket_enabled: None,
+) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """A web server for the app's domain: serves ``served["pem"]`` at Tesla's key path."""
     served: dict[str, Any] = {"pem": b"", "status": 200}
-
-    async def pem(request: web.Request) -> web.Response:
-        return web.Response(body=served["pem"], status=served["status"])
-
-    app = web.Application()
-    app.router.add_get(KEY_PATH, pem)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield f"127.0.0.1:{runner.addresses[0][1]}", served
-    await runner.cleanup()
+    async with key_host(served) as domain:
+        yield domain, served
 
 
 def oauth(
