@@ -4,11 +4,11 @@ Imported by tests/conftest.py. ``ble_scanner`` registers a :class:`SimRemoteScan
 with Home Assistant's real Bluetooth stack (``enable_bluetooth``) as a proxy with three
 connection slots; ``async_car_in_range`` puts a car in range and feeds one poll, so the
 car is among ``bluetooth.async_discovered_service_info`` right away (no timed waits).
+Home Assistant's bluetooth is imported only when the fixture is used.
 """
 
 from collections.abc import AsyncIterator
 
-from homeassistant.components import bluetooth
 from homeassistant.core import HomeAssistant
 import pytest
 
@@ -24,6 +24,10 @@ async def ble_scanner(
     enable_bluetooth: None, hass: HomeAssistant, sim: SimServer
 ) -> AsyncIterator[SimRemoteScanner]:
     """A started scanner in range of ``sim``'s cars, registered with Home Assistant."""
+    # Imported here: Home Assistant's bluetooth needs usb's requirements (aiousbwatcher,
+    # serialx), which only the Bluetooth tests need installed.
+    from homeassistant.components import bluetooth
+
     scanner = SimRemoteScanner(SCANNER_SOURCE, sim.url)
     unregister = bluetooth.async_register_scanner(hass, scanner, connection_slots=3)
     stop = scanner.async_start()
