@@ -1,0 +1,89 @@
+"""HA core's ``tesla_fleet`` (shipped inside the installed Home Assistant, on
+``tesla-fleet-api``) pointed at ``tesla_sim``, its code unmodified.
+
+What is changed at run time, and nothing else:
+
+* ``tesla_fleet_api.const.SERVERS`` -- the regional Fleet API hosts -- hold the simulator's
+  bases (``World.region_base_url``; the dict is changed in place, so every module that
+  imported it sees the simulator), as ``tests/conformance.py`` rewrites them;
+* ``tesla_fleet``'s OAuth endpoints (``oauth.AUTHORIZE_URL`` / ``TOKEN_URL``, read when its
+  application-credentials platform builds the implementation) are the simulator's;
+* Home Assistant's OAuth2 session reads the simulator's (virtual) clock to decide when the
+  access token needs refreshing, as our integration's injected clock does.
+
+The config entry is what ``tesla_fleet``'s config flow stores: the simulator's dev app
+imported as application credentials, and a token the simulator issued to that app.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+from homeassistant.components import application_credentials as app_credentials
+from homeassistant.components.tesla_fleet import oauth as fleet_oauth
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry  # type: ignore[import-untyped]
+from tesla_fleet_api import const as fleet_const
+
+from tesla_sim import SimServer
+from tesla_sim.apps import DEV_CLIENT_ID, DEV_CLIENT_SECRET
+
+FLEET_CORE = "tesla_fleet"
+"""HA core's integration (its domain)."""
+KEY_FILE = "tesla_fleet.key"
+"""Where ``tesla_fleet`` keeps its command-signing key (in the configuration directory)."""
+
+
+@contextmanager
+def pointed_at(sim: SimServer) -> Iterator[None]:
+    """Send ``tesla_fleet``'s Fleet API and OAuth requests to ``sim``; undo on exit."""
+    world = sim.world
+    servers: dict[Any, str] = fleet_const.SERVERS
+    saved_servers = dict(servers)
+    patches: list[tuple[ModuleType, str, Any]] = [
+        (fleet_oauth, "AUTHORIZE_URL", f"{sim.url}/oauth2/v3/authorize"),
+        (fleet_oauth, "TOKEN_URL", world.token_url),
+        (config_entry_oauth2_flow, "time", SimpleNamespace(time=world.now)),
+    ]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
+    servers.update({region: world.region_base_url(region) for region in servers})
+    for module, name, value in patches:
+        setattr(module, name, value)
+    try:
+        yield
+    finally:
+        servers.update(saved_servers)
+        for module, name, value in saved:
+            setattr(module, name, value)
+
+
+async def add_credentials(hass: HomeAssistant) -> None:
+    """Application credentials: the simulator's dev app, as the owner would enter them."""
+    await async_setup_component(hass, "application_credentials", {})
+    await app_credentials.async_import_client_credential(
+        hass,
+        FLEET_CORE,
+        app_credentials.ClientCredential(
+            DEV_CLIENT_ID, DEV_CLIENT_SECRET, "tesla_sim dev app"
+        ),
+        FLEET_CORE,
+    )
+
+
+async def fleet_core_entry(sim: SimServer, email: str) -> MockConfigEntry:
+    """``tesla_fleet``'s config entry for ``email``: tokens the simulator issued to the
+    dev app (all scopes), ``expires_at`` on the simulator's clock."""
+    body: dict[str, Any] = await sim.issue_tokens(email)
+    account = sim.world.account_by_email(email)
+    if account is None:  # pragma: no cover - issue_tokens raised KeyError already
+        raise KeyError(email)
+    token = {**body, "expires_at": sim.world.now() + float(body["expires_in"])}
+    return MockConfigEntry(
+        domain=FLEET_CORE,
+        title=email,
+        unique_id=account.id,
+        data={"auth_implementation": FLEET_CORE, "token": token},
+    )
