@@ -8,8 +8,11 @@ What is changed at run time, and nothing else:
   imported it sees the simulator), as ``tests/conformance.py`` rewrites them;
 * ``tesla_fleet``'s OAuth endpoints (``oauth.AUTHORIZE_URL`` / ``TOKEN_URL``, read when its
   application-credentials platform builds the implementation) are the simulator's;
-* Home Assistant's OAuth2 session reads the simulator's (virtual) clock to decide when the
-  access token needs refreshing, as our integration's injected clock does.
+* Home Assistant's OAuth2 session (when the access token needs refreshing) and the
+  library's command signing (a signed command's expiry, from the car's clock offset) read
+  the simulator's (virtual) clock, as our integration's injected clock does. Without it a
+  session made at 07:25 signs the 08:05 lock with an expiry 40 virtual minutes in the
+  car's past, and the car refuses it (``Command expired``): an artefact of virtual time.
 
 The config entry is what ``tesla_fleet``'s config flow stores: the simulator's dev app
 imported as application credentials, and a token the simulator issued to that app.
@@ -27,6 +30,7 @@ from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry  # type: ignore[import-untyped]
 from tesla_fleet_api import const as fleet_const
+from tesla_fleet_api.tesla.vehicle import commands as fleet_commands
 
 from tesla_sim import SimServer
 from tesla_sim.apps import DEV_CLIENT_ID, DEV_CLIENT_SECRET
@@ -53,11 +57,25 @@ def pointed_at(sim: SimServer) -> Iterator[None]:
     for module, name, value in patches:
         setattr(module, name, value)
     try:
-        yield
+        with signing_clock(sim):
+            yield
     finally:
         servers.update(saved_servers)
         for module, name, value in saved:
             setattr(module, name, value)
+
+
+@contextmanager
+def signing_clock(sim: SimServer) -> Iterator[None]:
+    """``tesla-fleet-api``'s command signing (ours signs with it too) on the simulator's
+    clock: a signed command's expiry is the library's ``time.time()`` plus the car's
+    clock offset learnt at the handshake."""
+    saved = getattr(fleet_commands, "time")  # noqa: B009
+    setattr(fleet_commands, "time", SimpleNamespace(time=sim.world.now))  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(fleet_commands, "time", saved)  # noqa: B010
 
 
 async def add_credentials(hass: HomeAssistant) -> None:

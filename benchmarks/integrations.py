@@ -7,9 +7,8 @@ as the owner would in the Tesla app), and when it has recovered from an outage.
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,6 +30,7 @@ from .fleet_core import (
     add_credentials,
     fleet_core_entry,
     pointed_at,
+    signing_clock,
 )
 from .ha import integration_clock
 
@@ -56,25 +56,14 @@ class Integration(ABC):
         """A config entry signed in to ``sim`` as ``email`` (not added)."""
 
     @abstractmethod
-    def write_key(self, config_dir: str) -> bytes:
-        """Put a new signing key where the integration looks for it; its public point."""
+    async def signing_key(self, hass: HomeAssistant, config_dir: str) -> bytes:
+        """The public point of the key the integration will sign commands with (made
+        where it looks for it when there is none yet)."""
 
     @abstractmethod
     def healthy(self, entry: MockConfigEntry, since: float) -> bool:
         """Loaded, out of any outage, and its cars' data learned from the cloud after
         ``since`` (virtual time)."""
-
-
-def _key_pem(key: ec.EllipticCurvePrivateKey, fmt: serialization.PrivateFormat) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, fmt, serialization.NoEncryption()
-    ).decode()
-
-
-def _point(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
 
 
 class Ours(Integration):
@@ -84,8 +73,9 @@ class Ours(Integration):
     domain = DOMAIN
 
     def context(self, sim: SimServer) -> AbstractContextManager[None]:
-        """The integration's injected clocks read the simulator's."""
-        return integration_clock(sim.world.now)
+        """The integration's injected clocks and its command signing (the library's)
+        read the simulator's clock."""
+        return _both(integration_clock(sim.world.now), signing_clock(sim))
 
     async def prepare(self, hass: HomeAssistant) -> None:
         """Nothing: the sign-in's entry is all it needs."""
@@ -94,19 +84,10 @@ class Ours(Integration):
         """The entry our sign-in stores (tokens of the simulator's dev app)."""
         return await make_config_entry(sim, email)
 
-    def write_key(self, config_dir: str) -> bytes:
-        """The app key in Home Assistant's storage (``keys.STORAGE_KEY``)."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        storage = Path(config_dir, ".storage")
-        storage.mkdir(exist_ok=True)
-        doc = {
-            "version": keys.STORAGE_VERSION,
-            "minor_version": 1,
-            "key": keys.STORAGE_KEY,
-            "data": {"private_key": _key_pem(key, serialization.PrivateFormat.PKCS8)},
-        }
-        (storage / keys.STORAGE_KEY).write_text(json.dumps(doc))
-        return _point(key)
+    async def signing_key(self, hass: HomeAssistant, config_dir: str) -> bytes:
+        """The app key in Home Assistant's storage (made by the integration's own
+        ``keys.async_get_app_key`` the first time)."""
+        return (await keys.async_get_app_key(hass)).public_bytes
 
     def healthy(self, entry: MockConfigEntry, since: float) -> bool:
         """Cloud connection back, every car's state learned from the cloud since."""
@@ -118,6 +99,14 @@ class Ours(Integration):
             and (vehicle.data.state_checked_at or 0.0) >= since
             for vehicle in data.vehicles.values()
         )
+
+
+@contextmanager
+def _both(
+    first: AbstractContextManager[None], second: AbstractContextManager[None]
+) -> Iterator[None]:
+    with first, second:
+        yield
 
 
 class FleetCore(Integration):
@@ -138,13 +127,10 @@ class FleetCore(Integration):
         """What its config flow stores: the implementation and the token."""
         return await fleet_core_entry(sim, email)
 
-    def write_key(self, config_dir: str) -> bytes:
-        """``tesla_fleet.key`` in the configuration directory (what its
+    async def signing_key(self, hass: HomeAssistant, config_dir: str) -> bytes:
+        """A new ``tesla_fleet.key`` in the configuration directory (what its
         ``get_private_key`` loads)."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        pem = _key_pem(key, serialization.PrivateFormat.TraditionalOpenSSL)
-        Path(config_dir, KEY_FILE).write_text(pem)
-        return _point(key)
+        return await hass.async_add_executor_job(_new_key_file, Path(config_dir))
 
     def healthy(self, entry: MockConfigEntry, since: float) -> bool:
         """Loaded and every vehicle coordinator's last refresh succeeded (the caller
@@ -155,6 +141,20 @@ class FleetCore(Integration):
         return data is not None and all(
             v.coordinator.last_update_success for v in data.vehicles
         )
+
+
+def _new_key_file(config_dir: Path) -> bytes:
+    """Write a new P-256 key to ``config_dir / KEY_FILE``; its public point."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    (config_dir / KEY_FILE).write_bytes(pem)
+    return key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
 
 
 INTEGRATIONS: dict[str, Callable[[], Integration]] = {

@@ -22,7 +22,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry  # type
 from tesla_sim import SimServer, World
 from tesla_sim.vehicles import Vehicle
 
-from .common import ACCOUNT_EMAIL, DAY_START, SECONDS_PER_MONTH_FACTOR, hhmm
+from .common import ACCOUNT_EMAIL, DAY_START, hhmm
+from .figures import live_result
 from .ha import HaRunner, home_assistant
 from .integrations import Integration
 from .scenario import (
@@ -74,6 +75,9 @@ class Tally:
     last_time: float
     vin: str
     unavailable: int = 0
+    unavailable_ids: list[str] = field(default_factory=list)
+    per_entity: dict[str, float] = field(default_factory=dict)
+    """Unavailable seconds per entity."""
     driving: bool = False
     online: bool = False
     seen_log: int = 0
@@ -96,6 +100,8 @@ class Tally:
         """Charge the interval up to ``when`` with what was seen at its start."""
         dt = max(0.0, when - self.last_time)
         self.unavailable_entity_seconds += self.unavailable * dt
+        for entity_id in self.unavailable_ids:
+            self.per_entity[entity_id] = self.per_entity.get(entity_id, 0.0) + dt
         if self.online:
             self.awake_s += dt
         if self.driving:
@@ -136,7 +142,8 @@ def _observe(
         tally.usual_unavailable = sorted(
             e for e, s in states.items() if s == UNAVAILABLE
         )
-    tally.unavailable = sum(1 for s in states.values() if s == UNAVAILABLE)
+    tally.unavailable_ids = [e for e, s in states.items() if s == UNAVAILABLE]
+    tally.unavailable = len(tally.unavailable_ids)
     tally.max_unavailable_entities = max(
         tally.max_unavailable_entities, tally.unavailable
     )
@@ -243,13 +250,16 @@ async def run_live(
             integration.context(sim),
             tempfile.TemporaryDirectory() as config_dir,
         ):
-            world.approve_virtual_key(vin, integration.write_key(config_dir))
             instance = 0
             while True:
                 instance += 1
                 async with home_assistant(config_dir) as hass:
                     runner = HaRunner(hass, sim, integration.domain)
                     await integration.prepare(hass)
+                    if instance == 1:
+                        # the owner approves the integration's key in the Tesla app
+                        key = await integration.signing_key(hass, config_dir)
+                        world.approve_virtual_key(vin, key)
                     loaded = await runner.add_entry(entry)
                     if instance == 1 and not loaded:
                         raise RuntimeError(f"config entry did not load: {entry.state}")
@@ -297,7 +307,7 @@ async def run_live(
                     data=dict(entry.data),
                     options=dict(entry.options),
                 )
-                tally.unavailable = 0
+                tally.unavailable, tally.unavailable_ids = 0, []
         if timeline is not None:
             timeline.requests = [
                 (item.time, item.category, item.status) for item in world.meter.log
@@ -320,73 +330,3 @@ def _events(start: float, hours: float, restart: bool) -> list[tuple[float, int,
         events.append((start + RESTART_AT, 2, "restart"))
     events += [(start + k * SAMPLE_STEP, 3, "") for k in range(int(span / SAMPLE_STEP))]
     return sorted(events)
-
-
-def day_figures(world: World, tally: Tally, hours: float) -> dict[str, Any]:
-    """The day benchmark's figures (meter totals, the car's awake time, location age)."""
-    meter = world.meter
-    scale = 24.0 / hours * SECONDS_PER_MONTH_FACTOR
-    usd = meter.usd(checks_free=False)
-    return {
-        "requests": {
-            k: meter.requests[k]
-            for k in ("data", "check", "command", "wake", "account", "auth")
-        },
-        "requests_total": sum(meter.requests.values()),
-        "usd_per_day": round(usd * 24.0 / hours, 4),
-        "usd_per_month": round(usd * scale, 2),
-        "usd_per_month_checks_free": round(meter.usd(checks_free=True) * scale, 2),
-        "wakes_caused": meter.wakes_caused,
-        "awake_minutes_caused": round(meter.kept_awake_s / 60.0, 1),
-        "awake_minutes": round(tally.awake_s / 60.0, 1),
-        "max_location_age_driving_s": round(max(tally.drives, default=0.0), 1),
-        "max_location_age_by_drive_s": [round(a, 1) for a in tally.drives],
-        "max_lock_age_s": None,
-        "max_lock_age_wall_s": None,
-    }
-
-
-def live_result(  # noqa: PLR0917 - one call site, all positional
-    world: World,
-    tally: Tally,
-    restored: dict[str, dict[str, str]],
-    outage: tuple[float, float],
-    start: float,
-    hours: float,
-) -> dict[str, Any]:
-    """The outage figures and the day's."""
-    during: dict[str, int] = {}
-    statuses: dict[str, int] = {}
-    for item in world.meter.log:
-        if outage[0] <= item.time < outage[1]:
-            during[item.category] = during.get(item.category, 0) + 1
-            statuses[str(item.status)] = statuses.get(str(item.status), 0) + 1
-    before = restored.get("before", {})
-    after = restored.get("after", {})
-    differing = sorted(e for e, v in before.items() if after.get(e) != v)
-    return {
-        "benchmark": "outage",
-        "hours": hours,
-        "outage": {"from": hhmm(outage[0] - start), "to": hhmm(outage[1] - start)},
-        "restart_at": hhmm(RESTART_AT),
-        "unavailable_entity_seconds": round(tally.unavailable_entity_seconds, 1),
-        "unavailable_entity_seconds_during_outage": round(
-            tally.unavailable_during_outage, 1
-        ),
-        "max_unavailable_entities": tally.max_unavailable_entities,
-        "requests_during_outage": sum(during.values()),
-        "requests_during_outage_by_category": during,
-        "requests_during_outage_by_status": statuses,
-        "recovery_seconds": (
-            None
-            if tally.recovered_at is None
-            else round(tally.recovered_at - outage[1], 1)
-        ),
-        "unavailable_before_outage": tally.usual_unavailable or [],
-        "restored_after_restart": bool(before) and not differing,
-        "entities_compared": len(before),
-        "entities_restored": len(before) - len(differing),
-        "entities_not_restored": differing,
-        "commands": tally.commands,
-        "day": day_figures(world, tally, hours),
-    }
