@@ -64,14 +64,6 @@ def live_result(  # noqa: PLR0917 - one call site, all positional
         "unavailable_entity_seconds_during_outage": round(
             tally.unavailable_during_outage, 1
         ),
-        "unavailable_entity_seconds_except_usual": round(
-            sum(
-                seconds
-                for entity_id, seconds in tally.per_entity.items()
-                if entity_id not in (tally.usual_unavailable or [])
-            ),
-            1,
-        ),
         "max_unavailable_entities": tally.max_unavailable_entities,
         "requests_during_outage": sum(during.values()),
         "requests_during_outage_by_category": during,

@@ -75,9 +75,6 @@ class Tally:
     last_time: float
     vin: str
     unavailable: int = 0
-    unavailable_ids: list[str] = field(default_factory=list)
-    per_entity: dict[str, float] = field(default_factory=dict)
-    """Unavailable seconds per entity."""
     driving: bool = False
     online: bool = False
     seen_log: int = 0
@@ -100,8 +97,6 @@ class Tally:
         """Charge the interval up to ``when`` with what was seen at its start."""
         dt = max(0.0, when - self.last_time)
         self.unavailable_entity_seconds += self.unavailable * dt
-        for entity_id in self.unavailable_ids:
-            self.per_entity[entity_id] = self.per_entity.get(entity_id, 0.0) + dt
         if self.online:
             self.awake_s += dt
         if self.driving:
@@ -142,8 +137,7 @@ def _observe(
         tally.usual_unavailable = sorted(
             e for e, s in states.items() if s == UNAVAILABLE
         )
-    tally.unavailable_ids = [e for e, s in states.items() if s == UNAVAILABLE]
-    tally.unavailable = len(tally.unavailable_ids)
+    tally.unavailable = sum(1 for s in states.values() if s == UNAVAILABLE)
     tally.max_unavailable_entities = max(
         tally.max_unavailable_entities, tally.unavailable
     )
@@ -307,7 +301,7 @@ async def run_live(
                     data=dict(entry.data),
                     options=dict(entry.options),
                 )
-                tally.unavailable, tally.unavailable_ids = 0, []
+                tally.unavailable = 0
         if timeline is not None:
             timeline.requests = [
                 (item.time, item.category, item.status) for item in world.meter.log

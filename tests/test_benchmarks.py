@@ -184,7 +184,7 @@ def test_anchors_live_tesla_fleet_beside_ours(
             assert set(out[name]["requests_during_outage_by_status"]) == {"503"}
         ours, core = out["ours"], out["tesla_fleet"]
         assert ours["unavailable_entity_seconds"] == 0
-        assert core["unavailable_entity_seconds_except_usual"] > 0
+        assert core["unavailable_entity_seconds_during_outage"] > 0
         assert ours["entities_restored"] == ours["entities_compared"] > 0
         assert core["entities_restored"] < core["entities_compared"]
         # 07:25, in the outage: ours refuses; tesla_fleet's entity is unavailable, Home
