@@ -49,6 +49,7 @@ from custom_components.tesla_resilient.api.ble_values import (
     closures_values,
     vehicle_data_values,
 )
+from custom_components.tesla_resilient.api.bluetooth import answer_of
 from custom_components.tesla_resilient.api.library import (
     Stage,
     StaleSession,
@@ -417,3 +418,16 @@ def test_refused_results(reply: object, reason: str) -> None:
         raise_for_result(reply)
     assert err.value.reason == reason
     raise_for_result({"response": {"result": True, "reason": ""}})
+
+
+def test_answer_of_a_read() -> None:
+    """A read's answer: the message asked for; a refusal fails; anything else timed out."""
+    status = vcsec.VehicleStatus()
+    assert answer_of(status, vcsec.VehicleStatus) is status
+    with pytest.raises(CommandFailed) as err:
+        answer_of({"result": False, "reason": "GENERICERROR_BUSY"}, vcsec.VehicleStatus)
+    assert err.value.reason == "busy"
+    with pytest.raises(BluetoothTimeout):
+        answer_of({"result": True, "reason": ""}, car.VehicleData)
+    with pytest.raises(BluetoothTimeout):
+        answer_of(car.ChargeState(), car.VehicleData)
