@@ -48,7 +48,7 @@ from tesla_protocol.command.vcsec_pb2 import FromVCSECMessage, VehicleStatus
 from tesla_protocol.command.vehicle_pb2 import VehicleData as VehicleDataMessage
 
 from .ble_values import sleep_state, status_values, vehicle_data_values
-from .errors import BluetoothTimeout, KeyNotPaired
+from .errors import BluetoothTimeout, BluetoothUnavailable, KeyNotPaired
 from .library import Stage, StaleSession, library_errors, raise_for_result
 from .models import VehicleData, VehicleState
 from .protocol import INFOTAINMENT, SIGNED_COMMANDS, VCSEC
@@ -208,6 +208,8 @@ class BluetoothVehicle:
             reply = await self._run(Stage.COMMAND, VCSEC, self._link.wake_up)
         else:
             command = SIGNED_COMMANDS[name]
+            if command.domain == INFOTAINMENT:
+                await self._awake_for_command()
             method = getattr(self._link, command.method)
             arguments = command.arguments(params or {})
             reply = await self._run(
@@ -266,6 +268,18 @@ class BluetoothVehicle:
             await self._link.disconnect()
         except (BleakError, TimeoutError) as err:
             _LOGGER.debug("Bluetooth disconnect failed: %s", type(err).__name__)
+
+    async def _awake_for_command(self) -> None:
+        """Wake a sleeping car before an infotainment command (asleep, it is silent).
+
+        Nothing of the command is sent yet: a car that does not answer is unavailable.
+        """
+        try:
+            if (await self.status()).state is VehicleState.ASLEEP:
+                _LOGGER.debug("Waking the car over Bluetooth for a command")
+                await self.wake()
+        except BluetoothTimeout as err:
+            raise BluetoothUnavailable("The car did not answer over Bluetooth") from err
 
     def _on_broadcast(self, message: RoutableMessage) -> None:
         """Hand a VCSEC status broadcast to the listeners."""
