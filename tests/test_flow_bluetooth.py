@@ -33,11 +33,11 @@ from custom_components.tesla_resilient.const import (
     SUBENTRY_BLUETOOTH,
 )
 from tesla_sim import SimServer
-from tesla_sim.ble import address_of
+from tesla_sim.ble import TAP_SECONDS, address_of
 from tesla_sim.ble.scanner import SimRemoteScanner
 from tesla_sim.vcp.tags import public_bytes
 from tests.ble_fixtures import async_car_in_range
-from tests.ha_fixtures import sim_car
+from tests.ha_fixtures import TOTP_EMAIL, make_config_entry, setup_entry, sim_car
 from tests.sim_fixtures import APP_KEY
 
 pytestmark = pytest.mark.sim(app_key_approved=False)
@@ -170,7 +170,8 @@ async def test_no_tap_then_a_tap(
     stella: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Nobody taps the card in time: the instructions again, then a tap."""
+    """Nobody taps the card before Home Assistant stops waiting: the instructions
+    again, then a tap."""
     monkeypatch.setattr(flow_bluetooth, "PAIR_TIMEOUT", 0.5)
     result = await submit(
         hass, await start(hass, setup_integration), {CONF_VIN: stella}
@@ -188,6 +189,27 @@ async def test_no_tap_then_a_tap(
     result = await pair_done(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert knows_app_key(sim, stella)
+
+
+async def test_the_car_stops_waiting_for_the_tap(
+    hass: HomeAssistant,
+    sim_virtual: SimServer,
+    ble_scanner_virtual: SimRemoteScanner,
+) -> None:
+    """The car gives up after its own 30 s (on the simulator's virtual clock)."""
+    entry = await setup_entry(hass, await make_config_entry(sim_virtual, TOTP_EMAIL))
+    world = sim_virtual.world
+    stella = sim_car(sim_virtual, "Stella").vin
+    await async_car_in_range(hass, ble_scanner_virtual, world, stella)
+    result = await submit(hass, await start(hass, entry), {CONF_VIN: stella})
+    result = await submit(hass, result, {})
+    await until(pairing(sim_virtual, stella))
+    world.advance(TAP_SECONDS)
+    assert not world.ble_state(stella)["pairing"]  # it answered: timed out
+    result = await pair_done(hass, result)
+    assert result["step_id"] == "instructions"
+    assert result["errors"] == {"base": "no_tap"}
+    assert not knows_app_key(sim_virtual, stella)
 
 
 async def test_declined_on_the_screen(
@@ -308,7 +330,11 @@ async def test_no_bluetooth(
 async def test_no_scanner_that_connects(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
-    """Bluetooth is set up, but no adapter or proxy that connects."""
+    """Bluetooth is set up, but without an adapter (its entry unloaded) or a proxy."""
+    (adapter,) = hass.config_entries.async_entries("bluetooth")
+    assert await hass.config_entries.async_unload(adapter.entry_id)
+    assert "bluetooth" in hass.config.components
+    assert bluetooth.async_scanner_count(hass, connectable=True) == 0
     result = await start(hass, setup_integration)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_scanner"
