@@ -6,7 +6,7 @@ through the simulator's bleak backend (tests/ble_fixtures.py); the client is the
 integration's own (api/bluetooth.py on tesla-fleet-api). The owner's key card is the
 simulator's ``tap`` (``decline`` the refusal on the screen), given while the progress
 step waits for it. The cars do not know the app key unless a test says so (the ``sim``
-marker).
+marker). Home Assistant's bluetooth is imported where used, as in tests/ble_fixtures.py.
 """
 
 import asyncio
@@ -14,7 +14,6 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
-from homeassistant.components import bluetooth
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     SOURCE_USER,
@@ -292,6 +291,8 @@ async def test_car_gone_before_the_pairing(
         hass, await start(hass, setup_integration), {CONF_VIN: stella}
     )
     assert result["step_id"] == "instructions"
+    from homeassistant.components import bluetooth
+
     sim.world.ble_set(stella, in_range=False)
     # As when the car's advertisements expired.
     bluetooth.async_clear_advertisement_history(hass, address_of(stella))
@@ -331,6 +332,8 @@ async def test_no_scanner_that_connects(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
     """Bluetooth is set up, but without an adapter (its entry unloaded) or a proxy."""
+    from homeassistant.components import bluetooth
+
     (adapter,) = hass.config_entries.async_entries("bluetooth")
     assert await hass.config_entries.async_unload(adapter.entry_id)
     assert "bluetooth" in hass.config.components

@@ -18,14 +18,16 @@ address) that the runtime follows over Bluetooth. The flow:
 ``reconfigure`` finds the subentry's car again (a new address) and keeps the key: the
 car is asked whether it still knows it, and paired again only if not.
 
-Nothing here logs the VIN, the address or the key.
+Nothing here logs the VIN, the address or the key. Home Assistant's Bluetooth integration
+is imported only once the flow runs and finds it set up (``after_dependencies``: the
+integration itself loads without it).
 """
 
 import asyncio
 from typing import Any
 
 from bleak.backends.device import BLEDevice
-from homeassistant.components import bluetooth
+from habluetooth import BluetoothServiceInfoBleak
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntry,
@@ -159,14 +161,18 @@ class BluetoothPairingFlow(ConfigSubentryFlow):
 
     def _has_scanner(self) -> bool:
         """Whether an adapter or a proxy can connect to a car (Bluetooth set up)."""
-        return "bluetooth" in self.hass.config.components and bool(
-            bluetooth.async_scanner_count(self.hass, connectable=True)
-        )
+        if "bluetooth" not in self.hass.config.components:
+            return False
+        from homeassistant.components import bluetooth  # noqa: PLC0415 - see the docstring
+
+        return bool(bluetooth.async_scanner_count(self.hass, connectable=True))
 
     # -------------------------------------------------------------- find and check
 
     async def _async_check(self) -> str | None:
         """Find the car and ask whether it knows the app key: an error key, or None."""
+        from homeassistant.components import bluetooth  # noqa: PLC0415 - see the docstring
+
         info = self._advertisement()
         if info is None:
             await bluetooth.async_request_active_scan(self.hass)
@@ -185,8 +191,10 @@ class BluetoothPairingFlow(ConfigSubentryFlow):
             await vehicle.disconnect()
         return None
 
-    def _advertisement(self) -> bluetooth.BluetoothServiceInfoBleak | None:
+    def _advertisement(self) -> BluetoothServiceInfoBleak | None:
         """The car's latest connectable advertisement (its name is the VIN's)."""
+        from homeassistant.components import bluetooth  # noqa: PLC0415 - see the docstring
+
         return next(
             (
                 info
@@ -230,6 +238,8 @@ class BluetoothPairingFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """Send the key and wait for the owner's tap on the console."""
         if self._pair_task is None:
+            from homeassistant.components import bluetooth  # noqa: PLC0415 - see the docstring
+
             device = bluetooth.async_ble_device_from_address(
                 self.hass, self._address, connectable=True
             )
