@@ -135,7 +135,8 @@ async def test_pairs_with_a_key_card_tap(
     assert subentry.title == "Stella"
     # The link is closed: the car keeps its slots for others.
     await until(lambda: sim.world.ble_state(stella)["links"] == 0)
-    # The next flow offers the other car only.
+    # The next flow offers the other car only (once a reload for the subentry ended).
+    await hass.async_block_till_done()
     result = await start(hass, entry)
     selector = result["data_schema"].schema[CONF_VIN].config
     assert [o["label"] for o in selector["options"]] == ["Yara"]
@@ -156,6 +157,7 @@ async def test_a_car_that_knows_the_key_is_added_at_once(
         assert result["type"] is FlowResultType.CREATE_ENTRY
         assert result["title"] == name
         assert not sim.world.ble_state(vin)["pairing"]
+        await hass.async_block_till_done()  # a reload for the subentry
     assert len(subentries(entry)) == 2
     result = await start(hass, entry)
     assert result["type"] is FlowResultType.ABORT
