@@ -17,6 +17,7 @@ from typing import Any
 DEFAULT_PACKAGE = "custom_components/tesla_resilient"
 FULL_COVERAGE = (
     "config_flow.py",
+    "flow_bluetooth.py",
     "flow_final.py",
     "flow_onboarding.py",
     "flow_signin.py",

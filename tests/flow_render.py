@@ -1,19 +1,25 @@
 """Every flow result of the integration rendered as the frontend renders it.
 
 The autouse fixture ``render_every_step`` (registered in tests/conftest.py) wraps the
-flow managers: each config- or options-flow result any test receives has its texts
-filled from strings.json with exactly the placeholders the frontend gives, and a
+flow managers: each config-, options- or subentry-flow result any test receives has its
+texts filled from strings.json with exactly the placeholders the frontend gives, and a
 missing placeholder fails the test (the frontend would show "Translation [formatjs
 Error: MISSING_VALUE]"). The frontend gives a menu step's title no placeholders and
-every other text the result's ``description_placeholders``. With the flow modules
-fully covered by the tests, every step, error, abort and entry is rendered.
+every other text the result's ``description_placeholders``. A result translated by
+another domain (Home Assistant's own ``reconfigure_successful``) is not ours to render.
+With the flow modules fully covered by the tests, every step, error, abort and entry is
+rendered.
 """
 
 import json
 from pathlib import Path
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntriesFlowManager, OptionsFlowManager
+from homeassistant.config_entries import (
+    ConfigEntriesFlowManager,
+    ConfigSubentryFlowManager,
+    OptionsFlowManager,
+)
 from homeassistant.data_entry_flow import FlowManager, FlowResultType
 import pytest
 
@@ -35,9 +41,12 @@ def render(text: str, placeholders: dict[str, str]) -> str:
 
 
 def rendered_texts(category: str, result: dict[str, Any]) -> list[str]:
-    """The texts the frontend shows for ``result`` of a ``category`` ("config" or
-    "options") flow, each filled with the placeholders it is given."""
-    strings = STRINGS[category]
+    """The texts the frontend shows for ``result`` of a ``category`` ("config",
+    "options" or "config_subentries.<type>") flow, each filled with the placeholders
+    it is given."""
+    strings = STRINGS
+    for part in category.split("."):
+        strings = strings[part]
     given = dict(result.get("description_placeholders") or {})
     kind = result["type"]
     if kind is FlowResultType.ABORT:
@@ -62,10 +71,17 @@ def rendered_texts(category: str, result: dict[str, Any]) -> list[str]:
 
 
 def _category(manager: FlowManager[Any, Any, Any], result: dict[str, Any]) -> str:
-    """ "options" or "config" for a result of this integration, "" for another's."""
+    """The strings.json section of a result of this integration, "" for another's."""
+    if result.get("translation_domain") not in (None, DOMAIN):
+        return ""
     if isinstance(manager, OptionsFlowManager):
         entry = manager.hass.config_entries.async_get_entry(result["handler"])
         return "options" if entry is not None and entry.domain == DOMAIN else ""
+    if isinstance(manager, ConfigSubentryFlowManager):
+        entry_id, subentry_type = result["handler"]
+        entry = manager.hass.config_entries.async_get_entry(entry_id)
+        ours = entry is not None and entry.domain == DOMAIN
+        return f"config_subentries.{subentry_type}" if ours else ""
     if isinstance(manager, ConfigEntriesFlowManager):
         return "config" if result.get("handler") == DOMAIN else ""
     return ""  # a repair's flow: its texts are the issue's

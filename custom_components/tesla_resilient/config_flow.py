@@ -4,7 +4,8 @@ A new entry: sign-in -> (a developer app's) partner registration -> region and n
 (after a registration) the virtual key -> the authenticator -> waking sleeping cars ->
 the entry. The headless sign-in steps live in flow_signin.py, registration and the
 virtual key in flow_onboarding.py, the last steps in flow_final.py, the options flow
-(authenticator codes for sensitive actions) in options_flow.py. Reauthentication and
+(authenticator codes for sensitive actions) in options_flow.py, the subentry flow that
+pairs a car over Bluetooth in flow_bluetooth.py. Reauthentication and
 reconfiguration keep the app key and its registration (same account, same app).
 
 Nothing here stores or logs a password, a passcode, a token, the app's client secret or
@@ -21,6 +22,7 @@ from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigFlowResult,
+    ConfigSubentryFlow,
 )
 from homeassistant.core import callback
 from homeassistant.helpers import config_entry_oauth2_flow
@@ -51,9 +53,11 @@ from .const import (
     CONF_TOKEN_URL,
     DOMAIN,
     LOGGER,
+    SUBENTRY_BLUETOOTH,
     AuthMethod,
 )
 from .errors import flow_error_key, flow_error_placeholders
+from .flow_bluetooth import BluetoothPairingFlow
 from .flow_final import FinalSteps
 from .flow_onboarding import OnboardingSteps, public_url
 from .flow_signin import SignedIn
@@ -91,6 +95,15 @@ class ConfigFlow(
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlowHandler:
         """Return the options flow."""
         return OptionsFlowHandler()
+
+    @classmethod
+    @callback
+    @override
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Offer to pair the account's cars over Bluetooth (flow_bluetooth.py)."""
+        return {SUBENTRY_BLUETOOTH: BluetoothPairingFlow}
 
     # ---------------------------------------------------------------- entry points
 
