@@ -26,6 +26,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .account import AccountCoordinator
+from .ble_setup import async_setup_bluetooth
 from .api import (
     DEFAULT_API_BASE,
     DEFAULT_AUTH_BASE,
@@ -225,6 +226,7 @@ async def async_setup_entry(
 
     entry.async_on_unload(entry.add_update_listener(options_updated))
     async_remove_dropped_entities(hass, entry)
+    async_setup_bluetooth(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if not from_store:
         async_check_at_setup(hass, entry)

@@ -1,5 +1,8 @@
 """Diagnostics download: cloud health, polling state and each vehicle's snapshot.
 
+Each vehicle says which path each value came by (``sources``: ``cloud`` or ``ble``)
+and, when paired over Bluetooth, its link's state (never the car's address).
+
 Tokens, the authenticator secret, VINs, ids, names, the email address, any user name
 or password in a server URL and every coordinate (position, native position,
 navigation destination) are redacted.
@@ -35,6 +38,7 @@ TO_REDACT = {
     "unique_id",
     "latitude",
     "longitude",
+    "address",
 }
 """Keys redacted wherever they appear (nested dicts included)."""
 
@@ -78,8 +82,12 @@ def _redact_values(values: dict[str, Any]) -> dict[str, Any]:
 def _vehicle_diagnostics(vehicle: VehicleCoordinator) -> dict[str, Any]:
     snapshot = vehicle.snapshot.to_dict()
     values = snapshot.pop("data")
+    snapshot.pop("key_sources", None)
     snapshot = async_redact_data(snapshot, TO_REDACT)
     snapshot["data"] = None if values is None else _redact_values(values)
+    snapshot["sources"] = {
+        key: str(vehicle.snapshot.source_of(key)) for key in sorted(values or ())
+    }
     decision = next_poll(
         vehicle.snapshot, vehicle.memory, vehicle.clock(), vehicle.settings
     )
@@ -88,6 +96,9 @@ def _vehicle_diagnostics(vehicle: VehicleCoordinator) -> dict[str, Any]:
         "snapshot": snapshot,
         "cloud_connected": vehicle.cloud_connected,
         "data_source": str(vehicle.data_source),
+        "bluetooth": (
+            None if vehicle.bluetooth is None else vehicle.bluetooth.diagnostics()
+        ),
         "polling": {
             "update_interval": None if interval is None else interval.total_seconds(),
             "endpoints": sorted(vehicle.endpoints),
