@@ -26,7 +26,6 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .account import AccountCoordinator
-from .ble_setup import async_setup_bluetooth
 from .api import (
     DEFAULT_API_BASE,
     DEFAULT_AUTH_BASE,
@@ -39,6 +38,7 @@ from .api import (
     Tokens,
     VehicleSummary,
 )
+from .ble_setup import async_setup_bluetooth
 from .const import (
     CONF_API_BASE_URL,
     CONF_AUTH_BASE_URL,

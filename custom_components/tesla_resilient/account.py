@@ -324,7 +324,9 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
             self.issue_id,
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=f"{OUTAGE_ISSUE_ID}_bluetooth" if covered else OUTAGE_ISSUE_ID,
+            translation_key=f"{OUTAGE_ISSUE_ID}_bluetooth"
+            if covered
+            else OUTAGE_ISSUE_ID,
             translation_placeholders=placeholders,
         )
 

@@ -23,12 +23,12 @@ from homeassistant.exceptions import HomeAssistantError
 
 from .api import (
     BluetoothSlotsFull,
+    BluetoothTimeout,
     BluetoothUnavailable,
     CommandFailed,
     CommandOutcomeUnknown,
     KeyNotPaired,
     TeslaError,
-    VehicleAsleep,
     VehicleData,
     VehicleState,
 )
@@ -36,7 +36,6 @@ from .const import LOGGER
 from .errors import command_error, format_since, translated_error
 
 if TYPE_CHECKING:
-    from .bluetooth import BluetoothLink
     from .coordinator import VehicleCoordinator
 
 FALLBACK_ERRORS = (BluetoothUnavailable, CommandFailed)
@@ -60,19 +59,9 @@ def bluetooth_error(vehicle: VehicleCoordinator, err: TeslaError) -> HomeAssista
         return translated_error("bluetooth_unreachable", since)
     if isinstance(err, KeyNotPaired):
         return translated_error("bluetooth_key_not_paired")
+    if isinstance(err, BluetoothTimeout):  # a wake the car did not finish in time
+        return translated_error("vehicle_did_not_wake")
     return command_error(err, since=vehicle.account.health.outage_since)
-
-
-async def _async_send(
-    link: BluetoothLink, name: str, params: Mapping[str, Any] | None
-) -> None:
-    """Send over Bluetooth; an infotainment command to a sleeping car wakes it first."""
-    try:
-        await link.async_send(name, params)
-    except VehicleAsleep:
-        # Not delivered: the infotainment computer sleeps. Wake it and send once more.
-        await link.async_wake()
-        await link.async_send(name, params)
 
 
 async def async_send_bluetooth(
@@ -93,7 +82,8 @@ async def async_send_bluetooth(
         if name == "wake_up":
             await link.async_wake()
         else:
-            await _async_send(link, name, params)
+            # A sleeping car's infotainment is woken over Bluetooth first (the api).
+            await link.async_send(name, params)
     except FALLBACK_ERRORS as err:
         if not vehicle.account.in_outage:
             LOGGER.debug(

@@ -103,15 +103,11 @@ class BleMemory:
 
     def after_status(self, state: VehicleState, now: float) -> Self:
         """Record a successful status read at ``now``."""
-        return replace(
-            self, last_status=now, state=state, failures=0, wanted=False
-        )
+        return replace(self, last_status=now, state=state, failures=0, wanted=False)
 
     def after_failure(self, now: float) -> Self:
         """Record a read that reached nothing or got no answer."""
-        return replace(
-            self, failures=self.failures + 1, last_failure=now, wanted=False
-        )
+        return replace(self, failures=self.failures + 1, last_failure=now, wanted=False)
 
     def want_read(self) -> Self:
         """Ask for a status read at once (after a command)."""
@@ -122,7 +118,9 @@ def retry_delay(failures: int, settings: BleSettings) -> float:
     """Seconds to wait after ``failures`` consecutive failures (0 for none)."""
     if failures <= 0:
         return 0.0
-    return min(settings.retry_cap, settings.retry_interval * 2 ** min(failures - 1, 16))
+    return min(
+        settings.retry_cap, settings.retry_interval * 2.0 ** min(failures - 1, 16)
+    )
 
 
 def next_read(memory: BleMemory, now: float, settings: BleSettings) -> BleDecision:

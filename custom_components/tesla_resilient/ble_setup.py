@@ -28,7 +28,9 @@ def bluetooth_addresses(entry: TeslaResilientConfigEntry) -> Mapping[str, str]:
 
 
 @callback
-def async_setup_bluetooth(hass: HomeAssistant, entry: TeslaResilientConfigEntry) -> None:
+def async_setup_bluetooth(
+    hass: HomeAssistant, entry: TeslaResilientConfigEntry
+) -> None:
     """Give each paired car its link (call before the platforms are set up)."""
     addresses = bluetooth_addresses(entry)
 

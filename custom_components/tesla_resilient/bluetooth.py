@@ -20,8 +20,8 @@ Bluetooth-first (:mod:`.ble_commands`).
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import bluetooth
@@ -57,10 +57,6 @@ READ_FAILURES = (BluetoothUnavailable, BluetoothTimeout)
 """A read that reached nothing or got no answer: try again later, the cloud meanwhile."""
 
 
-def _iso(timestamp: float | None) -> str | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat()
-
-
 class BluetoothLink:
     """The Bluetooth path to one car: range, reads, broadcasts and commands."""
 
@@ -87,6 +83,8 @@ class BluetoothLink:
         self._listening: Callable[[], None] | None = None
         self._window: CALLBACK_TYPE | None = None
         self._task: asyncio.Task[None] | None = None
+        self.listening = False
+        """Broadcasts are being heard (a listen window is open)."""
         self.reads = 0
         """Status reads since set-up (diagnostics)."""
 
@@ -109,7 +107,9 @@ class BluetoothLink:
             bluetooth.async_register_callback(
                 self.hass,
                 self._on_advertisement,
-                bluetooth.BluetoothCallbackMatcher(address=self.address, connectable=False),
+                bluetooth.BluetoothCallbackMatcher(
+                    address=self.address, connectable=False
+                ),
                 bluetooth.BluetoothScanningMode.ACTIVE,
             )
         )
@@ -118,7 +118,9 @@ class BluetoothLink:
                 self.hass, self._on_unavailable, self.address, connectable=False
             )
         )
-        if (info := bluetooth.async_last_service_info(self.hass, self.address, False)) is not None:
+        if (
+            info := bluetooth.async_last_service_info(self.hass, self.address, False)
+        ) is not None:
             self._on_advertisement(info, bluetooth.BluetoothChange.ADVERTISEMENT)
 
     async def async_stop(self) -> None:
@@ -133,7 +135,9 @@ class BluetoothLink:
 
     @callback
     def _on_advertisement(
-        self, info: bluetooth.BluetoothServiceInfoBleak, _change: bluetooth.BluetoothChange
+        self,
+        info: bluetooth.BluetoothServiceInfoBleak,
+        _change: bluetooth.BluetoothChange,
     ) -> None:
         came = not self.memory.in_range
         self.memory = self.memory.after_advertisement(
@@ -261,11 +265,13 @@ class BluetoothLink:
     ) -> VehicleSnapshot:
         """The snapshot after a status; the cloud's next poll moves accordingly."""
         vehicle = self._vehicle
-        self.memory = self.memory.after_status(status.state, now)
-        vehicle.memory = vehicle.memory.after_sleep_check(
-            status.state, now, previous=snapshot.state
-        )
-        snapshot = snapshot.with_ble(status.values.values, status.state, now)
+        state = None if status.state is VehicleState.UNKNOWN else status.state
+        self.memory = self.memory.after_status(state or snapshot.state, now)
+        if state is not None:
+            vehicle.memory = vehicle.memory.after_sleep_check(
+                state, now, previous=snapshot.state
+            )
+        snapshot = snapshot.with_ble(status.values.values, state, now)
         if not vehicle.account.in_outage and not vehicle.updating:
             decision = next_poll(
                 snapshot,
@@ -317,6 +323,7 @@ class BluetoothLink:
             return
         if self._listening is None:
             self._listening = self._car.listen_status(self._on_broadcast)
+            self.listening = True
         if self._window is not None:
             self._window()
         self._window = async_call_later(
@@ -328,7 +335,9 @@ class BluetoothLink:
         """The car said its status changed (a lock, a door, falling asleep)."""
         vehicle = self._vehicle
         now = self.clock()
-        vehicle.async_publish(self._apply_status(vehicle.data, status, now), always=True)
+        vehicle.async_publish(
+            self._apply_status(vehicle.data, status, now), always=True
+        )
 
     @callback
     def _on_window_end(self, _now: datetime) -> None:
@@ -345,6 +354,7 @@ class BluetoothLink:
         if self._listening is not None:
             self._listening()
             self._listening = None
+            self.listening = False
         if self._car is not None and not self._lock.locked():
             await self._car.disconnect()
 
@@ -368,24 +378,8 @@ class BluetoothLink:
 
     def shown_source(self, source: DataSource) -> DataSource:
         """The data source to show: Bluetooth while it is live and the cloud is not."""
-        if source is DataSource.CACHE and is_fresh(self.memory, self.clock(), self.settings):
+        if source is DataSource.CACHE and is_fresh(
+            self.memory, self.clock(), self.settings
+        ):
             return DataSource.BLE
         return source
-
-    def diagnostics(self) -> dict[str, Any]:
-        """The link's state for diagnostics (no address, no VIN)."""
-        memory = asdict(self.memory)
-        memory["last_status"] = _iso(self.memory.last_status)
-        memory["last_failure"] = _iso(self.memory.last_failure)
-        decision = next_read(self.memory, self.clock(), self.settings)
-        return {
-            "memory": memory,
-            "reads": self.reads,
-            "listening": self._listening is not None,
-            "next": {
-                "action": str(decision.action),
-                "delay": decision.delay,
-                "reason": decision.reason,
-            },
-            "settings": asdict(self.settings),
-        }

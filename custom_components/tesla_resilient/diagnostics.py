@@ -9,12 +9,15 @@ navigation destination) are redacted.
 """
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 from yarl import URL
 
+from .ble_policy import next_read
+from .bluetooth import BluetoothLink
 from .const import CONF_API_BASE_URL, CONF_AUTH_BASE_URL, CONF_TOKEN_URL
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .polling import next_poll
@@ -79,6 +82,35 @@ def _redact_values(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _iso(timestamp: float | None) -> str | None:
+    return (
+        None
+        if timestamp is None
+        else datetime.fromtimestamp(timestamp, UTC).isoformat()
+    )
+
+
+def _bluetooth_diagnostics(link: BluetoothLink | None) -> dict[str, Any] | None:
+    """A car's Bluetooth link: range, signal, reads, what next (never its address)."""
+    if link is None:
+        return None
+    memory = asdict(link.memory)
+    memory["last_status"] = _iso(link.memory.last_status)
+    memory["last_failure"] = _iso(link.memory.last_failure)
+    decision = next_read(link.memory, link.clock(), link.settings)
+    return {
+        "memory": memory,
+        "reads": link.reads,
+        "listening": link.listening,
+        "next": {
+            "action": str(decision.action),
+            "delay": decision.delay,
+            "reason": decision.reason,
+        },
+        "settings": asdict(link.settings),
+    }
+
+
 def _vehicle_diagnostics(vehicle: VehicleCoordinator) -> dict[str, Any]:
     snapshot = vehicle.snapshot.to_dict()
     values = snapshot.pop("data")
@@ -96,9 +128,7 @@ def _vehicle_diagnostics(vehicle: VehicleCoordinator) -> dict[str, Any]:
         "snapshot": snapshot,
         "cloud_connected": vehicle.cloud_connected,
         "data_source": str(vehicle.data_source),
-        "bluetooth": (
-            None if vehicle.bluetooth is None else vehicle.bluetooth.diagnostics()
-        ),
+        "bluetooth": _bluetooth_diagnostics(vehicle.bluetooth),
         "polling": {
             "update_interval": None if interval is None else interval.total_seconds(),
             "endpoints": sorted(vehicle.endpoints),

@@ -327,9 +327,7 @@ SENSORS: tuple[TeslaSensorEntityDescription, ...] = (
         options=["cloud", "cache", "ble"],
         # No values yet, so they come from nowhere: unknown.
         coordinator_fn=lambda coordinator: (
-            None
-            if coordinator.snapshot.data is None
-            else coordinator.data_source.value
+            None if coordinator.snapshot.data is None else coordinator.data_source.value
         ),
         freshness=True,
         needs_data=False,
