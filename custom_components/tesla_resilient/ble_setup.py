@@ -4,14 +4,14 @@ The pairing flow (``flow_bluetooth.py``) adds a subentry of type ``bluetooth`` p
 (``unique_id`` the VIN, ``data`` the VIN and the car's address). At set-up each such
 car's coordinator gets its :class:`~.bluetooth.BluetoothLink` before the platforms are
 set up (its entities exist only then); a subentry added, changed or removed reloads the
-entry. Without Home Assistant's Bluetooth integration the cars stay on the cloud.
+entry. Without Home Assistant's Bluetooth integration the cars stay on the cloud, and
+an entry without a paired car never imports it.
 """
 
 from collections.abc import Mapping
 
 from homeassistant.core import HomeAssistant, callback
 
-from .bluetooth import BluetoothLink
 from .const import CONF_ADDRESS, CONF_VIN, LOGGER, SUBENTRY_BLUETOOTH
 from .coordinator import TeslaResilientConfigEntry
 
@@ -49,6 +49,9 @@ def async_setup_bluetooth(
             "the paired cars are reached through Tesla's cloud only"
         )
         return
+    # Home Assistant's Bluetooth stack is imported only for a paired car.
+    from .bluetooth import BluetoothLink  # noqa: PLC0415
+
     for vehicle in entry.runtime_data.vehicles.values():
         if (address := addresses.get(vehicle.vin)) is None:
             continue

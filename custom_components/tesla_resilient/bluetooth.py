@@ -139,17 +139,17 @@ class BluetoothLink:
         info: bluetooth.BluetoothServiceInfoBleak,
         _change: bluetooth.BluetoothChange,
     ) -> None:
-        came = not self.memory.in_range
-        self.memory = self.memory.after_advertisement(
+        before = self.memory
+        self.memory = before.after_advertisement(
             rssi=info.rssi, connectable=info.connectable
         )
-        if info.connectable and self._car is not None:
-            self._car.set_device(info.device)
-        if came:
+        if not before.in_range:
             LOGGER.debug("Vehicle %s in Bluetooth range", self._vehicle.vehicle_id)
             self._vehicle.account.async_update_outage_issue()
-        self._vehicle.async_update_listeners()
-        self._schedule()
+        if before.rssi != info.rssi or not before.in_range:
+            self._vehicle.async_update_listeners()
+        if self._timer is None or before.connectable != info.connectable:
+            self._schedule()
 
     @callback
     def _on_unavailable(self, _info: bluetooth.BluetoothServiceInfoBleak) -> None:

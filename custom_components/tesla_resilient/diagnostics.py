@@ -10,17 +10,19 @@ navigation destination) are redacted.
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 from yarl import URL
 
 from .ble_policy import next_read
-from .bluetooth import BluetoothLink
 from .const import CONF_API_BASE_URL, CONF_AUTH_BASE_URL, CONF_TOKEN_URL
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .polling import next_poll
+
+if TYPE_CHECKING:
+    from .bluetooth import BluetoothLink
 
 TO_REDACT = {
     "token",
