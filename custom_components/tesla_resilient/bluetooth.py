@@ -209,13 +209,14 @@ class BluetoothLink:
 
     async def _async_car(self) -> BluetoothVehicle:
         """The car's client, on the best connectable path Home Assistant knows now."""
+        if not self.memory.in_range:
+            raise BluetoothUnavailable("The car is not in Bluetooth range")
         device = bluetooth.async_ble_device_from_address(
             self.hass, self.address, connectable=True
         )
-        if device is None:
-            if self.memory.in_range:
-                raise BluetoothSlotsFull("No free Bluetooth connection to the car")
-            raise BluetoothUnavailable("The car is not in Bluetooth range")
+        if device is None or not self.memory.connectable:
+            # A car whose three connections are taken advertises non-connectable.
+            raise BluetoothSlotsFull("No free Bluetooth connection to the car")
         if self._car is None:
             key = await async_get_app_key(self.hass)
             self._car = BluetoothVehicle(self._vehicle.vin, key.private_key, device)
