@@ -40,11 +40,10 @@ async def _registered(
 
     scanner = SimRemoteScanner(SCANNER_SOURCE, sim.url)
     unregister = bluetooth.async_register_scanner(hass, scanner, connection_slots=3)
-    stop = scanner.async_start()
+    scanner.async_start()
     try:
         yield scanner
     finally:
-        stop()
         await scanner.async_stop()
         unregister()
 
