@@ -10,8 +10,9 @@ The entities never claim more than the integration knows:
   and without moving its next poll;
 * an outage stops the vehicles' polling (the account probes alone);
 * the next success makes it ``ok`` again: after a short failing streak the values the
-  cloud gave in this run are shown as coming from the cloud again (no request); after
-  an outage every vehicle refreshes once (a sleeping car answers 408 and is not woken).
+  cloud gave in this run are shown as coming from the cloud again (no request), those
+  last read over Bluetooth as Bluetooth's while that link is live; after an outage every
+  vehicle refreshes once (a sleeping car answers 408 and is not woken).
 """
 
 from dataclasses import replace
@@ -21,9 +22,27 @@ from homeassistant.core import callback
 
 from .const import DOMAIN
 from .health import HealthState
+from .snapshot import DataSource, VehicleSnapshot
 
 if TYPE_CHECKING:
     from .coordinator import VehicleCoordinator
+
+
+def answered_again(
+    vehicle: VehicleCoordinator, snapshot: VehicleSnapshot
+) -> VehicleSnapshot:
+    """The snapshot to show when the cloud answers again after a short failing streak.
+
+    Values last read over Bluetooth stay Bluetooth's while the link is live (no longer
+    live: they stay the last known state); any other values are the cloud's.
+    """
+    ble_read_at, fetched_at = snapshot.ble_read_at, snapshot.fetched_at
+    if ble_read_at is None or (fetched_at is not None and ble_read_at < fetched_at):
+        return vehicle.as_cloud(snapshot)
+    link = vehicle.bluetooth
+    if link is not None and link.shown_source(DataSource.CACHE) is DataSource.BLE:
+        return replace(snapshot, source=DataSource.BLE)
+    return snapshot
 
 
 @callback
@@ -62,6 +81,6 @@ def async_follow_health(
             memory.last_sleep_check is not None or memory.last_vehicle_data is not None
         )
         if learned and not vehicle.updating:
-            # The values came from the cloud in this run, and it answers again.
-            vehicle.data = vehicle.as_cloud(snapshot)
+            # The values came in this run (cloud or Bluetooth), and the cloud answers.
+            vehicle.data = answered_again(vehicle, snapshot)
         vehicle.async_update_listeners()
