@@ -238,8 +238,15 @@ def integration_entity_ids(hass: HomeAssistant, platform: str = DOMAIN) -> list[
 
 @asynccontextmanager
 async def home_assistant(config_dir: str) -> AsyncIterator[HomeAssistant]:
-    """A started Home Assistant with custom integrations enabled, stopped on exit."""
+    """A started Home Assistant with custom integrations enabled, stopped on exit.
+
+    Its time zone is UTC, the benchmarks' own (the day starts at midnight UTC and
+    reports times of day in UTC): a time the integration shows, such as an outage's
+    start in a refused command's message, reads as the benchmark's. The test instance
+    would otherwise be on US/Pacific, seven hours behind in June.
+    """
     async with async_test_home_assistant(config_dir=config_dir) as hass:
+        await hass.config.async_set_time_zone("UTC")
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
         frame.async_setup(hass)
         await translation.async_load_integrations(hass, {HA_DOMAIN})

@@ -99,6 +99,10 @@ async def test_outage_through_home_assistant(socket_enabled: None) -> None:
     # integration has recovered and the lock goes out
     assert result["commands"][0]["result"] != "ok"
     assert result["commands"][1]["result"] == "ok"
+    # The refusal's "since" is in the benchmark's clock (UTC): the outage began at
+    # 07:00, and the integration saw its first failure at or after it
+    since = result["commands"][0]["result"].split("(since ", 1)[1][:16]
+    assert "2025-06-02 07:00" <= since < "2025-06-02 07:25"
 
 
 def test_outage_cli_runs_seeds(
