@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import bleak_retry_connector
 from cryptography.hazmat.primitives.asymmetric import ec
 from homeassistant.components import bluetooth
 from homeassistant.core import HomeAssistant
@@ -32,6 +31,8 @@ from custom_components.tesla_resilient.api import (
     VehicleData,
     VehicleState,
 )
+from custom_components.tesla_resilient.api.ble_link import Link
+from custom_components.tesla_resilient.api.library import Stage, library_errors
 from tesla_sim import SimServer, World
 from tesla_sim.ble import address_of
 from tesla_sim.ble.scanner import SimRemoteScanner
@@ -273,18 +274,52 @@ async def test_pairing_declined_or_untapped(ble_car: BleCar) -> None:
     assert await stranger.is_paired() is False
 
 
-async def test_no_free_slot(ble_car: BleCar, monkeypatch: pytest.MonkeyPatch) -> None:
+def _failed_connects(ble_car: BleCar) -> int:
+    """Connection attempts to the car that failed, as Home Assistant counted them."""
+    return ble_car.scanner.connection_failures(address_of(ble_car.car.vin))
+
+
+async def test_no_free_slot(ble_car: BleCar) -> None:
     """A car whose three connections are taken: BluetoothSlotsFull, nothing sent.
 
-    Home Assistant's connector waits 4 s between its tries for a free slot; not here.
+    One try per read or command: bleak-retry-connector would wait 4 s and try again,
+    nine times, before the cloud could take over.
     """
-    monkeypatch.setattr(bleak_retry_connector, "BLEAK_OUT_OF_SLOTS_BACKOFF_TIME", 0.0)
     ble_car.world.ble_set(ble_car.car.vin, other_clients=3)
     await ble_car.scanner.async_poll_once()
     with pytest.raises(BluetoothSlotsFull):
         await ble_car.vehicle.send("door_unlock")
+    assert _failed_connects(ble_car) == 1
+    with pytest.raises(BluetoothSlotsFull):
+        await ble_car.vehicle.read_awake()
+    assert _failed_connects(ble_car) == 2
     assert ble_car.radio()["messages_in"] == 0
     assert ble_car.car.locked is True
+
+
+async def test_one_connect_per_operation(ble_car: BleCar) -> None:
+    """Once a connect failed, nothing else in the same read or command connects: the
+    link refuses at once until the next operation (pairing reconnects)."""
+    device = bluetooth.async_ble_device_from_address(
+        ble_car.hass, address_of(ble_car.car.vin), connectable=True
+    )
+    assert device is not None
+    link = Link(None, ble_car.car.vin, APP_KEY, device, keepalive_interval=None)
+    ble_car.world.ble_set(ble_car.car.vin, other_clients=3)
+    for _ in range(2):
+        with pytest.raises(BluetoothSlotsFull), library_errors(Stage.READ):
+            await link.connect()
+    assert _failed_connects(ble_car) == 1
+    link.reconnects = True
+    with pytest.raises(BluetoothSlotsFull), library_errors(Stage.READ):
+        await link.connect()
+    assert _failed_connects(ble_car) == 2
+    link.reconnects = False
+    ble_car.world.ble_set(ble_car.car.vin, other_clients=2)
+    link.refused = None  # the next operation
+    await link.connect()
+    assert ble_car.radio()["connections"] == 1
+    await link.disconnect()
 
 
 async def test_out_of_range(ble_car: BleCar) -> None:

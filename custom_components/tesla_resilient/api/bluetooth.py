@@ -12,6 +12,9 @@ connects when asked something and stays connected until :meth:`~BluetoothVehicle
 The library runs with ``raise_unconfirmed=True`` and ``confirmation="ack"``, and its own
 re-sends after a WAIT or a session fault are switched off: a command is written once,
 and a stale session costs one new handshake and one more try (as :mod:`.protocol`).
+Connections are bounded (:mod:`.ble_link`): a few tries, no wait for a free slot,
+and a connect that failed ends the read or command, so the cloud can take over within
+moments.
 Every error is a :class:`~.errors.TeslaError` (:mod:`.library` maps the library's):
 
 * :class:`~.errors.BluetoothUnavailable` (:class:`~.errors.BluetoothSlotsFull`):
@@ -42,11 +45,11 @@ from bleak.exc import BleakError
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.protobuf.message import DecodeError, Message
 from tesla_fleet_api.const import BluetoothVehicleData
-from tesla_fleet_api.tesla.vehicle.bluetooth import VehicleBluetooth
 from tesla_protocol.command.universal_message_pb2 import Domain, RoutableMessage
 from tesla_protocol.command.vcsec_pb2 import FromVCSECMessage, VehicleStatus
 from tesla_protocol.command.vehicle_pb2 import VehicleData as VehicleDataMessage
 
+from .ble_link import Link
 from .ble_values import sleep_state, status_values, vehicle_data_values
 from .errors import BluetoothTimeout, BluetoothUnavailable, KeyNotPaired
 from .library import Stage, StaleSession, library_errors, raise_for_result
@@ -68,8 +71,6 @@ AWAKE_READS: Final = (
 )
 """What :meth:`BluetoothVehicle.read_awake` asks infotainment for, one per request
 (several in one answer can exceed the car's answer size)."""
-_NO_LIBRARY_RETRY: Final = 3
-"""The library re-sends after a WAIT or a session fault while ``attempt`` <= 3."""
 
 BLE_COMMANDS: Final[frozenset[str]] = frozenset(
     {
@@ -131,27 +132,6 @@ def answer_of[M: Message](reply: Any, kind: type[M]) -> M:
     raise BluetoothTimeout("The car answered without what was asked")
 
 
-class _Link(VehicleBluetooth[Any]):
-    """The library's Bluetooth vehicle without its own re-sends."""
-
-    async def _command(
-        self,
-        domain: Domain,
-        command: bytes,
-        attempt: int = 0,
-        expects_data: bool = True,
-        confirm_broadcast: Callable[[VehicleStatus], bool] | None = None,
-    ) -> dict[str, Any]:
-        """The library's command with no re-send (a WAIT fails it as ``busy``)."""
-        return await super()._command(
-            domain,
-            command,
-            _NO_LIBRARY_RETRY,
-            expects_data=expects_data,
-            confirm_broadcast=confirm_broadcast,
-        )
-
-
 class BluetoothVehicle:
     """One car over Bluetooth: its two sessions, its link, its broadcasts."""
 
@@ -159,7 +139,7 @@ class BluetoothVehicle:
         self, vin: str, key: ec.EllipticCurvePrivateKey, device: BLEDevice
     ) -> None:
         """Talk to the car ``vin`` at ``device``, signing with ``key``."""
-        self._link = _Link(
+        self._link = Link(
             None,
             vin,
             key,
@@ -180,6 +160,7 @@ class BluetoothVehicle:
 
         Raises BluetoothUnavailable, BluetoothTimeout, KeyNotPaired or CommandFailed.
         """
+        self._begin()
         reply = await self._run(Stage.READ, VCSEC, self._link.vehicle_state)
         return BleStatus.from_message(answer_of(reply, VehicleStatus))
 
@@ -209,6 +190,7 @@ class BluetoothVehicle:
         """
         if name not in BLE_COMMANDS:
             raise ValueError("No Bluetooth form of this command")
+        self._begin()
         if name == "wake_up":
             reply = await self._run(Stage.COMMAND, VCSEC, self._link.wake_up)
         else:
@@ -228,6 +210,7 @@ class BluetoothVehicle:
         Raises BluetoothTimeout when it did not within :data:`WAKE_TIMEOUT` seconds,
         BluetoothUnavailable or KeyNotPaired.
         """
+        self._begin()
         with library_errors(Stage.READ):
             await self._link.wake_up(wait=True, timeout=WAKE_TIMEOUT)
 
@@ -238,14 +221,20 @@ class BluetoothVehicle:
         already knows is success. Raises PairingTimedOut (no tap within ``timeout``
         seconds), PairingDeclined, PairingFailed or BluetoothUnavailable.
         """
-        with library_errors(Stage.PAIR):
-            await self._link.pair(timeout=timeout, poll_interval=PAIR_POLL_INTERVAL)
+        self._begin()
+        self._link.reconnects = True
+        try:
+            with library_errors(Stage.PAIR):
+                await self._link.pair(timeout=timeout, poll_interval=PAIR_POLL_INTERVAL)
+        finally:
+            self._link.reconnects = False
 
     async def is_paired(self) -> bool:
         """Whether the car knows the key: a VCSEC session can start.
 
         Raises BluetoothUnavailable or BluetoothTimeout when the car cannot tell.
         """
+        self._begin()
         try:
             with library_errors(Stage.READ):
                 return await self._link._handshake(VCSEC)
@@ -273,6 +262,10 @@ class BluetoothVehicle:
             await self._link.disconnect()
         except (BleakError, TimeoutError) as err:
             _LOGGER.debug("Bluetooth disconnect failed: %s", type(err).__name__)
+
+    def _begin(self) -> None:
+        """A new read or command: it may connect (once)."""
+        self._link.refused = None
 
     async def _awake_for_command(self) -> None:
         """Wake a sleeping car before an infotainment command (asleep, it is silent).

@@ -70,6 +70,9 @@ from .errors import (
     TeslaError,
 )
 
+TransportError = BluetoothTransportError
+"""The library's error of a link that reached nothing (raised by :mod:`.ble_link`)."""
+
 
 class Stage(StrEnum):
     """What the wrapped call asked of the car; it decides what a lost answer means."""
@@ -129,7 +132,7 @@ def _reason(err: TeslaFleetError) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _slots_full(err: BaseException) -> bool:
+def slots_full(err: BaseException) -> bool:
     """Whether the cause of a failed connect was that no connection slot was free."""
     seen: set[int] = set()
     cause: BaseException | None = err
@@ -155,7 +158,7 @@ def _pairing(err: TeslaFleetError) -> TeslaError:
 def mapped(err: TeslaFleetError, stage: Stage = Stage.COMMAND) -> TeslaError:
     """The api error for the library's ``err`` raised during ``stage``."""
     if isinstance(err, BluetoothTransportError):
-        if _slots_full(err):
+        if slots_full(err):
             return BluetoothSlotsFull("No free Bluetooth connection slot")
         return BluetoothUnavailable("The car could not be reached over Bluetooth")
     if stage is Stage.PAIR and isinstance(
