@@ -11,6 +11,7 @@ from custom_components.tesla_resilient.ble_policy import (
     knows_asleep,
     next_read,
     retry_delay,
+    slots_full,
 )
 from custom_components.tesla_resilient.snapshot import DataSource, VehicleSnapshot
 
@@ -28,6 +29,35 @@ def test_out_of_range_or_full_nothing_to_do() -> None:
     full = next_read(_in_range(connectable=False), T0, SETTINGS)
     assert full.action is BleAction.NOTHING
     assert full.delay is None
+
+
+def test_no_free_slot_remembered_for_a_while() -> None:
+    """A refusal for want of a free slot: no read (and commands go to the cloud) for
+    ``slots_full_for``; a successful read, the car offering a connection again, or
+    coming back into range forget it."""
+    memory = _in_range().after_status(VehicleState.ONLINE, T0)
+    assert not slots_full(memory, T0, SETTINGS)
+    full = memory.after_slots_full(T0 + 10).after_failure(T0 + 10)
+    assert slots_full(full, T0 + 10, SETTINGS)
+    assert slots_full(full, T0 + 10 + SETTINGS.slots_full_for - 1, SETTINGS)
+    assert not slots_full(full, T0 + 10 + SETTINGS.slots_full_for, SETTINGS)
+    decision = next_read(full, T0 + 20, SETTINGS)
+    assert decision.action is BleAction.STATUS
+    assert decision.delay == SETTINGS.slots_full_for - 10
+    assert decision.reason == "no free slot"
+    later = T0 + 10 + SETTINGS.slots_full_for
+    assert next_read(full, later, SETTINGS).delay == 0.0  # the retry is overdue
+    # heard again, still connectable: still full
+    heard = full.after_advertisement(rssi=-61, connectable=True)
+    assert slots_full(heard, T0 + 20, SETTINGS)
+    freed = full.after_advertisement(rssi=-61, connectable=False).after_advertisement(
+        rssi=-61, connectable=True
+    )
+    assert not slots_full(freed, T0 + 20, SETTINGS)
+    back = full.after_unavailable().after_advertisement(rssi=-61, connectable=True)
+    assert not slots_full(back, T0 + 20, SETTINGS)
+    read = full.after_status(VehicleState.ONLINE, T0 + 20)
+    assert not slots_full(read, T0 + 20, SETTINGS)
 
 
 def test_coming_into_range_reads_at_once_then_on_the_interval() -> None:

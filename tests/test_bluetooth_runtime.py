@@ -238,25 +238,34 @@ async def test_three_other_clients_hold_the_slots(
     paired: MockConfigEntry,
     stella: Vehicle,
 ) -> None:
-    """All the car's connections taken: the cloud takes over; in an outage a clear error."""
+    """All the car's connections taken: the cloud takes over, and the next commands go
+    straight to it for a while; in an outage Bluetooth is tried, with a clear error."""
     # Our listening link is dropped and three phones take every slot.
     sim.world.ble_set(stella.vin, drop_link=True, other_clients=3)
     await ble_scanner.async_poll_once()
     await hass.async_block_till_done(wait_background_tasks=True)
     lock = _lock(hass, stella.vin)
+    address = address_of(stella.vin)
     before = sim.world.meter.vehicle(stella.vin).requests["command"]
     await hass.services.async_call("lock", "unlock", {"entity_id": lock}, blocking=True)
     assert sim.world.vehicle(stella.vin).locked is False
     assert sim.world.meter.vehicle(stella.vin).requests["command"] > before
+    refused = ble_scanner.connection_failures(address)
+    assert refused >= 1
+    # The refusal is remembered: the next command goes to the cloud at once.
+    before = sim.world.meter.vehicle(stella.vin).requests["command"]
+    await hass.services.async_call("lock", "lock", {"entity_id": lock}, blocking=True)
+    assert sim.world.vehicle(stella.vin).locked is True
+    assert sim.world.meter.vehicle(stella.vin).requests["command"] > before
+    assert ble_scanner.connection_failures(address) == refused
+    await hass.services.async_call("lock", "unlock", {"entity_id": lock}, blocking=True)
     _outage(paired, sim)
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
             "lock", "lock", {"entity_id": lock}, blocking=True
         )
-    assert err.value.translation_key in {
-        "bluetooth_slots_full",
-        "bluetooth_unreachable",
-    }
+    assert err.value.translation_key == "bluetooth_slots_full"
+    assert ble_scanner.connection_failures(address) == refused + 1
     assert sim.world.vehicle(stella.vin).locked is False
 
 

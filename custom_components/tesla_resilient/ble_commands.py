@@ -79,11 +79,8 @@ async def async_send_bluetooth(
     if link is None or not link.takes(name):
         return False
     try:
-        if name == "wake_up":
-            await link.async_wake()
-        else:
-            # A sleeping car's infotainment is woken over Bluetooth first (the api).
-            await link.async_send(name, params)
+        # A sleeping car's infotainment is woken over Bluetooth first (the api).
+        await link.async_send(name, params)
     except FALLBACK_ERRORS as err:
         if not vehicle.account.in_outage:
             LOGGER.debug(

@@ -19,6 +19,9 @@ in range                               status every ``status_interval``
 just came into range, or a command     a status read at once, then listening
 a read failed                          again after ``retry_interval`` (30 s),
                                        doubling up to ``retry_cap`` (600 s)
+no free connection slot (a refusal)    no read, and commands go to the cloud,
+                                       for ``slots_full_for`` (300 s; in an
+                                       outage Bluetooth is still tried)
 =====================================  ======================================
 
 While a status read less than ``fresh_for`` (600 s, the cloud's sleep-check
@@ -42,6 +45,7 @@ class BleSettings:
     retry_interval: float = 30.0
     retry_cap: float = 600.0
     fresh_for: float = 600.0
+    slots_full_for: float = 300.0
 
 
 class BleAction(StrEnum):
@@ -84,10 +88,14 @@ class BleMemory:
     last_failure: float | None = None
     wanted: bool = False
     """A read is due at once (came into range, after a command)."""
+    slots_full_at: float | None = None
+    """When the car (or every proxy) last refused a connection for want of a free
+    slot; forgotten after a successful read or once the car offers a connection again."""
 
     def after_advertisement(self, *, rssi: int, connectable: bool) -> Self:
         """Record an advertisement; coming into range asks for a read at once."""
         came = not self.in_range
+        freed = connectable and not self.connectable
         return replace(
             self,
             in_range=True,
@@ -95,6 +103,7 @@ class BleMemory:
             rssi=rssi,
             wanted=self.wanted or came,
             failures=0 if came else self.failures,
+            slots_full_at=None if came or freed else self.slots_full_at,
         )
 
     def after_unavailable(self) -> Self:
@@ -103,11 +112,22 @@ class BleMemory:
 
     def after_status(self, state: VehicleState, now: float) -> Self:
         """Record a successful status read at ``now``."""
-        return replace(self, last_status=now, state=state, failures=0, wanted=False)
+        return replace(
+            self,
+            last_status=now,
+            state=state,
+            failures=0,
+            wanted=False,
+            slots_full_at=None,
+        )
 
     def after_failure(self, now: float) -> Self:
         """Record a read that reached nothing or got no answer."""
         return replace(self, failures=self.failures + 1, last_failure=now, wanted=False)
+
+    def after_slots_full(self, now: float) -> Self:
+        """Record a connection refused for want of a free slot (a read or a command)."""
+        return replace(self, slots_full_at=now)
 
     def want_read(self) -> Self:
         """Ask for a status read at once (after a command)."""
@@ -129,6 +149,9 @@ def next_read(memory: BleMemory, now: float, settings: BleSettings) -> BleDecisi
         return BleDecision(BleAction.NOTHING, None, "out of range")
     if not memory.connectable:
         return BleDecision(BleAction.NOTHING, None, "no free connection")
+    if slots_full(memory, now, settings):
+        left = settings.slots_full_for - (now - (memory.slots_full_at or now))
+        return BleDecision(BleAction.STATUS, left, "no free slot")
     if memory.failures and memory.last_failure is not None:
         when = memory.last_failure + retry_delay(memory.failures, settings)
         return BleDecision(BleAction.STATUS, max(0.0, when - now), "retry")
@@ -150,3 +173,12 @@ def is_fresh(memory: BleMemory, now: float, settings: BleSettings) -> bool:
 def knows_asleep(memory: BleMemory, now: float, settings: BleSettings) -> bool:
     """Whether Bluetooth knows the car asleep now: the cloud's sleep checks pause."""
     return is_fresh(memory, now, settings) and memory.state is VehicleState.ASLEEP
+
+
+def slots_full(memory: BleMemory, now: float, settings: BleSettings) -> bool:
+    """Whether a refusal for want of a free slot is recent: no Bluetooth read, and
+    commands go straight to the cloud (unless it is in an outage)."""
+    return (
+        memory.slots_full_at is not None
+        and now - memory.slots_full_at < settings.slots_full_for
+    )

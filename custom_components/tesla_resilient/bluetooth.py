@@ -44,6 +44,7 @@ from .ble_policy import (
     is_fresh,
     knows_asleep,
     next_read,
+    slots_full,
 )
 from .const import DOMAIN, LOGGER, wall_clock
 from .keys import async_get_app_key
@@ -246,6 +247,7 @@ class BluetoothLink:
                 self._vehicle.vehicle_id,
                 type(err).__name__,
             )
+            self._note_slots(err)
             self.memory = self.memory.after_failure(self.clock())
             self._schedule()  # the retry
             return None
@@ -295,7 +297,8 @@ class BluetoothLink:
         failed, unless a recent status says the car sleeps (no cloud sleep check).
         """
         now = self.clock()
-        if self.memory.in_range and self.memory.connectable:
+        memory = self.memory
+        if memory.connectable and not slots_full(memory, now, self.settings):
             read = await self._async_read(snapshot)
             if read is not None:
                 snapshot, values = read
@@ -362,20 +365,26 @@ class BluetoothLink:
     # -- what the rest shows ----------------------------------------------------------
 
     def takes(self, name: str) -> bool:
-        """Whether the command ``name`` goes over Bluetooth now (in range, a free slot)."""
-        return name in BLE_COMMANDS and self.memory.in_range
+        """Whether ``name`` goes over Bluetooth now: in range, no slot recently refused."""
+        full = slots_full(self.memory, self.clock(), self.settings)
+        in_outage = self._vehicle.account.in_outage
+        return name in BLE_COMMANDS and self.memory.in_range and (in_outage or not full)
+
+    def _note_slots(self, err: Exception) -> None:
+        """Remember a refusal for want of a free slot (commands go to the cloud)."""
+        if isinstance(err, BluetoothSlotsFull):
+            self.memory = self.memory.after_slots_full(self.clock())
 
     async def async_send(self, name: str, params: Mapping[str, Any] | None) -> None:
-        """Send ``name`` over Bluetooth (api errors raised as they are)."""
+        """Send ``name`` over Bluetooth (``wake_up`` waits until the car is awake);
+        api errors are raised as they are."""
         async with self._lock:
-            car = await self._async_car()
-            await car.send(name, params)
-
-    async def async_wake(self) -> None:
-        """Wake the car over Bluetooth."""
-        async with self._lock:
-            car = await self._async_car()
-            await car.wake()
+            try:
+                car = await self._async_car()
+                await (car.wake() if name == "wake_up" else car.send(name, params))
+            except BluetoothSlotsFull as err:
+                self._note_slots(err)
+                raise
 
     def shown_source(self, source: DataSource) -> DataSource:
         """The data source to show: Bluetooth while it is live and the cloud is not."""

@@ -5,6 +5,12 @@
 ``{"source": <scanner source>, "sim_url": <simulator base URL>}``; connections go through
 ``make_connector``'s :class:`SimBleakClient`. Register it with Home Assistant's
 ``bluetooth.async_register_scanner(hass, scanner, connection_slots=3)``.
+
+A full car is still offered as connectable: habluetooth's remote scanners give every
+advertisement the scanner's own connectability (``BaseHaRemoteScanner`` sets
+``info.connectable = self.connectable``), as a real Bluetooth proxy does, so the
+advertisement's ``connectable`` is not passed on. The connect is refused instead
+(no free slot), and the integration remembers that for a while.
 """
 
 import asyncio
