@@ -5,7 +5,8 @@ The pairing flow (``flow_bluetooth.py``) adds a subentry of type ``bluetooth`` p
 car's coordinator gets its :class:`~.bluetooth.BluetoothLink` before the platforms are
 set up (its entities exist only then); a subentry added, changed or removed reloads the
 entry. Without Home Assistant's Bluetooth integration the cars stay on the cloud, and
-an entry without a paired car never imports it.
+an entry without a paired car never imports it. While the entry is loaded (its links,
+or the pairing flow's), no log line names one of its cars' VINs (:mod:`.log_redact`).
 """
 
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from homeassistant.core import HomeAssistant, callback
 
 from .const import CONF_ADDRESS, CONF_VIN, LOGGER, SUBENTRY_BLUETOOTH
 from .coordinator import TeslaResilientConfigEntry
+from .log_redact import REDACTOR
 
 
 def bluetooth_addresses(entry: TeslaResilientConfigEntry) -> Mapping[str, str]:
@@ -33,6 +35,8 @@ def async_setup_bluetooth(
 ) -> None:
     """Give each paired car its link (call before the platforms are set up)."""
     addresses = bluetooth_addresses(entry)
+    REDACTOR.add(entry.entry_id, (v.vin for v in entry.runtime_data.vehicles.values()))
+    entry.async_on_unload(lambda: REDACTOR.remove(entry.entry_id))
 
     async def subentries_changed(
         hass: HomeAssistant, entry: TeslaResilientConfigEntry
