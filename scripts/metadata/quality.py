@@ -181,7 +181,7 @@ EVIDENCE: dict[str, Evidence] = {
     "action-setup": _code(r"^async def async_setup\(", "__init__.py"),
     "appropriate-polling": _exists("polling.py"),
     "async-dependency": lambda repo: (
-        "aiohttp" in _source(repo, "api/client.py", "api/auth.py")
+        "aiohttp" in _source(repo, "api/client.py", "api/oauth.py")
     ),
     "brands": _exists("brand/icon.png", "brand/icon@2x.png"),
     "common-modules": _exists("coordinator.py", "entity.py"),
