@@ -14,7 +14,12 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.tesla_resilient.log_redact import LOGGERS, REDACTOR, redacted
+from custom_components.tesla_resilient.log_redact import (
+    LOGGERS,
+    REDACTOR,
+    VinRedactor,
+    redacted,
+)
 from tesla_sim import SimServer
 from tesla_sim.ble.scanner import SimRemoteScanner
 from tests.ble_fixtures import async_car_in_range
@@ -74,16 +79,19 @@ async def test_no_vin_in_a_bluetooth_connect_command_and_read(
 
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert REDACTOR not in logging.getLogger("tesla_fleet_api").filters
+    assert entry.entry_id not in REDACTOR.owners
 
 
 def test_redactor_rewrites_messages_arguments_and_exceptions() -> None:
     """Arguments, exception text and stack text are redacted; others pass untouched."""
     vin = "5YJSA1E47S2434439"
     logger = logging.getLogger("tesla_fleet_api.test_redact")
-    REDACTOR.add("entry", [vin])
+    redactor = VinRedactor()
+    assert redactor.filter(logger.makeRecord(logger.name, 10, "", 1, vin, (), None))
+    redactor.add("entry", [vin])
     try:
-        assert REDACTOR in logger.filters
+        assert redactor.owners == {"entry"}
+        assert redactor in logger.filters
         try:
             raise ValueError(f"connect to {vin} failed")  # noqa: TRY301
         except ValueError:
@@ -94,7 +102,7 @@ def test_redactor_rewrites_messages_arguments_and_exceptions() -> None:
 
             record.exc_info = sys.exc_info()
         record.stack_info = f"Stack: {vin.lower()}"
-        assert REDACTOR.filter(record) is True
+        assert redactor.filter(record) is True
         assert record.getMessage() == f"vin={redacted(vin)}"
         assert record.exc_text is not None
         assert vin not in record.exc_text
@@ -103,13 +111,16 @@ def test_redactor_rewrites_messages_arguments_and_exceptions() -> None:
         plain = logger.makeRecord(
             logger.name, logging.DEBUG, __file__, 1, "n=%s", (3,), None
         )
-        assert REDACTOR.filter(plain) is True
+        assert redactor.filter(plain) is True
         assert plain.args == (3,)
+        redactor.add("other", ["LRW3E7EK4NC000001"])
+        redactor.remove("other")
+        assert redactor in logger.filters
     finally:
-        REDACTOR.remove("entry")
-    assert REDACTOR not in logger.filters
+        redactor.remove("entry")
+    assert redactor not in logger.filters
     untouched = logger.makeRecord(
         logger.name, logging.DEBUG, __file__, 1, "vin=%s", (vin,), None
     )
-    assert REDACTOR.filter(untouched) is True
+    assert redactor.filter(untouched) is True
     assert untouched.getMessage() == f"vin={vin}"

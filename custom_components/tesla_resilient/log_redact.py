@@ -37,6 +37,11 @@ class VinRedactor(logging.Filter):
         self._pattern: re.Pattern[str] | None = None
         self._loggers: set[logging.Logger] = set()
 
+    @property
+    def owners(self) -> frozenset[str]:
+        """The config entries whose VINs are redacted now."""
+        return frozenset(self._vins)
+
     def add(self, owner: str, vins: Iterable[str]) -> None:
         """Redact ``vins`` (of the config entry ``owner``) until :meth:`remove`."""
         self._vins[owner] = frozenset(vin for vin in vins if vin)
@@ -78,8 +83,6 @@ class VinRedactor(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite ``record`` when it names a VIN; never drops it."""
-        if self._pattern is None:
-            return True
         message = record.getMessage()
         if (clean := self.redact(message)) != message:
             record.msg, record.args = clean, None
