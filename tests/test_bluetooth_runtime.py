@@ -231,6 +231,39 @@ async def test_no_replay_after_a_dropped_ack(
     assert meter_total(sim) == before
 
 
+async def test_a_refusal_over_bluetooth_is_not_sent_over_the_cloud(
+    hass: HomeAssistant, sim: SimServer, paired: MockConfigEntry, stella: Vehicle
+) -> None:
+    """The car answered over Bluetooth and said no: its reason, and no cloud command."""
+    car = sim.world.vehicle(stella.vin)
+    assert car.charging_state != "Charging"
+    before = sim.world.meter.vehicle(stella.vin).requests["command"]
+    received = sim.world.ble_state(stella.vin)["messages_in"]
+    with pytest.raises(HomeAssistantError) as err:
+        await vehicle_of(paired, stella.vin).async_command("charge_stop")
+    assert err.value.translation_key == "command_failed"
+    assert err.value.translation_placeholders["reason"] == "not_charging"
+    assert sim.world.ble_state(stella.vin)["messages_in"] > received
+    assert sim.world.meter.vehicle(stella.vin).requests["command"] == before
+
+
+async def test_a_scheduled_read_lets_an_awake_car_sleep(
+    hass: HomeAssistant, sim: SimServer, paired: MockConfigEntry, stella: Vehicle
+) -> None:
+    """The link's own reads ask vehicle security only: no infotainment read keeps the
+    parked car awake (only the polling policy's ``vehicle_data`` may)."""
+    car = sim.world.vehicle(stella.vin)
+    link = vehicle_of(paired, stella.vin).bluetooth
+    assert link is not None
+    car.idle_ref = sim.world.now() - 120
+    reads = link.reads
+    link._cancel_timer()  # its timer fires now
+    link._on_timer(dt_util.utcnow())
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert link.reads == reads + 1
+    assert car.idle_ref < sim.world.now() - 100  # its idle timer runs on
+
+
 async def test_three_other_clients_hold_the_slots(
     hass: HomeAssistant,
     sim: SimServer,

@@ -4,9 +4,11 @@
 Bluetooth (``BLE_COMMANDS``: locks, trunks, charge port, wake and the infotainment
 commands the library sends) goes to a car in range over Bluetooth, during a cloud
 outage too: nothing waits for, or needs, the cloud. The cloud takes it instead only
-when the Bluetooth command certainly did not reach the car or was proven not carried
-out (``BluetoothUnavailable``, including ``BluetoothSlotsFull``, or ``CommandFailed``)
-and the cloud is not in an outage; then the cloud path runs as before. A command whose
+when the Bluetooth command certainly did not reach the car (``BluetoothUnavailable``,
+including ``BluetoothSlotsFull``) and the cloud is not in an outage; then the cloud
+path runs as before. A car that answered over Bluetooth and refused (``CommandFailed``:
+a door open, a command it does not take) would refuse it over the cloud too: its
+reason is shown and nothing else is sent. A command whose
 outcome is unknown (the acknowledgement was lost) is never sent again, on either path:
 the owner is told it may have been carried out.
 
@@ -38,8 +40,8 @@ from .errors import command_error, format_since, translated_error
 if TYPE_CHECKING:
     from .coordinator import VehicleCoordinator
 
-FALLBACK_ERRORS = (BluetoothUnavailable, CommandFailed)
-"""Nothing was carried out over Bluetooth: the cloud may take the command instead."""
+FALLBACK_ERRORS = (BluetoothUnavailable,)
+"""Nothing reached the car over Bluetooth: the cloud may take the command instead."""
 
 
 def bluetooth_takes(vehicle: VehicleCoordinator, name: str) -> bool:

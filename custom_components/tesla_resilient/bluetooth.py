@@ -196,7 +196,9 @@ class BluetoothLink:
 
     async def _async_scheduled_read(self) -> None:
         vehicle = self._vehicle
-        if (read := await self._async_read(vehicle.data)) is not None:
+        # The vehicle-security status only: an infotainment read keeps the car awake
+        # like a cloud ``vehicle_data``, so only the coordinator's policy asks for one.
+        if (read := await self._async_read(vehicle.data, data=False)) is not None:
             vehicle.async_publish(read[0], always=True)
         self._schedule()
 
@@ -225,9 +227,10 @@ class BluetoothLink:
         return self._car
 
     async def _async_read(
-        self, snapshot: VehicleSnapshot
+        self, snapshot: VehicleSnapshot, *, data: bool
     ) -> tuple[VehicleSnapshot, bool] | None:
-        """Read the status and, awake, charge and climate: ``(snapshot, values read)``.
+        """Read the status and (``data``, awake) charge and climate: ``(snapshot, values
+        read)``.
 
         ``None`` when the read failed. Records the read in the link's and the
         vehicle's memories and listens to the car's broadcasts for a while.
@@ -238,7 +241,7 @@ class BluetoothLink:
                 status = await car.status()
                 awake = (
                     await car.read_awake()
-                    if status.state is VehicleState.ONLINE
+                    if data and status.state is VehicleState.ONLINE
                     else None
                 )
         except READ_FAILURES as err:
@@ -299,7 +302,9 @@ class BluetoothLink:
         now = self.clock()
         memory = self.memory
         if memory.connectable and not slots_full(memory, now, self.settings):
-            read = await self._async_read(snapshot)
+            read = await self._async_read(
+                snapshot, data=action is PollAction.VEHICLE_DATA
+            )
             if read is not None:
                 snapshot, values = read
                 done = (
