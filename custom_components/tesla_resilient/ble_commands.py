@@ -27,7 +27,6 @@ from .api import (
     BluetoothSlotsFull,
     BluetoothTimeout,
     BluetoothUnavailable,
-    CommandFailed,
     CommandOutcomeUnknown,
     KeyNotPaired,
     TeslaError,
