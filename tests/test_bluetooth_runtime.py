@@ -381,12 +381,24 @@ async def test_leaving_range(
 async def test_subentry_removed_reloads_without_bluetooth(
     hass: HomeAssistant, sim: SimServer, paired: MockConfigEntry, stella: Vehicle
 ) -> None:
-    """Removing the car's Bluetooth subentry reloads the entry: the car is cloud-only."""
+    """Removing the car's Bluetooth subentry reloads the entry: the car is cloud-only,
+    and its Bluetooth entities leave the registry (no orphans)."""
     subentry_id = next(iter(paired.subentries))
+    registry = er.async_get(hass)
+    bluetooth_entities = [
+        entity_id(hass, "binary_sensor", stella.vin, "bluetooth_in_range"),
+        entity_id(hass, "sensor", stella.vin, "bluetooth_signal"),
+    ]
+    for bluetooth_entity in bluetooth_entities:
+        assert bluetooth_entity is not None
+        assert registry.async_get(bluetooth_entity) is not None
     hass.config_entries.async_remove_subentry(paired, subentry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert paired.state is ConfigEntryState.LOADED
     assert vehicle_of(paired, stella.vin).bluetooth is None
+    for bluetooth_entity in bluetooth_entities:
+        assert registry.async_get(bluetooth_entity or "") is None
+    assert registry.async_get(_lock(hass, stella.vin)) is not None
 
 
 async def test_without_home_assistants_bluetooth(

@@ -13,9 +13,13 @@ from typing import Any
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.entity_platform import (
+    AddConfigEntryEntitiesCallback,
+    async_get_current_platform,
+)
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
@@ -262,9 +266,12 @@ def async_add_table_entities[D: TeslaEntityDescription](
     """Add one ``entity_class`` per description whose hardware each vehicle has.
 
     Descriptions that need no data are added at once; the others with the vehicle's
-    data, when ``exists_fn`` finds the hardware in it.
+    data, when ``exists_fn`` finds the hardware in it. The Bluetooth descriptions go to
+    the cars with a Bluetooth link only; a car whose Bluetooth subentry was removed
+    loses them from the entity registry too.
     """
     table = tuple(descriptions)
+    _async_remove_unlinked(entry, [d for d in table if d.bluetooth])
 
     def build(
         coordinator: VehicleCoordinator, data: VehicleData | None
@@ -278,6 +285,24 @@ def async_add_table_entities[D: TeslaEntityDescription](
         return [entity_class(coordinator, description) for description in chosen]
 
     async_add_vehicle_entities(entry, async_add_entities, build)
+
+
+def _async_remove_unlinked(
+    entry: TeslaResilientConfigEntry, bluetooth: list[TeslaEntityDescription]
+) -> None:
+    """Remove the Bluetooth entities of the cars without a link (call in a platform's
+    set-up: a subentry removed reloads the entry)."""
+    if not bluetooth:
+        return
+    registry = er.async_get(entry.runtime_data.account.hass)
+    platform = async_get_current_platform().domain
+    for coordinator in entry.runtime_data.vehicles.values():
+        if coordinator.bluetooth is not None:
+            continue
+        for description in bluetooth:
+            unique_id = f"{coordinator.vin}-{description.key}"
+            if entity_id := registry.async_get_entity_id(platform, DOMAIN, unique_id):
+                registry.async_remove(entity_id)
 
 
 class _Once:
