@@ -12,7 +12,7 @@ the worst against :data:`RECOVERY_TARGET`.
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 import random
 import sys
@@ -46,6 +46,11 @@ RESTART_AT = 7 * H + 30 * M
 UNAVAILABLE = "unavailable"
 RECOVERY_TARGET = 60.0
 """Seconds after the cloud's return by which every vehicle must be fresh again."""
+
+Setup = Callable[[HaRunner, MockConfigEntry], Awaitable[None]]
+"""Run in every Home Assistant instance before the entry is set up (``run_ha_day``)."""
+Action = Callable[[HaRunner], Awaitable[None]]
+"""A scripted change at a time of the day (``run_ha_day``'s ``actions``)."""
 
 
 @dataclass(slots=True)
@@ -142,11 +147,15 @@ async def run_ha_day(
     outage: bool = True,
     restart: bool = True,
     seed: int = 1,
+    setup: Setup | None = None,
+    actions: Sequence[tuple[float, Action]] = (),
 ) -> dict[str, Any]:
     """Run the standard day through Home Assistant, with or without outage and restart.
 
     The outage figures refer to the 07:00-08:00 window even when no fault is injected.
-    ``seed`` seeds the simulator and ``random`` (the backoff's jitter).
+    ``seed`` seeds the simulator and ``random`` (the backoff's jitter). ``setup`` runs in
+    each Home Assistant instance before the entry is set up; ``actions``: (time of day,
+    action) run after the schedule's change and command of the same time.
     """
     start = DAY_START
     end = start + hours * H
@@ -176,6 +185,11 @@ async def run_ha_day(
                 if restart and hours * H > RESTART_AT
                 else []
             )
+            + [
+                (start + t, 3, str(i))
+                for i, (t, _) in enumerate(actions)
+                if t < hours * H
+            ]
         )
         outage_window = window
         tally = _Tally(last_time=start, vin=vin)
@@ -187,6 +201,8 @@ async def run_ha_day(
                 instance += 1
                 async with home_assistant(config_dir) as hass:
                     runner = HaRunner(hass, sim)
+                    if setup is not None:
+                        await setup(runner, entry)
                     loaded = await runner.add_entry(entry)
                     if not loaded:
                         raise RuntimeError(f"config entry did not load: {entry.state}")
@@ -211,13 +227,19 @@ async def run_ha_day(
                         if kind == 0:
                             world.vehicle(vin).set_activity(what, world.now())
                         elif kind == 1:
+                            metered = sum(world.meter.requests.values())
+                            result = await _command(runner, what)
                             tally.commands.append(
                                 {
                                     "at": hhmm(when - start),
                                     "command": what,
-                                    "result": await _command(runner, what),
+                                    "result": result,
+                                    "cloud_requests": sum(world.meter.requests.values())
+                                    - metered,
                                 }
                             )
+                        elif kind == 3:
+                            await actions[int(what)][1](runner)
                         else:
                             restored["before"] = runner.states()
                             restart = True
