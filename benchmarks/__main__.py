@@ -1,17 +1,20 @@
-"""``python -m benchmarks day|outage|scale [options]`` (what ``scripts/bench`` runs)."""
+"""``python -m benchmarks anchors|day|outage|scale [options]`` (what ``scripts/bench`` runs)."""
 
 from collections.abc import Callable, Sequence
 import sys
 
-from . import day, outage, scale
+from . import anchors, day, outage, scale
 
 COMMANDS: dict[str, Callable[[Sequence[str] | None], int]] = {
+    "anchors": anchors.main,
     "day": day.main,
     "outage": outage.main,
     "scale": scale.main,
 }
 
-USAGE = "usage: bench {day,outage,scale} [--json] [options]  (bench NAME --help)"
+USAGE = (
+    "usage: bench {anchors,day,outage,scale} [--json] [options]  (bench NAME --help)"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,10 +37,19 @@ from .common import (
     hhmm,
     sim_session,
 )
+from .live import car_state
 from .outage import run_ha_day
 from .plot import plot_timeline
 from .policies import POLICIES, OursPolicy, Policy, PolicyContext
-from .scenario import COMMANDS, SCHEDULE, TARGETS, H
+from .scenario import (
+    COMMANDS,
+    SCHEDULE,
+    SLEEP_MODELS,
+    TARGETS,
+    H,
+    SleepModel,
+    apply_sleep_model,
+)
 
 OURS_HA = "ours_ha"
 """Our policy run through Home Assistant (coordinator + entities), no harness."""
@@ -68,17 +77,7 @@ class DayRun:
 
 def _truth(sess: SimSession, vin: str) -> TruthSample:
     car = sess.sim.world.vehicle(vin)
-    if not car.is_online:
-        state = "waking" if car.power == "waking" else car.reported_state
-    elif car.driving:
-        state = "driving"
-    elif car.charging:
-        state = "charging"
-    elif car.climate_on:
-        state = "climate"
-    else:
-        state = "parked"
-    return TruthSample(sess.clock(), state, car.locked)
+    return TruthSample(sess.clock(), car_state(car), car.locked)
 
 
 @dataclass(slots=True)
@@ -104,9 +103,12 @@ async def run_day(
     hours: float = 24.0,
     sample_step: float = 10.0,
     label: str | None = None,
+    sleep_model: SleepModel = SLEEP_MODELS["awake"],
 ) -> DayRun:
-    """Run the standard day (its first ``hours``) for one policy on a fresh simulator."""
+    """Run the standard day (its first ``hours``) for one policy on a fresh simulator
+    whose car follows ``sleep_model``."""
     async with sim_session(virtual_clock=True, start_time=DAY_START) as sess:
+        apply_sleep_model(sess.sim.world, sleep_model)
         summary = sess.vehicles[0]
         vin = summary.vin
 
@@ -248,25 +250,35 @@ async def run_all(
     *,
     hours: float = 24.0,
     with_ha: bool = False,
+    sleep_model: SleepModel = SLEEP_MODELS["awake"],
 ) -> list[DayRun]:
-    """Run the day for every policy (one fresh simulator each).
+    """Run the day for every policy (one fresh simulator each, ``sleep_model``).
 
     ``with_ha`` adds ``ours_ha``: the same day through the real integration in a real
     Home Assistant (the cross-check that the harness polls as the coordinator does).
     """
-    runs = [await run_day(name, hours=hours) for name in policies]
+    runs = [
+        await run_day(name, hours=hours, sleep_model=sleep_model) for name in policies
+    ]
     if with_ha:
-        doc = await run_ha_day(hours=hours, outage=False, restart=False)
+        doc = await run_ha_day(
+            hours=hours, outage=False, restart=False, sleep_model=sleep_model
+        )
         runs.append(DayRun(OURS_HA, doc["day"]))
     return runs
 
 
-def report(runs: Sequence[DayRun], hours: float = 24.0) -> dict[str, Any]:
+def report(
+    runs: Sequence[DayRun],
+    hours: float = 24.0,
+    sleep_model: SleepModel = SLEEP_MODELS["awake"],
+) -> dict[str, Any]:
     """The JSON document ``scripts/bench day --json`` prints."""
     ours = next((r for r in runs if r.policy == OursPolicy.name), None)
     doc: dict[str, Any] = {
         "benchmark": "day",
         "hours": hours,
+        "sleep_model": {"name": sleep_model.name, "means": sleep_model.description},
         "schedule": [
             {"at": hhmm(t), "activity": a} for t, a in SCHEDULE if t < hours * H
         ],
@@ -314,13 +326,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="skip ours_ha (the same day through a real Home Assistant)",
     )
+    parser.add_argument(
+        "--sleep-model",
+        choices=sorted(SLEEP_MODELS),
+        default="awake",
+        help="how the simulated car falls asleep (scenario.SLEEP_MODELS)",
+    )
     args = parser.parse_args(argv)
+    model = SLEEP_MODELS[args.sleep_model]
     runs = asyncio.run(
         run_all(
-            args.policy or tuple(POLICIES), hours=args.hours, with_ha=not args.no_ha
+            args.policy or tuple(POLICIES),
+            hours=args.hours,
+            with_ha=not args.no_ha,
+            sleep_model=model,
         )
     )
-    doc = report(runs, args.hours)
+    doc = report(runs, args.hours, model)
     if args.plot:
         plot_timeline([r for r in runs if r.truth], args.plot, hours=args.hours)
     if args.json:

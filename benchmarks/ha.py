@@ -102,10 +102,14 @@ def _background(handle: asyncio.TimerHandle) -> bool:
 class HaRunner:
     """One Home Assistant instance with the integration, stepped in virtual time."""
 
-    def __init__(self, hass: HomeAssistant, sim: SimServer) -> None:
-        """Wrap a started ``hass`` next to ``sim``."""
+    def __init__(
+        self, hass: HomeAssistant, sim: SimServer, platform: str = DOMAIN
+    ) -> None:
+        """Wrap a started ``hass`` next to ``sim``; ``platform``: the integration whose
+        entities :meth:`entity_ids` and :meth:`states` list (ours by default)."""
         self.hass = hass
         self.sim = sim
+        self.platform = platform
         self._due: dict[int, tuple[asyncio.TimerHandle, float]] = {}
 
     @property
@@ -196,9 +200,22 @@ class HaRunner:
                 on_step(target)
             world.advance(target - world.now())
 
+    def write_unavailable_states(self) -> None:
+        """What Home Assistant's start does: every enabled registered entity of the
+        integration without a state is shown ``unavailable`` (restored) until its
+        platform adds it (the test instance is already running, so its start did not)."""
+        registry = er.async_get(self.hass)
+        for entity in registry.entities.values():
+            if (
+                entity.platform == self.platform
+                and not entity.disabled
+                and self.hass.states.get(entity.entity_id) is None
+            ):
+                entity.write_unavailable_state(self.hass)
+
     def entity_ids(self) -> list[str]:
         """Entity ids of the integration (registry)."""
-        return integration_entity_ids(self.hass)
+        return integration_entity_ids(self.hass, self.platform)
 
     def states(self) -> dict[str, str]:
         """Current state of every entity of the integration that has a state."""
@@ -210,11 +227,12 @@ class HaRunner:
         return result
 
 
-def integration_entity_ids(hass: HomeAssistant) -> list[str]:
-    """Entity ids of the integration in the entity registry (enabled or not)."""
+def integration_entity_ids(hass: HomeAssistant, platform: str = DOMAIN) -> list[str]:
+    """Entity ids of an integration (ours by default) in the entity registry (enabled
+    or not)."""
     registry = er.async_get(hass)
     return sorted(
-        e.entity_id for e in registry.entities.values() if e.platform == DOMAIN
+        e.entity_id for e in registry.entities.values() if e.platform == platform
     )
 
 

@@ -14,6 +14,7 @@ from aiohttp.typedefs import Handler
 
 from . import auth, control, fleet, oauth, partners, signing, virtual_keys
 from .apps import DEV_CLIENT_ID
+from .ble import routes as ble_routes
 from .faults import ACCOUNT_FAULTS, Fault
 from .keys import WORLD
 from .tokens import FLEET_AUTH_PREFIX, parse_scopes
@@ -192,6 +193,7 @@ def create_app(world: World, *, latency: float = 0.0) -> web.Application:
     partners.add_routes(app)
     virtual_keys.add_routes(app)
     control.add_routes(app)
+    ble_routes.add_routes(app)
     return app
 
 

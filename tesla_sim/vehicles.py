@@ -37,12 +37,17 @@ class Vehicle(Car):
     """Keys the car trusts for signed commands: 65-byte public key -> role."""
     remote_access: bool = True
     """False: the owner switched off remote access (signed commands are refused)."""
+    data_keeps_awake: bool = True
+    """False: ``vehicle_data`` does not restart the idle timer (the car sleeps
+    ``sleep_after`` seconds after its last activity, however often it is polled)."""
 
     # -- interactions ---------------------------------------------------------------------
 
     def touch_data(self, now: float) -> None:
-        """vehicle_data answered: resets the idle timer (not the counterfactual one)."""
-        self.idle_ref = now
+        """vehicle_data answered: resets the idle timer (not the counterfactual one),
+        unless the car's sleep ignores polling (``data_keeps_awake`` False)."""
+        if self.data_keeps_awake:
+            self.idle_ref = now
 
     def touch_user(self, now: float) -> None:
         """A command or a scripted activity: resets both idle timers."""

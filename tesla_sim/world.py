@@ -12,6 +12,8 @@ import uuid
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .apps import DEV_CLIENT_ID, App, Partners, dev_app
+from .ble.radio import Radios
+from .ble.world import BleWorld
 from .clock import Clock, RealClock, VirtualClock
 from .configs import VehicleConfig, make_config
 from .faults import Faults
@@ -80,7 +82,7 @@ class Account:
         }
 
 
-class World:
+class World(BleWorld):
     """All simulated state. Inspect and script it directly from tests."""
 
     def __init__(
@@ -136,6 +138,7 @@ class World:
         self.accounts: dict[str, Account] = {}
         self.vehicles: dict[str, Vehicle] = {}
         self.car_keys = KeyRing(seed)
+        self.ble = Radios(self)
         self._build()
 
     # -- construction -------------------------------------------------------------------
@@ -152,6 +155,7 @@ class World:
         self.apps.clear()
         self.partners.clear()
         self.car_keys.clear()
+        self.ble.clear()
         self._build()
 
     def now(self) -> float:
@@ -333,6 +337,7 @@ class World:
         for car in self.vehicles.values():
             car.update(now)
         self.faults.prune(now)
+        self.ble.sync(now)
         return now
 
     def advance(self, seconds: float) -> float:

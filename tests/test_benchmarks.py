@@ -153,3 +153,51 @@ def test_scale_targets_judged_at_50_vehicles() -> None:
         "max_loop_step_s": {"target": 0.1, "measured": 0.3, "met": False},
         "cpu_ms_per_update_per_vehicle": {"target": 1.0, "measured": 0.8, "met": True},
     }
+
+
+def test_anchors_live_tesla_fleet_beside_ours(
+    socket_enabled: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``bench anchors`` up to 08:30, one sleep model: HA core's ``tesla_fleet`` and ours
+    through Home Assistant on the simulator, the day and the seed outage, both cars."""
+    png = tmp_path / "anchors.png"
+    args = ["anchors", "--json", "--hours", "8.5", "--sleep-model", "idle9"]
+    assert bench_main([*args, "--plot", str(png)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    runs = doc["runs"]["idle9"]
+    assert set(runs["modelled_day"]) == set(POLICIES)
+    for car in ("rest", "signed"):
+        day, out = runs[car]["day"], runs[car]["outage"]
+        assert set(day) == set(out) == {"ours", "tesla_fleet"}
+        for name in ("ours", "tesla_fleet"):
+            assert set(day[name]) >= POLICY_KEYS | {"awake_minutes"}
+            assert day[name]["requests"]["data"] > 0, name  # it really polled
+            # both commands reached the car on a plain day (signed or REST)
+            assert [c["done"] for c in day[name]["commands"]] == [True, True], (
+                name,
+                car,
+                str(day[name]["commands"]),
+            )
+            # 08:05: every integration has recovered and locks the car
+            assert out[name]["commands"][1]["done"] is True, name
+            assert set(out[name]["requests_during_outage_by_status"]) == {"503"}
+        ours, core = out["ours"], out["tesla_fleet"]
+        assert ours["unavailable_entity_seconds"] == 0
+        assert core["unavailable_entity_seconds_during_outage"] > 0
+        assert ours["entities_restored"] == ours["entities_compared"] > 0
+        assert core["entities_restored"] < core["entities_compared"]
+        # 07:25, in the outage: ours refuses; tesla_fleet's entity is unavailable, Home
+        # Assistant skips it and answers ok, and nothing reaches the car
+        assert ours["commands"][0]["result"].startswith("refused")
+        assert core["commands"][0] | {"at": None} == {
+            "at": None,
+            "command": "door_unlock",
+            "result": "ok",
+            "sent": [],
+            "car_locked_after": True,
+            "done": False,
+        }
+    verdict = doc["acceptance"]["idle9"]
+    assert verdict["fewer_unavailable_entity_seconds"] is True
+    assert verdict["more_restored_after_restart"] is True

@@ -5,6 +5,7 @@ vehicle-command repository) and its car-side verifier; message classes come from
 ``tesla-protocol``.
 
 * ``tags`` -- the cryptography: shared key, derived keys, metadata, HMAC tags
+* ``aes`` -- AES-GCM-personalized commands and encrypted answers (Bluetooth)
 * ``sessions`` -- per car and domain a key pair, epoch, clock and the clients' counters
 * ``verifier`` -- what a car accepts, and the fault it answers otherwise
 * ``replies`` -- session info, faults and payloads in the answer

@@ -13,10 +13,12 @@
   a command from an unknown key.
 
 The Fleet API sees HMAC-signed commands in plain text, so it refuses (``MissingScope``,
-HTTP 403) a command the token's scopes do not allow before the car is asked.
+HTTP 403) a command the token's scopes do not allow before the car is asked. Over
+Bluetooth (``answer(..., local=...)``) there is no token: commands may be AES-GCM
+encrypted, and answers are encrypted when the request sets ``FLAG_ENCRYPT_RESPONSE``.
 """
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from google.protobuf.message import DecodeError
 from tesla_protocol.command.signatures_pb2 import Session_Info_Status
@@ -24,10 +26,16 @@ from tesla_protocol.command.universal_message_pb2 import MessageFault_E, Routabl
 
 from ..vehicles import Vehicle
 from . import actions, vcsec
+from .aes import ENCRYPT_RESPONSE, encrypt_answer, request_hash
 from .calls import Call, needs_vehicle_cmds, run
 from .replies import add_session_info, fault, payload, reply_to
 from .sessions import DOMAINS, VCSEC, CarKeys, DomainKeys
+from .tags import shared_key
 from .verifier import Fault, signer, verify
+
+type Local = Callable[[int, bytes], bytes | None]
+"""Bluetooth's own answers: (domain, verified plain payload) -> the encoded answer, or
+None for a payload the REST handlers carry out (``DecodeError`` when it does not parse)."""
 
 
 class BadMessage(ValueError):
@@ -80,25 +88,30 @@ def _session_info(
         return fault(reply, MessageFault_E.MESSAGEFAULT_ERROR_BAD_PARAMETER)
 
 
+def _decoded(domain: int, data: bytes, car: Vehicle) -> tuple[Call | None, bool]:
+    """(the command ``data`` asks for, whether it parsed)."""
+    try:
+        return _decode(domain, data, car), True
+    except DecodeError:
+        return None, False
+
+
 def _command(
     keys: DomainKeys,
     car: Vehicle,
     request: RoutableMessage,
     now: float,
     scopes: Collection[str],
+    *,
+    local: Local | None,
 ) -> RoutableMessage:
     reply = reply_to(request, keys.domain)
-    data = request.protobuf_message_as_bytes
+    if local is None:  # the Fleet API reads the plain text before the car does
+        call, decoded = _decoded(keys.domain, request.protobuf_message_as_bytes, car)
+        if needs_vehicle_cmds(call) and "vehicle_cmds" not in scopes:
+            raise MissingScope("vehicle_cmds")
     try:
-        call = _decode(keys.domain, data, car)
-    except DecodeError:
-        call, decoded = None, False
-    else:
-        decoded = True
-    if needs_vehicle_cmds(call) and "vehicle_cmds" not in scopes:
-        raise MissingScope("vehicle_cmds")
-    try:
-        verify(keys, car.whitelist, car.vin, request, now)
+        data = verify(keys, car.whitelist, car.vin, request, now, aes=local is not None)
     except Fault as refused:
         if refused.resync:
             add_session_info(
@@ -110,6 +123,8 @@ def _command(
                 now=now,
             )
         return fault(reply, refused.code)
+    if local is not None:
+        return _local(keys, car, request, now, local=local, data=data)
     if not decoded:
         return fault(reply, MessageFault_E.MESSAGEFAULT_ERROR_DECODING)
     if not car.remote_access:
@@ -119,14 +134,53 @@ def _command(
     return payload(reply, answer(result))
 
 
+def _local(
+    keys: DomainKeys,
+    car: Vehicle,
+    request: RoutableMessage,
+    now: float,
+    *,
+    local: Local,
+    data: bytes,
+) -> RoutableMessage:
+    """A verified command over Bluetooth: ``local`` first, then the REST handlers;
+    the answer encrypted when the request asks for it."""
+    reply = reply_to(request, keys.domain)
+    try:
+        answered = local(keys.domain, data)
+        if answered is None:
+            result = run(car, _decode(keys.domain, data, car), now)
+            answered = (vcsec.answer if keys.domain == VCSEC else actions.answer)(
+                result
+            )
+    except DecodeError:
+        return fault(reply, MessageFault_E.MESSAGEFAULT_ERROR_DECODING)
+    payload(reply, answered)
+    if request.flags & ENCRYPT_RESPONSE:
+        encrypt_answer(
+            reply,
+            shared=shared_key(keys.private_key, signer(request)),
+            vin=car.vin,
+            hashed=request_hash(request),
+        )
+    return reply
+
+
 def answer(
     keys: CarKeys,
     car: Vehicle,
     request: RoutableMessage,
     now: float,
     scopes: Collection[str],
+    *,
+    local: Local | None = None,
 ) -> RoutableMessage:
-    """The car's answer to ``request`` (sent with a token holding ``scopes``)."""
+    """The car's answer to ``request`` (sent with a token holding ``scopes``).
+
+    ``local``: the request came over Bluetooth (no token, AES-GCM accepted, answers
+    encrypted on request, remote access not needed); it answers the payloads the REST
+    handlers do not (status, vehicle data), None for the others.
+    """
     domain = request.to_destination.domain
     if domain not in DOMAINS:
         reply = reply_to(request, domain)
@@ -134,4 +188,4 @@ def answer(
     domain_keys = keys.domains[domain]
     if request.HasField("session_info_request"):
         return _session_info(domain_keys, car, request, now)
-    return _command(domain_keys, car, request, now, scopes)
+    return _command(domain_keys, car, request, now, scopes, local=local)

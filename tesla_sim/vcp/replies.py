@@ -2,8 +2,9 @@
 
 An answer swaps the request's addresses (to the client's routing address, from the
 domain) and echoes its uuid as ``request_uuid`` -- except VCSEC's, which leave it empty
-for lack of memory, as protocol.md says. The simulated firmware predates 2024.38, so
-``FLAG_ENCRYPT_RESPONSE`` is ignored and payloads go back in plain text.
+for lack of memory, as protocol.md says. Over the Fleet API the simulated firmware
+ignores ``FLAG_ENCRYPT_RESPONSE`` (payloads go back in plain text); over Bluetooth it
+encrypts them (``aes.encrypt_answer``).
 """
 
 from tesla_protocol.command.signatures_pb2 import Session_Info_Status, SessionInfo

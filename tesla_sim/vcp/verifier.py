@@ -7,12 +7,16 @@ Fleet API passes no other kind: ``BAD_PARAMETER``), its epoch must be the domain
 (``TIME_EXPIRED``), its tag right (``INVALID_SIGNATURE``) and its counter fresh
 (``INVALID_TOKEN_OR_COUNTER``). The last four are synchronisation faults: the answer
 carries the session info the client needs to resync.
+
+Over Bluetooth (``aes=True``) the car takes AES-GCM-personalized commands as well: the
+same checks, the tag being that of the AES-GCM encryption (``aes.decrypt``).
 """
 
 from collections.abc import Mapping
 
 from tesla_protocol.command.universal_message_pb2 import MessageFault_E, RoutableMessage
 
+from .aes import Undecryptable, decrypt, gcm_metadata
 from .sessions import DomainKeys
 from .tags import command_metadata, command_tag, same_tag, shared_key
 
@@ -38,21 +42,24 @@ def verify(
     vin: str,
     message: RoutableMessage,
     now: float,
+    *,
+    aes: bool = False,
 ) -> bytes:
-    """The payload of a command ``keys``' domain accepts; ``Fault`` otherwise.
+    """The (plain) payload of a command ``keys``' domain accepts; ``Fault`` otherwise.
 
-    An accepted command uses up its counter.
+    ``aes``: AES-GCM-personalized commands are accepted too (Bluetooth). An accepted
+    command uses up its counter.
     """
     client = signer(message)
     if client not in whitelist:
         raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_UNKNOWN_KEY_ID)
-    if message.signature_data.WhichOneof("sig_type") != "HMAC_Personalized_data":
+    kind = message.signature_data.WhichOneof("sig_type")
+    if aes and kind == "AES_GCM_Personalized_data":
+        return _verify_gcm(keys, client, vin, message, now)
+    if kind != "HMAC_Personalized_data":
         raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_BAD_PARAMETER)
     data = message.signature_data.HMAC_Personalized_data
-    if data.epoch and data.epoch != keys.epoch:
-        raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_INCORRECT_EPOCH, resync=True)
-    if data.expires_at < keys.clock(now):
-        raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_TIME_EXPIRED, resync=True)
+    _check_time(keys, data.epoch, data.expires_at, now)
     payload = message.protobuf_message_as_bytes
     meta = command_metadata(
         domain=message.to_destination.domain,
@@ -65,9 +72,52 @@ def verify(
     expected = command_tag(shared_key(keys.private_key, client), meta, payload)
     if not same_tag(expected, data.tag):
         raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_INVALID_SIGNATURE, resync=True)
+    _use_counter(keys, client, data.counter)
+    return payload
+
+
+def _check_time(keys: DomainKeys, epoch: bytes, expires_at: int, now: float) -> None:
+    """The epoch (when given) must be the domain's, ``expires_at`` not behind its clock."""
+    if epoch and epoch != keys.epoch:
+        raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_INCORRECT_EPOCH, resync=True)
+    if expires_at < keys.clock(now):
+        raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_TIME_EXPIRED, resync=True)
+
+
+def _use_counter(keys: DomainKeys, client: bytes, counter: int) -> None:
+    """Accept ``counter`` once (VCSEC: rising only; infotainment: in the window)."""
     window = not keys.strictly_rising
-    if not keys.counter(client).accept(data.counter, window=window):
+    if not keys.counter(client).accept(counter, window=window):
         raise Fault(
             MessageFault_E.MESSAGEFAULT_ERROR_INVALID_TOKEN_OR_COUNTER, resync=True
         )
-    return payload
+
+
+def _verify_gcm(
+    keys: DomainKeys, client: bytes, vin: str, message: RoutableMessage, now: float
+) -> bytes:
+    """The plaintext of an AES-GCM-personalized command (``Fault`` otherwise)."""
+    data = message.signature_data.AES_GCM_Personalized_data
+    _check_time(keys, data.epoch, data.expires_at, now)
+    meta = gcm_metadata(
+        domain=message.to_destination.domain,
+        vin=vin,
+        epoch=keys.epoch,
+        expires_at=data.expires_at,
+        counter=data.counter,
+        flags=message.flags,
+    )
+    try:
+        plaintext = decrypt(
+            shared_key(keys.private_key, client),
+            meta,
+            data.nonce,
+            message.protobuf_message_as_bytes,
+            data.tag,
+        )
+    except Undecryptable:
+        raise Fault(
+            MessageFault_E.MESSAGEFAULT_ERROR_INVALID_SIGNATURE, resync=True
+        ) from None
+    _use_counter(keys, client, data.counter)
+    return plaintext
