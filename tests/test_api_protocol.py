@@ -28,10 +28,10 @@ from custom_components.tesla_resilient.api import (
     TokenManager,
     Tokens,
 )
+from custom_components.tesla_resilient.api.library import mapped
 from custom_components.tesla_resilient.api.protocol import (
     SIGNED_COMMANDS,
     SignedVehicle,
-    _mapped,
 )
 from tesla_sim import SimServer, World
 from tesla_sim.apps import DEV_CLIENT_ID
@@ -285,9 +285,9 @@ async def test_client_signed_command_failures(
     assert not isinstance(err.value, CommandOutcomeUnknown)
 
 
-def test_library_errors_mapped() -> None:
+def test_library_errorsmapped() -> None:
     """A replayed answer leaves the outcome unknown; other refusals fail the command."""
-    assert isinstance(_mapped(SignedCommandResponseReplayed()), CommandOutcomeUnknown)
-    failed = _mapped(TeslaFleetMessageFaultInvalidSignature())
+    assert isinstance(mapped(SignedCommandResponseReplayed()), CommandOutcomeUnknown)
+    failed = mapped(TeslaFleetMessageFaultInvalidSignature())
     assert isinstance(failed, CommandFailed)
     assert "signature" in failed.reason.lower()

@@ -38,6 +38,7 @@ from .api import (
     Tokens,
     VehicleSummary,
 )
+from .ble_setup import async_setup_bluetooth
 from .const import (
     CONF_API_BASE_URL,
     CONF_AUTH_BASE_URL,
@@ -225,6 +226,7 @@ async def async_setup_entry(
 
     entry.async_on_unload(entry.add_update_listener(options_updated))
     async_remove_dropped_entities(hass, entry)
+    async_setup_bluetooth(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if not from_store:
         async_check_at_setup(hass, entry)

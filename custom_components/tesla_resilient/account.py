@@ -87,6 +87,7 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         self._clock = clock
         self._unsub_issue: CALLBACK_TYPE | None = None
         self._health_listeners: list[HealthListener] = []
+        self._issue_raised = False
 
     async def _async_update_data(self) -> dict[str, VehicleSummary]:
         """Fetch the vehicle list; during an outage this is the cheap probe."""
@@ -277,6 +278,7 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
             minutes,
         )
         self._cancel_issue_timer()
+        self._issue_raised = False
         ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
         self.store.async_outage_changed()
         self._set_probe_interval()
@@ -292,17 +294,40 @@ class AccountCoordinator(DataUpdateCoordinator[dict[str, VehicleSummary]]):
         self._unsub_issue = None
         if not self.in_outage:  # pragma: no cover - the timer is cancelled on recovery
             return
+        self._issue_raised = True
+        self.async_update_outage_issue()
+
+    @callback
+    def async_update_outage_issue(self) -> None:
+        """Raise (or re-word) the outage repair issue once it is due.
+
+        It says which cars Bluetooth covers (in range: their state is live and they
+        take commands without the cloud); a link calls this when its car comes into
+        or leaves range.
+        """
+        if not self._issue_raised or not self.in_outage:
+            return
+        covered = sorted(
+            vehicle.data.display_name or vehicle.vehicle_id
+            for vehicle in self.vehicles.values()
+            if vehicle.bluetooth is not None and vehicle.bluetooth.in_range
+        )
+        placeholders = {
+            "since": format_since(self.health.outage_since),
+            "account": self.config_entry.title,
+        }
+        if covered:
+            placeholders["cars"] = ", ".join(covered)
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             self.issue_id,
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=OUTAGE_ISSUE_ID,
-            translation_placeholders={
-                "since": format_since(self.health.outage_since),
-                "account": self.config_entry.title,
-            },
+            translation_key=f"{OUTAGE_ISSUE_ID}_bluetooth"
+            if covered
+            else OUTAGE_ISSUE_ID,
+            translation_placeholders=placeholders,
         )
 
     @property

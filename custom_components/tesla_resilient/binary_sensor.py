@@ -2,6 +2,9 @@
 
 ``cloud_connection`` is about the integration rather than the car: it turns off while
 Tesla's cloud is in an outage, when every other entity shows its last known value.
+``bluetooth_in_range`` (cars paired over Bluetooth) is on while the car's
+advertisements are heard: its state is then read locally and it takes commands
+without the cloud.
 """
 
 from collections.abc import Callable
@@ -84,6 +87,16 @@ BINARY_SENSORS: tuple[TeslaBinarySensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         coordinator_fn=lambda coordinator: coordinator.cloud_connected,
         needs_data=False,
+    ),
+    TeslaBinarySensorEntityDescription(
+        key="bluetooth_in_range",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        coordinator_fn=lambda coordinator: (
+            coordinator.bluetooth is not None and coordinator.bluetooth.in_range
+        ),
+        needs_data=False,
+        bluetooth=True,
     ),
     # -- charging ------------------------------------------------------------------------
     _binary(

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .api import CommandSigning, RateLimited, VehicleAsleep, VehicleData, VehicleState
+from .ble_commands import async_send_bluetooth, async_wake_bluetooth, bluetooth_takes
 from .errors import (
     cloud_unreachable,
     command_errors,
@@ -53,9 +54,14 @@ class VehicleCommands:
         """Whether a command or wake is under way."""
         return self._lock.locked()
 
-    def raise_if_outage(self) -> None:
-        """Refuse at once (translated) while the account's cloud is in an outage."""
+    def raise_if_outage(self, name: str | None = None) -> None:
+        """Refuse at once (translated) while the account's cloud is in an outage.
+
+        Not the command ``name`` when the car in range takes it over Bluetooth.
+        """
         account = self._vehicle.account
+        if name is not None and bluetooth_takes(self._vehicle, name):
+            return
         if account.in_outage:
             raise cloud_unreachable(account.health.outage_since)
 
@@ -76,6 +82,9 @@ class VehicleCommands:
         """
         vehicle = self._vehicle
         async with self._lock:
+            self.raise_if_outage(name)
+            if await async_send_bluetooth(vehicle, name, params, optimistic):
+                return
             self.raise_if_outage()
             previous = vehicle.data.state
             woken = False
@@ -130,6 +139,9 @@ class VehicleCommands:
     async def async_wake(self) -> None:
         """Wake the car (wake button or action), wait until online, then fetch its data."""
         async with self._lock:
+            self.raise_if_outage("wake_up")
+            if await async_wake_bluetooth(self._vehicle):
+                return
             await self._async_wake(for_command=False)
 
     async def _async_wake(self, *, for_command: bool) -> None:

@@ -29,6 +29,12 @@ CONF_REGION: Final = "region"
 CONF_PARTNER_DOMAIN: Final = "partner_domain"
 """The domain the developer app registered (where Tesla fetches the app's public key)."""
 
+# The config subentry of a car paired over Bluetooth (written by flow_bluetooth.py):
+# ``unique_id`` is the VIN, ``data`` = {CONF_VIN: vin, CONF_ADDRESS: the car's address}.
+SUBENTRY_BLUETOOTH: Final = "bluetooth"
+CONF_VIN: Final = "vin"
+CONF_ADDRESS: Final = "address"
+
 # The (platform, key) of every entity that asks for the `location_data` endpoint; their
 # unique ids are f"{vin}-{key}". A test checks this list against the platform tables.
 LOCATION_ENTITIES: Final = (

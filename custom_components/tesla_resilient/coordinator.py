@@ -51,6 +51,7 @@ from .store import LastKnownStore
 
 if TYPE_CHECKING:
     from .account import AccountCoordinator
+    from .bluetooth import BluetoothLink
 
 WAKE_TIMEOUT = 30.0
 """Seconds a command waits for a sleeping car to come online."""
@@ -122,12 +123,11 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
         self.wake_check_interval = WAKE_CHECK_INTERVAL
         self.clock = clock
         self._endpoints: dict[object, frozenset[str]] = {}
-        self.updating = False
-        """An update (a poll) is under way."""
+        self.updating = False  # an update (a poll) is under way
         self._owner_request = False
-        self.last_failure: TeslaError | None = None
-        """The cloud failure of the last update, if it failed (the owner's Refresh)."""
+        self.last_failure: TeslaError | None = None  # of the last update (Refresh)
         self.commands = VehicleCommands(self)
+        self.bluetooth: BluetoothLink | None = None  # with a Bluetooth subentry
         self._unsub_health = account.async_listen_health(
             lambda previous, current: async_follow_health(self, previous, current)
         )
@@ -146,8 +146,9 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
 
     @property
     def data_source(self) -> DataSource:
-        """Where the current values come from."""
-        return self.data.source
+        """Where the current values come from (Bluetooth while it is live)."""
+        link = self.bluetooth
+        return self.data.source if link is None else link.shown_source(self.data.source)
 
     @property
     def last_update(self) -> datetime | None:
@@ -323,6 +324,10 @@ class VehicleCoordinator(DataUpdateCoordinator[VehicleSnapshot]):
         if action is PollAction.SLEEP_CHECK and skip:
             # The vehicle list reported the sleep state a moment ago (set-up).
             return snapshot, decision
+        if self.bluetooth is not None and not force:  # the car in range: no cloud
+            snapshot, done = await self.bluetooth.async_poll(snapshot, action)
+            if done:
+                return snapshot, self._next_poll(snapshot, self.clock())
         if action is PollAction.SLEEP_CHECK:
             snapshot = await self._sleep_check(snapshot, now)
             decision = self._next_poll(snapshot, self.clock())

@@ -1,20 +1,28 @@
 """Diagnostics download: cloud health, polling state and each vehicle's snapshot.
 
+Each vehicle says which path each value came by (``sources``: ``cloud`` or ``ble``)
+and, when paired over Bluetooth, its link's state (never the car's address).
+
 Tokens, the authenticator secret, VINs, ids, names, the email address, any user name
 or password in a server URL and every coordinate (position, native position,
 navigation destination) are redacted.
 """
 
 from dataclasses import asdict
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 from yarl import URL
 
+from .ble_policy import next_read
 from .const import CONF_API_BASE_URL, CONF_AUTH_BASE_URL, CONF_TOKEN_URL
 from .coordinator import TeslaResilientConfigEntry, VehicleCoordinator
 from .polling import next_poll
+
+if TYPE_CHECKING:
+    from .bluetooth import BluetoothLink
 
 TO_REDACT = {
     "token",
@@ -35,6 +43,7 @@ TO_REDACT = {
     "unique_id",
     "latitude",
     "longitude",
+    "address",
 }
 """Keys redacted wherever they appear (nested dicts included)."""
 
@@ -75,11 +84,44 @@ def _redact_values(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _iso(timestamp: float | None) -> str | None:
+    return (
+        None
+        if timestamp is None
+        else datetime.fromtimestamp(timestamp, UTC).isoformat()
+    )
+
+
+def _bluetooth_diagnostics(link: BluetoothLink | None) -> dict[str, Any] | None:
+    """A car's Bluetooth link: range, signal, reads, what next (never its address)."""
+    if link is None:
+        return None
+    memory = asdict(link.memory)
+    memory["last_status"] = _iso(link.memory.last_status)
+    memory["last_failure"] = _iso(link.memory.last_failure)
+    decision = next_read(link.memory, link.clock(), link.settings)
+    return {
+        "memory": memory,
+        "reads": link.reads,
+        "listening": link.listening,
+        "next": {
+            "action": str(decision.action),
+            "delay": decision.delay,
+            "reason": decision.reason,
+        },
+        "settings": asdict(link.settings),
+    }
+
+
 def _vehicle_diagnostics(vehicle: VehicleCoordinator) -> dict[str, Any]:
     snapshot = vehicle.snapshot.to_dict()
     values = snapshot.pop("data")
+    snapshot.pop("key_sources", None)
     snapshot = async_redact_data(snapshot, TO_REDACT)
     snapshot["data"] = None if values is None else _redact_values(values)
+    snapshot["sources"] = {
+        key: str(vehicle.snapshot.source_of(key)) for key in sorted(values or ())
+    }
     decision = next_poll(
         vehicle.snapshot, vehicle.memory, vehicle.clock(), vehicle.settings
     )
@@ -88,6 +130,7 @@ def _vehicle_diagnostics(vehicle: VehicleCoordinator) -> dict[str, Any]:
         "snapshot": snapshot,
         "cloud_connected": vehicle.cloud_connected,
         "data_source": str(vehicle.data_source),
+        "bluetooth": _bluetooth_diagnostics(vehicle.bluetooth),
         "polling": {
             "update_interval": None if interval is None else interval.total_seconds(),
             "endpoints": sorted(vehicle.endpoints),

@@ -65,6 +65,8 @@ class TeslaEntityDescription(EntityDescription):
     """Whether the entity waits for the vehicle's first data (from the cloud or the
     store). ``False`` for the entities of the connection (sleep state, cloud
     connection, wake...): they exist, and are available, from the vehicle list on."""
+    bluetooth: bool = False
+    """Only for a car with a Bluetooth link (a Bluetooth subentry)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,7 +154,8 @@ class TeslaVehicleEntity(CoordinatorEntity[VehicleCoordinator]):
             if snapshot.fetched_at is not None
             else None
         )
-        return {"data_source": str(snapshot.source), "data_as_of": as_of}
+        source = self.coordinator.data_source
+        return {"data_source": str(source), "data_as_of": as_of}
 
     async def async_command(
         self,
@@ -266,10 +269,12 @@ def async_add_table_entities[D: TeslaEntityDescription](
     def build(
         coordinator: VehicleCoordinator, data: VehicleData | None
     ) -> list[Entity]:
+        linked = coordinator.bluetooth is not None
         if data is None:
             chosen = [d for d in table if not d.needs_data]
         else:
             chosen = [d for d in table if d.needs_data and d.exists_fn(data)]
+        chosen = [d for d in chosen if linked or not d.bluetooth]
         return [entity_class(coordinator, description) for description in chosen]
 
     async_add_vehicle_entities(entry, async_add_entities, build)

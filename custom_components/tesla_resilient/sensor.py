@@ -17,6 +17,7 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import (
     PERCENTAGE,
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
     UnitOfElectricCurrent,
     UnitOfElectricPotential,
@@ -323,15 +324,26 @@ SENSORS: tuple[TeslaSensorEntityDescription, ...] = (
         key="data_source",
         device_class=SensorDeviceClass.ENUM,
         entity_category=EntityCategory.DIAGNOSTIC,
-        options=["cloud", "cache"],
+        options=["cloud", "cache", "ble"],
         # No values yet, so they come from nowhere: unknown.
         coordinator_fn=lambda coordinator: (
-            None
-            if coordinator.snapshot.data is None
-            else coordinator.snapshot.source.value
+            None if coordinator.snapshot.data is None else coordinator.data_source.value
         ),
         freshness=True,
         needs_data=False,
+    ),
+    TeslaSensorEntityDescription(
+        key="bluetooth_signal",
+        device_class=SensorDeviceClass.SIGNAL_STRENGTH,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        coordinator_fn=lambda coordinator: (
+            None if coordinator.bluetooth is None else coordinator.bluetooth.rssi
+        ),
+        needs_data=False,
+        bluetooth=True,
     ),
 )
 

@@ -25,6 +25,8 @@ class DataSource(StrEnum):
     """Fetched from Tesla's cloud since Home Assistant started."""
     CACHE = "cache"
     """Restored from the last known state saved on disk."""
+    BLE = "ble"
+    """Read from the car over Bluetooth since Home Assistant started."""
 
 
 def _optional_time(value: Any) -> tuple[bool, float | None]:
@@ -53,6 +55,11 @@ class VehicleSnapshot:
     state_checked_at: float | None
     """Epoch seconds at which the sleep state was last learned."""
     source: DataSource
+    key_sources: Mapping[str, DataSource] = field(default_factory=dict)
+    """Keys whose latest value came another way than from the cloud (Bluetooth);
+    every other key of ``data`` came from the cloud (see :meth:`source_of`)."""
+    ble_read_at: float | None = None
+    """Epoch seconds of the last Bluetooth read (status or values)."""
 
     @classmethod
     def initial(
@@ -84,7 +91,39 @@ class VehicleSnapshot:
             state=VehicleState.ONLINE,
             state_checked_at=now,
             source=DataSource.CLOUD,
+            key_sources={
+                key: source
+                for key, source in self.key_sources.items()
+                if key not in data.values and key in merged.values
+            },
         )
+
+    def with_ble(
+        self, values: Mapping[str, Any], state: VehicleState | None, now: float
+    ) -> Self:
+        """Return the snapshot after reading ``values`` over Bluetooth at ``now``.
+
+        The flattened ``values`` replace those keys only (a Bluetooth read carries a
+        few keys of a section, never a whole one); ``state`` is the sleep state read
+        with them (``None``: not read). ``fetched_at`` moves too: the values shown are
+        that fresh.
+        """
+        older = {} if self.data is None else dict(self.data.values)
+        sections = frozenset() if self.data is None else self.data.sections
+        return replace(
+            self,
+            data=VehicleData({**older, **values}, sections),
+            fetched_at=now,
+            state=self.state if state is None else state,
+            state_checked_at=self.state_checked_at if state is None else now,
+            source=DataSource.BLE,
+            key_sources={**self.key_sources, **dict.fromkeys(values, DataSource.BLE)},
+            ble_read_at=now,
+        )
+
+    def source_of(self, key: str) -> DataSource:
+        """Which path the value of ``key`` came by (cloud or Bluetooth)."""
+        return self.key_sources.get(key, DataSource.CLOUD)
 
     def with_state(self, state: VehicleState, now: float) -> Self:
         """Return the snapshot after learning the sleep state at ``now``.
@@ -113,6 +152,8 @@ class VehicleSnapshot:
             "state": self.state.value,
             "state_checked_at": self.state_checked_at,
             "source": self.source.value,
+            "key_sources": {key: str(value) for key, value in self.key_sources.items()},
+            "ble_read_at": self.ble_read_at,
         }
 
     @classmethod
@@ -149,6 +190,7 @@ class VehicleSnapshot:
         if not (fetched_ok and checked_ok):
             return None
         source = raw.get("source")
+        ble_ok, ble_read_at = _optional_time(raw.get("ble_read_at"))
         return cls(
             vehicle_id=vehicle_id,
             vin=vin,
@@ -162,4 +204,17 @@ class VehicleSnapshot:
                 if isinstance(source, str) and source in DataSource
                 else DataSource.CACHE
             ),
+            key_sources=_key_sources(raw.get("key_sources")),
+            ble_read_at=ble_read_at if ble_ok else None,
         )
+
+
+def _key_sources(raw: Any) -> dict[str, DataSource]:
+    """The saved per-key sources (absent in stores written before Bluetooth: none)."""
+    if not isinstance(raw, Mapping):
+        return {}
+    return {
+        key: DataSource(value)
+        for key, value in raw.items()
+        if isinstance(key, str) and isinstance(value, str) and value in DataSource
+    }

@@ -14,12 +14,22 @@ Independent of Home Assistant. Typical use::
 Every error is a :class:`TeslaError`; messages never contain a secret or a VIN.
 """
 
+from .bluetooth import (
+    BLE_COMMANDS,
+    BleStatus,
+    BluetoothVehicle,
+    ble_local_name,
+    is_vehicle_name,
+)
 from .client import DEFAULT_API_BASE, REGION_BASES, TeslaFleetClient
 from .commands import Trunk, actuate_trunk, navigation_request
 from .errors import (
     AccountLocked,
     AuthFailed,
     BillingRequired,
+    BluetoothSlotsFull,
+    BluetoothTimeout,
+    BluetoothUnavailable,
     CaptchaRequired,
     CloudUnavailable,
     CommandFailed,
@@ -34,6 +44,9 @@ from .errors import (
     LegalRestriction,
     LoginExpired,
     MalformedResponse,
+    PairingDeclined,
+    PairingFailed,
+    PairingTimedOut,
     PasscodeReused,
     PreconditionFailed,
     RateLimited,
@@ -83,6 +96,7 @@ from .tokens import JwtClaims, Tokens
 
 __all__ = [
     "ALL_ENDPOINTS",
+    "BLE_COMMANDS",
     "DEFAULT_API_BASE",
     "DEFAULT_AUTH_BASE",
     "DEFAULT_CLIENT_ID",
@@ -98,6 +112,11 @@ __all__ = [
     "AccountLocked",
     "AuthFailed",
     "BillingRequired",
+    "BleStatus",
+    "BluetoothSlotsFull",
+    "BluetoothTimeout",
+    "BluetoothUnavailable",
+    "BluetoothVehicle",
     "CaptchaRequired",
     "CloudUnavailable",
     "CommandFailed",
@@ -117,6 +136,9 @@ __all__ = [
     "LoginExpired",
     "MalformedResponse",
     "MfaFactor",
+    "PairingDeclined",
+    "PairingFailed",
+    "PairingTimedOut",
     "PartnerToken",
     "PasscodeReused",
     "PendingLogin",
@@ -143,8 +165,10 @@ __all__ = [
     "actuate_trunk",
     "authorize_endpoint",
     "authorize_params",
+    "ble_local_name",
     "code_challenge",
     "default_token_url",
+    "is_vehicle_name",
     "key_endpoints",
     "make_code_verifier",
     "navigation_request",

@@ -158,3 +158,34 @@ class LoginExpired(SignInError):
 
 class CaptchaRequired(SignInError):
     """Tesla demands a captcha; use the browser sign-in instead."""
+
+
+class BluetoothUnavailable(TeslaError):
+    """Nothing reached the car over Bluetooth: not found, connect failed, no answer to a
+    session request. Nothing was carried out, so the cloud may be tried instead.
+    """
+
+
+class BluetoothSlotsFull(BluetoothUnavailable):
+    """The car or every adapter and proxy in reach had no free connection slot."""
+
+
+class BluetoothTimeout(TeslaError):
+    """A read over Bluetooth got no answer (the link was up, the car stayed silent)."""
+
+
+class PairingTimedOut(TeslaError):
+    """Pairing over Bluetooth: nobody tapped a key card on the console in time."""
+
+
+class PairingDeclined(TeslaError):
+    """Pairing over Bluetooth: the request was declined on the car's screen."""
+
+
+class PairingFailed(TeslaError):
+    """Pairing over Bluetooth: the car refused to add the key for another reason."""
+
+    def __init__(self, reason: str) -> None:
+        """Store the car's reason, e.g. ``"whitelist_full"``."""
+        super().__init__(f"Pairing failed: {reason}")
+        self.reason = reason

@@ -14,7 +14,8 @@ library's own HTTP client (``TeslaFleetApi._request``: its own token and HTTP er
 mapping), so :class:`SignedVehicle` takes ``Commands`` with a transport of ours instead:
 each message goes through :meth:`.client.TeslaFleetClient.signed_command` (our token
 manager, our one HTTP error mapping). The library's errors derive from
-``BaseException``; they are caught here, and only here, and become :mod:`.errors`:
+``BaseException``; :mod:`.library` catches them (for Bluetooth too) and they become
+:mod:`.errors`:
 
 * the car does not know our key (``UNKNOWN_KEY_ID``, "not on whitelist") ->
   :class:`~.errors.KeyNotPaired`;
@@ -36,30 +37,12 @@ from typing import Any, ClassVar, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.protobuf.message import DecodeError
-from tesla_fleet_api.exceptions import (
-    NotOnWhitelistFault,
-    SignedCommandResponseReplayed,
-    SignedMessageInformationFaultIncorrectEpoch,
-    SignedMessageInformationFaultNotOnWhitelist,
-    SignedMessageInformationFaultTimeExpired,
-    SignedMessageInformationFaultTokenAndCounterInvalid,
-    TeslaFleetError,
-    TeslaFleetMessageFaultIncorrectEpoch,
-    TeslaFleetMessageFaultInvalidTokenOrCounter,
-    TeslaFleetMessageFaultTimeExpired,
-    TeslaFleetMessageFaultUnknownKeyId,
-)
 from tesla_fleet_api.tesla.vehicle.commands import Commands
 from tesla_protocol.command.universal_message_pb2 import Domain, RoutableMessage
 
 from .client import TeslaFleetClient
-from .errors import (
-    CommandFailed,
-    CommandOutcomeUnknown,
-    KeyNotPaired,
-    MalformedResponse,
-    TeslaError,
-)
+from .errors import CommandOutcomeUnknown, MalformedResponse
+from .library import StaleSession, library_errors, raise_for_result
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,21 +51,6 @@ INFOTAINMENT = Domain.DOMAIN_INFOTAINMENT
 _NO_LIBRARY_RETRY = 3
 """The library re-sends a command after an epoch or counter fault (or a WAIT) while its
 ``attempt`` is at most 3: starting every command there leaves it no re-send."""
-
-_KEY_UNKNOWN: tuple[type[TeslaFleetError], ...] = (
-    NotOnWhitelistFault,
-    TeslaFleetMessageFaultUnknownKeyId,
-    SignedMessageInformationFaultNotOnWhitelist,
-)
-_STALE_SESSION: tuple[type[TeslaFleetError], ...] = (
-    TeslaFleetMessageFaultTimeExpired,
-    TeslaFleetMessageFaultIncorrectEpoch,
-    TeslaFleetMessageFaultInvalidTokenOrCounter,
-    SignedMessageInformationFaultTimeExpired,
-    SignedMessageInformationFaultIncorrectEpoch,
-    SignedMessageInformationFaultTokenAndCounterInvalid,
-)
-"""Faults of a session the car no longer accepts: the command was not carried out."""
 
 type Arguments = Callable[[Mapping[str, Any]], dict[str, Any]]
 
@@ -212,21 +180,14 @@ class SignedVehicle(Commands[Any]):
         call = getattr(self, command.method)
         arguments = command.arguments(params or {})
         try:
-            try:
+            with library_errors():
                 reply = await call(**arguments)
-            except _STALE_SESSION as err:
-                _LOGGER.debug("Session refused (%s); new handshake", type(err).__name__)
+        except StaleSession as err:
+            _LOGGER.debug("Session refused (%s); new handshake", err.reason)
+            with library_errors():
                 await self._handshake(command.domain)
                 reply = await call(**arguments)
-        except TeslaFleetError as err:
-            raise _mapped(err) from None
-        result = reply.get("response") if isinstance(reply, Mapping) else None
-        if not isinstance(result, Mapping) or result.get("result") is not True:
-            reason = result.get("reason") if isinstance(result, Mapping) else None
-            # VCSEC names a generic error (GENERICERROR_CLOSURES_OPEN): closures_open
-            raise CommandFailed(
-                str(reason or "unknown").removeprefix("GENERICERROR_").lower()
-            )
+        raise_for_result(reply)
 
     async def _command(
         self,
@@ -271,12 +232,3 @@ class SignedVehicle(Commands[Any]):
                 raise lost("The car's answer is not a message") from err
             self.validate_msg(reply, msg.uuid)
             return reply
-
-
-def _mapped(err: TeslaFleetError) -> TeslaError:
-    """The api error of a refusal the library raised."""
-    if isinstance(err, _KEY_UNKNOWN):
-        return KeyNotPaired("The car does not know the app's key")
-    if isinstance(err, SignedCommandResponseReplayed):
-        return CommandOutcomeUnknown("The car's answer was a replay")
-    return CommandFailed(err.message)

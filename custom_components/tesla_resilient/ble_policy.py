@@ -1,0 +1,152 @@
+"""When to talk to a car over Bluetooth: a pure policy with an injected clock.
+
+The car takes at most three Bluetooth connections, shared with the owner's phone keys
+and key fobs, and drops an idle one after about 40 s. The link (:mod:`.bluetooth`)
+therefore never holds one: it connects for a status read, stays a short
+``listen_window`` to hear the car's broadcasts (a lock change shows within seconds
+while it listens), and lets go. Everything here is a pure function of
+(:class:`BleMemory`, now, :class:`BleSettings`): no I/O, no Home Assistant.
+
+=====================================  ======================================
+the car                                over Bluetooth
+=====================================  ======================================
+out of range (no advertisement)        nothing; the cloud polls as before
+in range, all its connections taken    nothing (it advertises non-connectable)
+in range                               status every ``status_interval``
+                                       (300 s, asleep too: vehicle security
+                                       answers without waking the car), then
+                                       ``listen_window`` (30 s) of broadcasts
+just came into range, or a command     a status read at once, then listening
+a read failed                          again after ``retry_interval`` (30 s),
+                                       doubling up to ``retry_cap`` (600 s)
+=====================================  ======================================
+
+While a status read less than ``fresh_for`` (600 s, the cloud's sleep-check
+interval) old says the car sleeps, :func:`knows_asleep` holds: the cloud's sleep
+checks pause (they cost money; Bluetooth does not).
+"""
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Self
+
+from .api.models import VehicleState
+
+
+@dataclass(frozen=True, slots=True)
+class BleSettings:
+    """Intervals of the Bluetooth policy, in seconds (see the module docstring)."""
+
+    status_interval: float = 300.0
+    listen_window: float = 30.0
+    retry_interval: float = 30.0
+    retry_cap: float = 600.0
+    fresh_for: float = 600.0
+
+
+class BleAction(StrEnum):
+    """What the link does next."""
+
+    NOTHING = "nothing"
+    """Out of range, or no free connection: wait for an advertisement."""
+    STATUS = "status"
+    """Read the vehicle-security status (and listen for a while)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BleDecision:
+    """What to do next and after how many seconds (``None``: not until told)."""
+
+    action: BleAction
+    delay: float | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class BleMemory:
+    """What the link knows about the car's radio and its last reads (epoch seconds).
+
+    Immutable: the ``after_*`` methods return the memory after an event.
+    """
+
+    in_range: bool = False
+    """An advertisement was seen and the address has not become unavailable since."""
+    connectable: bool = False
+    """The last advertisement offered a connection (a full car offers none)."""
+    rssi: int | None = None
+    """Signal strength of the last advertisement (dBm)."""
+    last_status: float | None = None
+    """Last successful status read."""
+    state: VehicleState = VehicleState.UNKNOWN
+    """The sleep state the last status read reported."""
+    failures: int = 0
+    """Consecutive failed reads (reset by a success or by coming into range)."""
+    last_failure: float | None = None
+    wanted: bool = False
+    """A read is due at once (came into range, after a command)."""
+
+    def after_advertisement(self, *, rssi: int, connectable: bool) -> Self:
+        """Record an advertisement; coming into range asks for a read at once."""
+        came = not self.in_range
+        return replace(
+            self,
+            in_range=True,
+            connectable=connectable,
+            rssi=rssi,
+            wanted=self.wanted or came,
+            failures=0 if came else self.failures,
+        )
+
+    def after_unavailable(self) -> Self:
+        """Record that the car's advertisements stopped (it left range)."""
+        return replace(self, in_range=False, connectable=False, wanted=False)
+
+    def after_status(self, state: VehicleState, now: float) -> Self:
+        """Record a successful status read at ``now``."""
+        return replace(self, last_status=now, state=state, failures=0, wanted=False)
+
+    def after_failure(self, now: float) -> Self:
+        """Record a read that reached nothing or got no answer."""
+        return replace(self, failures=self.failures + 1, last_failure=now, wanted=False)
+
+    def want_read(self) -> Self:
+        """Ask for a status read at once (after a command)."""
+        return replace(self, wanted=True)
+
+
+def retry_delay(failures: int, settings: BleSettings) -> float:
+    """Seconds to wait after ``failures`` consecutive failures (0 for none)."""
+    if failures <= 0:
+        return 0.0
+    return min(
+        settings.retry_cap, settings.retry_interval * 2.0 ** min(failures - 1, 16)
+    )
+
+
+def next_read(memory: BleMemory, now: float, settings: BleSettings) -> BleDecision:
+    """Return the link's next step (see the table in the module docstring)."""
+    if not memory.in_range:
+        return BleDecision(BleAction.NOTHING, None, "out of range")
+    if not memory.connectable:
+        return BleDecision(BleAction.NOTHING, None, "no free connection")
+    if memory.failures and memory.last_failure is not None:
+        when = memory.last_failure + retry_delay(memory.failures, settings)
+        return BleDecision(BleAction.STATUS, max(0.0, when - now), "retry")
+    if memory.wanted or memory.last_status is None:
+        return BleDecision(BleAction.STATUS, 0.0, "came into range or asked")
+    when = memory.last_status + settings.status_interval
+    return BleDecision(BleAction.STATUS, max(0.0, when - now), "status interval")
+
+
+def is_fresh(memory: BleMemory, now: float, settings: BleSettings) -> bool:
+    """Whether the last status read is recent enough to show as live."""
+    return (
+        memory.in_range
+        and memory.last_status is not None
+        and now - memory.last_status < settings.fresh_for
+    )
+
+
+def knows_asleep(memory: BleMemory, now: float, settings: BleSettings) -> bool:
+    """Whether Bluetooth knows the car asleep now: the cloud's sleep checks pause."""
+    return is_fresh(memory, now, settings) and memory.state is VehicleState.ASLEEP

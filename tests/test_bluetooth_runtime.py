@@ -1,0 +1,280 @@
+"""The integration over Bluetooth at run time, through Home Assistant's real stack.
+
+tesla_sim's car is reached through the simulated proxy (``ble_scanner``): HA's
+``HaBleakClientWrapper`` and ``establish_connection`` run, and tesla-fleet-api speaks the
+protocol to the car side of tesla_sim. The cloud meter counts every cloud request;
+Bluetooth is never counted there.
+"""
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+import json
+
+from homeassistant.components.lock import LockState
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.tesla_resilient.account import OUTAGE_ISSUE_DELAY
+from custom_components.tesla_resilient.api import CloudUnavailable, VehicleState
+from custom_components.tesla_resilient.const import DOMAIN
+from custom_components.tesla_resilient.snapshot import DataSource
+from tesla_sim import SimServer
+from tesla_sim.ble import address_of
+from tesla_sim.ble.scanner import SimRemoteScanner
+from tesla_sim.vehicles import Vehicle
+from tests.ble_fixtures import async_car_in_range
+from tests.bluetooth_helpers import (
+    async_wait_state,
+    entity_id,
+    meter_total,
+    vehicle_of,
+    with_bluetooth,
+)
+from tests.ha_fixtures import (
+    TOTP_EMAIL,
+    add_fault,
+    make_config_entry,
+    setup_entry,
+    sim_car,
+)
+
+
+@pytest.fixture
+def stella(sim: SimServer) -> Vehicle:
+    """The Model S, paired over Bluetooth in these tests."""
+    return sim_car(sim, "Stella")
+
+
+@pytest.fixture
+async def paired(
+    hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner, stella: Vehicle
+) -> AsyncIterator[MockConfigEntry]:
+    """The TOTP account with Stella paired over Bluetooth and in range, set up."""
+    await async_car_in_range(hass, ble_scanner, sim.world, stella.vin, rssi=-55)
+    entry = with_bluetooth(await make_config_entry(sim, TOTP_EMAIL), stella.vin)
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    yield entry
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _lock(hass: HomeAssistant, vin: str) -> str:
+    lock = entity_id(hass, "lock", vin, "vehicle_state_locked")
+    assert lock is not None
+    return lock
+
+
+def _outage(entry: MockConfigEntry, sim: SimServer) -> None:
+    """Tesla's cloud down: every request fails, and the account knows it."""
+    add_fault(sim, "outage")
+    account = entry.runtime_data.account
+    while not account.in_outage:
+        account.report_failure(CloudUnavailable("down"))
+
+
+async def test_in_range_entities_and_status(
+    hass: HomeAssistant, sim: SimServer, paired: MockConfigEntry, stella: Vehicle
+) -> None:
+    """A paired car in range: connectivity on, signal in dBm, values from Bluetooth."""
+    in_range = entity_id(hass, "binary_sensor", stella.vin, "bluetooth_in_range")
+    signal = entity_id(hass, "sensor", stella.vin, "bluetooth_signal")
+    assert in_range is not None
+    assert signal is not None
+    assert hass.states.get(in_range).state == STATE_ON
+    registry = er.async_get(hass)
+    assert (
+        registry.async_get(signal).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    )
+    vehicle = vehicle_of(paired, stella.vin)
+    assert vehicle.bluetooth is not None
+    assert vehicle.bluetooth.rssi == -55
+    assert vehicle.snapshot.source_of("vehicle_state_locked") is DataSource.BLE
+    assert sim.world.ble_state(stella.vin)["messages_in"] > 0
+    # The other car has no Bluetooth subentry: no Bluetooth entities.
+    yara = sim_car(sim, "Yara")
+    assert entity_id(hass, "binary_sensor", yara.vin, "bluetooth_in_range") is None
+    assert entity_id(hass, "sensor", yara.vin, "bluetooth_signal") is None
+
+
+async def test_status_while_asleep_without_waking_and_no_cloud_sleep_checks(
+    hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner, stella: Vehicle
+) -> None:
+    """A sleeping car is read over Bluetooth; it stays asleep and the cloud is spared."""
+    stella.set_activity("sleep", sim.world.now())
+    await async_car_in_range(hass, ble_scanner, sim.world, stella.vin)
+    entry = with_bluetooth(await make_config_entry(sim, TOTP_EMAIL), stella.vin)
+    await setup_entry(hass, entry)
+    vehicle = vehicle_of(entry, stella.vin)
+    assert vehicle.snapshot.state is VehicleState.ASLEEP
+    assert vehicle.snapshot.source_of("vehicle_state_locked") is DataSource.BLE
+    assert vehicle.data_source is DataSource.BLE
+    assert hass.states.get(_lock(hass, stella.vin)).state == LockState.LOCKED
+    source = entity_id(hass, "sensor", stella.vin, "data_source")
+    assert source is not None
+    assert hass.states.get(source).state == "ble"
+    # The cloud's next sleep check goes over Bluetooth: no cloud request, no wake.
+    link = vehicle.bluetooth
+    assert link is not None
+    before = meter_total(sim)
+    await vehicle.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert meter_total(sim) == before
+    assert link.reads >= 2
+    assert sim.world.vehicle(stella.vin).power == "asleep"
+    assert vehicle.snapshot.state is VehicleState.ASLEEP
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_broadcast_updates_the_lock_within_seconds(
+    hass: HomeAssistant, sim: SimServer, paired: MockConfigEntry, stella: Vehicle
+) -> None:
+    """While the link listens, a lock change made elsewhere shows at once."""
+    lock = _lock(hass, stella.vin)
+    assert hass.states.get(lock).state == LockState.LOCKED
+    vehicle = vehicle_of(paired, stella.vin)
+    assert vehicle.bluetooth is not None
+    assert vehicle.bluetooth.listening
+    before = meter_total(sim)
+    # The owner unlocks with a phone key: the car broadcasts its new status.
+    stella.locked = False
+    sim.world.tick()
+    await async_wait_state(hass, lock, LockState.UNLOCKED)
+    assert meter_total(sim) == before
+
+
+async def test_unlock_over_bluetooth_during_a_cloud_outage(
+    hass: HomeAssistant, sim: SimServer, paired: MockConfigEntry, stella: Vehicle
+) -> None:
+    """The seed morning: the cloud is down, the car in range unlocks with 0 cloud requests."""
+    _outage(paired, sim)
+    before = meter_total(sim)
+    lock = _lock(hass, stella.vin)
+    await hass.services.async_call("lock", "unlock", {"entity_id": lock}, blocking=True)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert sim.world.vehicle(stella.vin).locked is False
+    assert hass.states.get(lock).state == LockState.UNLOCKED
+    assert meter_total(sim) == before
+    vehicle = vehicle_of(paired, stella.vin)
+    assert vehicle.data_source is DataSource.BLE
+    account = paired.runtime_data.account
+    assert account.in_outage
+    # The repair issue, once due, says Bluetooth covers Stella.
+    async_fire_time_changed(
+        hass, dt_util.utcnow() + timedelta(seconds=OUTAGE_ISSUE_DELAY + 1)
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, account.issue_id)
+    assert issue is not None
+    assert issue.translation_key == "cloud_outage_bluetooth"
+    assert issue.translation_placeholders["cars"] == "Stella"
+
+
+async def test_cloud_fallback_when_out_of_range(
+    hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner, stella: Vehicle
+) -> None:
+    """A paired car out of range: its commands go through the cloud as before."""
+    entry = with_bluetooth(await make_config_entry(sim, TOTP_EMAIL), stella.vin)
+    await setup_entry(hass, entry)
+    in_range = entity_id(hass, "binary_sensor", stella.vin, "bluetooth_in_range")
+    assert in_range is not None
+    assert hass.states.get(in_range).state == STATE_OFF
+    before = sim.world.meter.vehicle(stella.vin).requests["command"]
+    await hass.services.async_call(
+        "lock", "unlock", {"entity_id": _lock(hass, stella.vin)}, blocking=True
+    )
+    assert sim.world.vehicle(stella.vin).locked is False
+    assert sim.world.meter.vehicle(stella.vin).requests["command"] > before
+    assert sim.world.ble_state(stella.vin)["connections"] == 0
+    # During an outage it is refused at once, as without Bluetooth.
+    _outage(entry, sim)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            "lock", "lock", {"entity_id": _lock(hass, stella.vin)}, blocking=True
+        )
+    assert err.value.translation_key == "cloud_unreachable"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_no_replay_after_a_dropped_ack(
+    hass: HomeAssistant, sim: SimServer, paired: MockConfigEntry, stella: Vehicle
+) -> None:
+    """The car unlocked but its answer was lost: "possibly carried out", never re-sent."""
+    sim.world.ble_set(stella.vin, drop_ack_next=True)
+    before = meter_total(sim)
+    lock = _lock(hass, stella.vin)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            "lock", "unlock", {"entity_id": lock}, blocking=True
+        )
+    assert err.value.translation_key == "bluetooth_outcome_unknown"
+    assert sim.world.vehicle(stella.vin).locked is False
+    # The owner locks it by hand; a replayed unlock would open it again.
+    stella.locked = True
+    sim.world.tick()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert sim.world.vehicle(stella.vin).locked is True
+    assert meter_total(sim) == before
+
+
+async def test_three_other_clients_hold_the_slots(
+    hass: HomeAssistant,
+    sim: SimServer,
+    ble_scanner: SimRemoteScanner,
+    paired: MockConfigEntry,
+    stella: Vehicle,
+) -> None:
+    """All the car's connections taken: the cloud takes over; in an outage a clear error."""
+    # Our listening link is dropped and three phones take every slot.
+    sim.world.ble_set(stella.vin, drop_link=True, other_clients=3)
+    await ble_scanner.async_poll_once()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    lock = _lock(hass, stella.vin)
+    before = sim.world.meter.vehicle(stella.vin).requests["command"]
+    await hass.services.async_call("lock", "unlock", {"entity_id": lock}, blocking=True)
+    assert sim.world.vehicle(stella.vin).locked is False
+    assert sim.world.meter.vehicle(stella.vin).requests["command"] > before
+    _outage(paired, sim)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            "lock", "lock", {"entity_id": lock}, blocking=True
+        )
+    assert err.value.translation_key in {
+        "bluetooth_slots_full",
+        "bluetooth_unreachable",
+    }
+    assert sim.world.vehicle(stella.vin).locked is False
+
+
+async def test_diagnostics_name_each_values_path(
+    hass: HomeAssistant,
+    hass_client: object,
+    sim: SimServer,
+    paired: MockConfigEntry,
+    stella: Vehicle,
+) -> None:
+    """Diagnostics: the path of every value and the link's state; no address or VIN."""
+    from pytest_homeassistant_custom_component.components.diagnostics import (
+        get_diagnostics_for_config_entry,
+    )
+
+    result = await get_diagnostics_for_config_entry(hass, hass_client, paired)
+    vehicle = next(v for v in result["vehicles"] if v["bluetooth"] is not None)
+    sources = vehicle["snapshot"]["sources"]
+    assert sources["vehicle_state_locked"] == "ble"
+    assert sources["vehicle_state_odometer"] == "cloud"
+    assert vehicle["bluetooth"]["memory"]["in_range"] is True
+    assert vehicle["bluetooth"]["memory"]["rssi"] == -55
+    dump = json.dumps(result)
+    assert stella.vin not in dump
+    assert address_of(stella.vin) not in dump
+    assert address_of(stella.vin).lower() not in dump
