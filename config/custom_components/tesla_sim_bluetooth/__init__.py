@@ -17,6 +17,7 @@ Put a car in range or take it away, tap the key card while pairing:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from homeassistant.components import bluetooth
@@ -29,7 +30,6 @@ import voluptuous as vol
 from tesla_sim.ble.scanner import SimRemoteScanner
 
 DOMAIN = "tesla_sim_bluetooth"
-SOURCE = "tesla-sim-proxy"
 OFF = "off"
 LOGGER = logging.getLogger(__name__)
 
@@ -45,7 +45,11 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     if url in {"", OFF}:
         LOGGER.info("no simulator URL: the simulated cars are not over Bluetooth")
         return True
-    scanner = SimRemoteScanner(SOURCE, url)
+    # The proxy's address, one per simulator URL: Home Assistant restores a proxy's
+    # devices with the URL they were heard from (another --sim-port must not get them).
+    digest = hashlib.sha1(url.encode()).hexdigest().upper()  # noqa: S324 - a name
+    source = "AA:BB:CC:" + ":".join(digest[i : i + 2] for i in range(0, 6, 2))
+    scanner = SimRemoteScanner(source, url)
     unsetup = scanner.async_setup()
     unregister = bluetooth.async_register_scanner(
         hass, scanner, connection_slots=3, source_domain=DOMAIN
