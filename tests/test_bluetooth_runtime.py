@@ -195,6 +195,11 @@ async def test_cloud_fallback_when_out_of_range(
     assert sim.world.vehicle(stella.vin).locked is False
     assert sim.world.meter.vehicle(stella.vin).requests["command"] > before
     assert sim.world.ble_state(stella.vin)["connections"] == 0
+    # Its polls go to the cloud too.
+    vehicle = vehicle_of(entry, stella.vin)
+    before = meter_total(sim)
+    await vehicle.async_refresh()
+    assert meter_total(sim) > before
     # During an outage it is refused at once, as without Bluetooth.
     _outage(entry, sim)
     with pytest.raises(HomeAssistantError) as err:
@@ -278,3 +283,131 @@ async def test_diagnostics_name_each_values_path(
     assert stella.vin not in dump
     assert address_of(stella.vin) not in dump
     assert address_of(stella.vin).lower() not in dump
+
+
+async def test_wake_over_bluetooth(
+    hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner, stella: Vehicle
+) -> None:
+    """The wake button wakes a sleeping car in range over Bluetooth, cloud untouched."""
+    stella.set_activity("sleep", sim.world.now())
+    await async_car_in_range(hass, ble_scanner, sim.world, stella.vin)
+    entry = with_bluetooth(await make_config_entry(sim, TOTP_EMAIL), stella.vin)
+    await setup_entry(hass, entry)
+    _outage(entry, sim)
+    before = meter_total(sim)
+    wake = entity_id(hass, "button", stella.vin, "wake")
+    assert wake is not None
+    await hass.services.async_call(
+        "button", "press", {"entity_id": wake}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert sim.world.vehicle(stella.vin).power == "online"
+    assert vehicle_of(entry, stella.vin).snapshot.state is VehicleState.ONLINE
+    assert meter_total(sim) == before
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_leaving_range(
+    hass: HomeAssistant, sim: SimServer, paired: MockConfigEntry, stella: Vehicle
+) -> None:
+    """Out of range: the entity turns off and the cloud looks once (it may be driving)."""
+    from homeassistant.components import bluetooth
+
+    vehicle = vehicle_of(paired, stella.vin)
+    link = vehicle.bluetooth
+    assert link is not None
+    info = bluetooth.async_last_service_info(hass, address_of(stella.vin), False)
+    assert info is not None
+    before = sim.world.meter.vehicle(stella.vin).requests["data"]
+    sim.world.ble_set(stella.vin, in_range=False)
+    link._on_unavailable(info)  # what HA's unavailable tracking calls
+    await hass.async_block_till_done(wait_background_tasks=True)
+    in_range = entity_id(hass, "binary_sensor", stella.vin, "bluetooth_in_range")
+    assert in_range is not None
+    assert hass.states.get(in_range).state == STATE_OFF
+    assert link.rssi is None
+    assert sim.world.meter.vehicle(stella.vin).requests["data"] == before + 1
+    # Back in range, during an outage: shown as Bluetooth again; gone: last known.
+    _outage(paired, sim)
+    link._on_advertisement(info, bluetooth.BluetoothChange.ADVERTISEMENT)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert vehicle.data_source is DataSource.BLE
+    link._on_unavailable(info)
+    assert vehicle.data_source is DataSource.CACHE
+
+
+async def test_subentry_removed_reloads_without_bluetooth(
+    hass: HomeAssistant, sim: SimServer, paired: MockConfigEntry, stella: Vehicle
+) -> None:
+    """Removing the car's Bluetooth subentry reloads the entry: the car is cloud-only."""
+    subentry_id = next(iter(paired.subentries))
+    hass.config_entries.async_remove_subentry(paired, subentry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert paired.state is ConfigEntryState.LOADED
+    assert vehicle_of(paired, stella.vin).bluetooth is None
+
+
+async def test_without_home_assistants_bluetooth(
+    hass: HomeAssistant,
+    sim: SimServer,
+    stella: Vehicle,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A paired car where Home Assistant has no Bluetooth: cloud only, said once."""
+    entry = with_bluetooth(await make_config_entry(sim, TOTP_EMAIL), stella.vin)
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    assert vehicle_of(entry, stella.vin).bluetooth is None
+    assert "Bluetooth integration is not set up" in caplog.text
+    assert entity_id(hass, "binary_sensor", stella.vin, "bluetooth_in_range") is None
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_bluetooth_errors_are_translated(
+    hass: HomeAssistant, sim: SimServer, paired: MockConfigEntry, stella: Vehicle
+) -> None:
+    """Each Bluetooth failure has its own message; none blames Tesla's cloud."""
+    from custom_components.tesla_resilient.api import (
+        BluetoothSlotsFull,
+        BluetoothTimeout,
+        BluetoothUnavailable,
+        CommandFailed,
+        CommandOutcomeUnknown,
+        KeyNotPaired,
+    )
+    from custom_components.tesla_resilient.ble_commands import bluetooth_error
+
+    vehicle = vehicle_of(paired, stella.vin)
+    keys = {
+        CommandOutcomeUnknown("lost"): "bluetooth_outcome_unknown",
+        BluetoothSlotsFull("full"): "bluetooth_slots_full",
+        BluetoothUnavailable("gone"): "bluetooth_unreachable",
+        KeyNotPaired("who"): "bluetooth_key_not_paired",
+        BluetoothTimeout("slow"): "vehicle_did_not_wake",
+        CommandFailed("already_set"): "command_failed",
+    }
+    for err, key in keys.items():
+        assert bluetooth_error(vehicle, err).translation_key == key
+
+
+async def test_a_failed_read_keeps_cloud_sleep_checks_paused(
+    hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner, stella: Vehicle
+) -> None:
+    """A read that reaches nothing: a fresh "asleep" still spares the cloud's check."""
+    stella.set_activity("sleep", sim.world.now())
+    await async_car_in_range(hass, ble_scanner, sim.world, stella.vin)
+    entry = with_bluetooth(await make_config_entry(sim, TOTP_EMAIL), stella.vin)
+    await setup_entry(hass, entry)
+    vehicle = vehicle_of(entry, stella.vin)
+    link = vehicle.bluetooth
+    assert link is not None
+    await link._async_end_window()  # the listen window is over
+    # The car's radio goes silent before Home Assistant notices it left.
+    sim.world.ble_set(stella.vin, in_range=False)
+    before = meter_total(sim)
+    await vehicle.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert link.memory.failures == 1
+    assert meter_total(sim) == before
+    assert vehicle.snapshot.state is VehicleState.ASLEEP
+    await hass.config_entries.async_unload(entry.entry_id)

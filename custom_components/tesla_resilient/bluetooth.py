@@ -155,7 +155,7 @@ class BluetoothLink:
     def _on_unavailable(self, _info: bluetooth.BluetoothServiceInfoBleak) -> None:
         LOGGER.debug("Vehicle %s out of Bluetooth range", self._vehicle.vehicle_id)
         self.memory = self.memory.after_unavailable()
-        self._cancel_timer()
+        self._schedule()  # nothing to read out of range
         vehicle = self._vehicle
         vehicle.account.async_update_outage_issue()
         if vehicle.data.source is DataSource.BLE and vehicle.account.in_outage:
@@ -209,13 +209,12 @@ class BluetoothLink:
 
     async def _async_car(self) -> BluetoothVehicle:
         """The car's client, on the best connectable path Home Assistant knows now."""
-        if not self.memory.in_range:
-            raise BluetoothUnavailable("The car is not in Bluetooth range")
         device = bluetooth.async_ble_device_from_address(
             self.hass, self.address, connectable=True
         )
         if device is None or not self.memory.connectable:
-            # A car whose three connections are taken advertises non-connectable.
+            # In range (the callers ask), but a car whose three connections are
+            # taken advertises non-connectable.
             raise BluetoothSlotsFull("No free Bluetooth connection to the car")
         if self._car is None:
             key = await async_get_app_key(self.hass)
@@ -248,6 +247,7 @@ class BluetoothLink:
                 type(err).__name__,
             )
             self.memory = self.memory.after_failure(self.clock())
+            self._schedule()  # the retry
             return None
         self.reads += 1
         now = self.clock()

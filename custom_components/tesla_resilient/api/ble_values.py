@@ -198,10 +198,15 @@ def sleep_state(status: VehicleStatus) -> VehicleState:
     return _SLEEP.get(status.vehicleSleepStatus, VehicleState.UNKNOWN)
 
 
+def _value(value: Any) -> Any:
+    """A field's value; a 32-bit float as its shortest decimal (12.34, not 12.3400001)."""
+    return float(f"{value:.7g}") if isinstance(value, float) else value
+
+
 def _optional(message: Message, names: tuple[str, ...], prefix: str) -> dict[str, Any]:
     """The optional scalar fields ``names`` the car set, keyed ``prefix + name``."""
     return {
-        f"{prefix}{name}": getattr(message, name)
+        f"{prefix}{name}": _value(getattr(message, name))
         for name in names
         if message.HasField(name)
     }
@@ -220,7 +225,7 @@ def charge_values(charge: ChargeState) -> dict[str, Any]:
     """Infotainment's ``ChargeState`` as the cloud's ``charge_state_*`` keys."""
     values = _optional(charge, _CHARGE_FIELDS, "charge_state_")
     if charge.HasField("charge_rate_mph_float"):
-        values["charge_state_charge_rate"] = charge.charge_rate_mph_float
+        values["charge_state_charge_rate"] = _value(charge.charge_rate_mph_float)
     elif charge.HasField("charge_rate_mph"):
         values["charge_state_charge_rate"] = charge.charge_rate_mph
     for name in ("charging_state", "conn_charge_cable", "charge_port_latch"):

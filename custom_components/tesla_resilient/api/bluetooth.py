@@ -40,7 +40,7 @@ from typing import Any, Final
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakError
 from cryptography.hazmat.primitives.asymmetric import ec
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from tesla_fleet_api.const import BluetoothVehicleData
 from tesla_fleet_api.tesla.vehicle.bluetooth import VehicleBluetooth
 from tesla_protocol.command.universal_message_pb2 import Domain, RoutableMessage
@@ -48,7 +48,7 @@ from tesla_protocol.command.vcsec_pb2 import FromVCSECMessage, VehicleStatus
 from tesla_protocol.command.vehicle_pb2 import VehicleData as VehicleDataMessage
 
 from .ble_values import sleep_state, status_values, vehicle_data_values
-from .errors import BluetoothTimeout, KeyNotPaired
+from .errors import BluetoothTimeout, BluetoothUnavailable, KeyNotPaired
 from .library import Stage, StaleSession, library_errors, raise_for_result
 from .models import VehicleData, VehicleState
 from .protocol import INFOTAINMENT, SIGNED_COMMANDS, VCSEC
@@ -121,6 +121,16 @@ class BleStatus:
         return cls(VehicleData(status_values(status)), sleep_state(status))
 
 
+def answer_of[M: Message](reply: Any, kind: type[M]) -> M:
+    """The ``kind`` message a read asked for; raise CommandFailed on a refusal and
+    BluetoothTimeout on any other answer."""
+    if isinstance(reply, kind):
+        return reply
+    if isinstance(reply, Mapping):
+        raise_for_result({"response": reply})
+    raise BluetoothTimeout("The car answered without what was asked")
+
+
 class _Link(VehicleBluetooth[Any]):
     """The library's Bluetooth vehicle without its own re-sends."""
 
@@ -171,10 +181,7 @@ class BluetoothVehicle:
         Raises BluetoothUnavailable, BluetoothTimeout, KeyNotPaired or CommandFailed.
         """
         reply = await self._run(Stage.READ, VCSEC, self._link.vehicle_state)
-        if not isinstance(reply, VehicleStatus):
-            raise_for_result({"response": reply})
-            raise BluetoothTimeout("The car answered without its status")
-        return BleStatus.from_message(reply)
+        return BleStatus.from_message(answer_of(reply, VehicleStatus))
 
     async def read_awake(self) -> VehicleData | None:
         """The status and the charge, climate and closures states, as the cloud's keys.
@@ -190,9 +197,7 @@ class BluetoothVehicle:
             reply = await self._run(
                 Stage.READ, INFOTAINMENT, partial(self._link.vehicle_data, [endpoint])
             )
-            if not isinstance(reply, VehicleDataMessage):
-                raise BluetoothTimeout("The car answered without its data")
-            values |= vehicle_data_values(reply)
+            values |= vehicle_data_values(answer_of(reply, VehicleDataMessage))
         return VehicleData(values)
 
     async def send(self, name: str, params: Mapping[str, Any] | None = None) -> None:
@@ -208,6 +213,8 @@ class BluetoothVehicle:
             reply = await self._run(Stage.COMMAND, VCSEC, self._link.wake_up)
         else:
             command = SIGNED_COMMANDS[name]
+            if command.domain == INFOTAINMENT:
+                await self._awake_for_command()
             method = getattr(self._link, command.method)
             arguments = command.arguments(params or {})
             reply = await self._run(
@@ -266,6 +273,18 @@ class BluetoothVehicle:
             await self._link.disconnect()
         except (BleakError, TimeoutError) as err:
             _LOGGER.debug("Bluetooth disconnect failed: %s", type(err).__name__)
+
+    async def _awake_for_command(self) -> None:
+        """Wake a sleeping car before an infotainment command (asleep, it is silent).
+
+        Nothing of the command is sent yet: a car that does not answer is unavailable.
+        """
+        try:
+            if (await self.status()).state is VehicleState.ASLEEP:
+                _LOGGER.debug("Waking the car over Bluetooth for a command")
+                await self.wake()
+        except BluetoothTimeout as err:
+            raise BluetoothUnavailable("The car did not answer over Bluetooth") from err
 
     def _on_broadcast(self, message: RoutableMessage) -> None:
         """Hand a VCSEC status broadcast to the listeners."""
