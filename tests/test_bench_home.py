@@ -69,7 +69,12 @@ async def test_home_morning_through_home_assistant() -> None:
     for run in (cloud, at_home, outage["day"]):
         assert len(run["location_lag_by_drive_s"]) == 1
         assert run["max_location_lag_driving_s"] is not None
-    assert set(doc["targets"]) == {"usd_per_month", "max_location_lag_driving_s"}
+    assert set(doc["targets"]) == {
+        "usd_per_month",
+        "max_location_lag_driving_s",
+        "wakes_caused",
+        "awake_minutes_caused",
+    }
 
 
 def test_home_cli_is_listed(capsys: pytest.CaptureFixture[str]) -> None:
