@@ -1,7 +1,8 @@
 """Development only: tesla_sim's cars seen by Home Assistant's Bluetooth stack.
 
 Not part of Tesla Resilient: ``scripts/develop`` links it into its Home Assistant
-(``.develop/config/custom_components``) next to the integration. It registers tesla_sim's
+(``.develop/config/custom_components``) next to the integration and starts Home
+Assistant so that it finds both there, with ``tesla_sim`` importable. It registers tesla_sim's
 remote scanner (``tesla_sim.ble.scanner.SimRemoteScanner``) with Home Assistant's real
 ``bluetooth`` integration, as an ESPHome Bluetooth proxy with 3 connection slots would
 be: the simulator's cars in Bluetooth range advertise through it, and a connection to one
@@ -9,7 +10,7 @@ is a WebSocket to the simulator (``tesla_sim.ble.bleak_client.SimBleakClient``).
 
     bluetooth:
     tesla_sim_bluetooth:
-      url: http://127.0.0.1:8765     # the simulator; "off" (the default): nothing
+      url: http://127.0.0.1:8765     # the simulator (scripts/develop writes it)
 
 Put a car in range or take it away, tap the key card while pairing:
 ``POST <url>/__sim__/ble/<VIN>`` ``{"in_range": true}``, ``POST <url>/__sim__/ble/<VIN>/tap``.
