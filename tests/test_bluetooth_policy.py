@@ -10,9 +10,11 @@ from custom_components.tesla_resilient.ble_policy import (
     is_fresh,
     knows_asleep,
     next_read,
+    reads_data,
     retry_delay,
     slots_full,
 )
+from custom_components.tesla_resilient.polling import PollAction
 from custom_components.tesla_resilient.snapshot import DataSource, VehicleSnapshot
 
 SETTINGS = BleSettings()
@@ -174,3 +176,16 @@ def test_store_format_round_trip_and_older_stores() -> None:
     assert restored.key_sources == {"c": DataSource.BLE}
     assert restored.ble_read_at is None
     assert VehicleSnapshot.from_dict({**raw, "key_sources": []}) is not None
+
+
+def test_bluetooth_stands_in_for_vehicle_data_only_for_a_parked_car() -> None:
+    """Bluetooth reads no drive state: a car last seen driving is read by the cloud
+    (or the policy would see it driving, and poll it awake, for ever)."""
+    parked = VehicleData({"drive_state_shift_state": "P", "drive_state_speed": None})
+    unknown = VehicleData({"drive_state_shift_state": None})
+    driving = VehicleData({"drive_state_shift_state": "D", "drive_state_speed": 30})
+    assert reads_data(PollAction.VEHICLE_DATA, parked)
+    assert reads_data(PollAction.VEHICLE_DATA, unknown)
+    assert not reads_data(PollAction.VEHICLE_DATA, driving)
+    assert not reads_data(PollAction.VEHICLE_DATA, None)  # the first: all of it
+    assert not reads_data(PollAction.SLEEP_CHECK, parked)  # the status only

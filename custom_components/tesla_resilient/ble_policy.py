@@ -24,6 +24,12 @@ no free connection slot (a refusal)    no read, and commands go to the cloud,
                                        outage Bluetooth is still tried)
 =====================================  ======================================
 
+A ``vehicle_data`` the polling policy asks for is read over Bluetooth (status, charge,
+climate, closures: :func:`reads_data`) only while the last data shows the car
+parked: Bluetooth reads no drive state, and a car last seen driving would be seen
+driving for ever -- polled every ``driving_interval`` and never let sleep. The cloud's
+``vehicle_data`` then tells that it stopped.
+
 While a status read less than ``fresh_for`` (600 s, the cloud's sleep-check
 interval) old says the car sleeps, :func:`knows_asleep` holds: the cloud's sleep
 checks pause (they cost money; Bluetooth does not).
@@ -33,7 +39,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Self
 
-from .api.models import VehicleState
+from .api.models import VehicleData, VehicleState
+from .polling import PollAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,4 +188,13 @@ def slots_full(memory: BleMemory, now: float, settings: BleSettings) -> bool:
     return (
         memory.slots_full_at is not None
         and now - memory.slots_full_at < settings.slots_full_for
+    )
+
+
+def reads_data(action: PollAction, data: VehicleData | None) -> bool:
+    """Whether the coordinator's poll ``action`` reads charge and climate over Bluetooth
+    (awake): for a ``vehicle_data`` while the last data (its drive state) shows the car
+    parked. Otherwise only the status: the cloud's ``vehicle_data`` follows."""
+    return (
+        action is PollAction.VEHICLE_DATA and data is not None and not data.is_driving
     )

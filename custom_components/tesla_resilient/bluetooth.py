@@ -44,9 +44,10 @@ from .ble_policy import (
     is_fresh,
     knows_asleep,
     next_read,
+    reads_data,
     slots_full,
 )
-from .const import DOMAIN, LOGGER, wall_clock
+from .const import DOMAIN, LOGGER
 from .keys import async_get_app_key
 from .polling import PollAction, next_poll
 from .snapshot import DataSource, VehicleSnapshot
@@ -68,14 +69,14 @@ class BluetoothLink:
         address: str,
         *,
         settings: BleSettings | None = None,
-        clock: Callable[[], float] = wall_clock,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        """Follow the car of ``vehicle`` at the Bluetooth ``address``."""
+        """Follow the car of ``vehicle`` at the Bluetooth ``address`` (on its clock)."""
         self.hass = hass
         self._vehicle = vehicle
         self.address = address
         self.settings = settings or BleSettings()
-        self.clock = clock
+        self.clock = clock or vehicle.clock  # the times go into the vehicle's memory
         self.memory = BleMemory()
         self._car: BluetoothVehicle | None = None
         self._lock = asyncio.Lock()
@@ -295,16 +296,15 @@ class BluetoothLink:
         """The coordinator's poll over Bluetooth: ``(snapshot, done)``.
 
         A sleep check is done by a status read; ``vehicle_data`` by a status read and,
-        awake, charge and climate (asleep: the cloud would only answer 408). Not done
-        (the cloud goes on from the returned snapshot) out of range or when the read
-        failed, unless a recent status says the car sleeps (no cloud sleep check).
+        awake, charge and climate (not when last seen driving: :func:`.reads_data`). Not
+        done (the cloud goes on) out of range or when the read failed, unless a recent
+        status says the car sleeps (no cloud sleep check).
         """
         now = self.clock()
         memory = self.memory
         if memory.connectable and not slots_full(memory, now, self.settings):
-            read = await self._async_read(
-                snapshot, data=action is PollAction.VEHICLE_DATA
-            )
+            data = reads_data(action, snapshot.data)
+            read = await self._async_read(snapshot, data=data)
             if read is not None:
                 snapshot, values = read
                 done = (
