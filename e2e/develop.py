@@ -92,6 +92,14 @@ def _banner(ha_url: str, sim_url: str, state: dict[str, object]) -> str:
         f"  curl -X DELETE {sim_url}/__sim__/faults",
         f'  curl -X POST {sim_url}/__sim__/vehicles/<VIN> -d \'{{"activity": "drive"}}\'',
         "",
+        "Bluetooth (Home Assistant's bluetooth with the simulator as a proxy, 3 slots;",
+        "config/custom_components/tesla_sim_bluetooth, development only):",
+        f'  curl -X POST {sim_url}/__sim__/ble/<VIN> -d \'{{"in_range": true, "rssi": -60}}\'',
+        "  then Tesla Resilient -> Add Bluetooth (a subentry) finds the car; while it",
+        "  waits for the key card:",
+        f"  curl -X POST {sim_url}/__sim__/ble/<VIN>/tap      (or .../decline)",
+        f"  curl -X POST {sim_url}/__sim__/ble/<VIN> -d '{{\"in_range\": false}}'",
+        "",
         f"Logs: {RUNTIME / 'home-assistant.log'}, {RUNTIME / 'tesla_sim.log'}",
         "Press Ctrl-C to stop both.",
         "",
@@ -121,12 +129,16 @@ async def develop(args: argparse.Namespace) -> int:
             seed=args.seed,
             extra=["--legacy-sign-in"],
         )
-        ha_proc = await start_home_assistant(
-            config_dir, args.port, RUNTIME / "home-assistant.log"
-        )
         ha_url, sim_url = (
             f"http://127.0.0.1:{args.port}",
             f"http://127.0.0.1:{args.sim_port}",
+        )
+        # config/custom_components/tesla_sim_bluetooth: the simulator's cars over Bluetooth
+        ha_proc = await start_home_assistant(
+            config_dir,
+            args.port,
+            RUNTIME / "home-assistant.log",
+            env={"TESLA_SIM_URL": sim_url},
         )
         async with aiohttp.ClientSession() as session:
             ha = HomeAssistant(ha_url, session)

@@ -84,7 +84,8 @@ def prepare_config(target: Path, *, fresh: bool, port: int) -> Path:
     """Copy ``config/`` to ``target``, link the integration, listen on 127.0.0.1:``port``.
 
     Home Assistant's own files (``.storage``, the database, logs) in ``target`` are kept
-    unless ``fresh``; the YAML files are refreshed from ``config/`` on every start.
+    unless ``fresh``; the YAML files are refreshed from ``config/`` on every start. The
+    development-only integrations of ``config/custom_components`` are linked too.
     """
     if fresh and target.exists():
         shutil.rmtree(target)
@@ -95,16 +96,24 @@ def prepare_config(target: Path, *, fresh: bool, port: int) -> Path:
     write_http_config(target, port)
     components = target / "custom_components"
     components.mkdir(exist_ok=True)
-    link = components / DOMAIN
+    _link(components / DOMAIN, INTEGRATION)
+    dev_only = CONFIG_TEMPLATE / "custom_components"
+    for item in sorted(dev_only.iterdir()) if dev_only.is_dir() else ():
+        if (item / "manifest.json").is_file():
+            _link(components / item.name, item)
+    return target
+
+
+def _link(link: Path, source: Path) -> None:
+    """Make ``link`` a symbolic link to the directory ``source`` (replacing what was)."""
     if link.is_symlink() or link.exists():
-        if link.is_symlink() and link.resolve() == INTEGRATION.resolve():
-            return target
+        if link.is_symlink() and link.resolve() == source.resolve():
+            return
         if link.is_dir() and not link.is_symlink():
             shutil.rmtree(link)
         else:
             link.unlink()
-    link.symlink_to(INTEGRATION, target_is_directory=True)
-    return target
+    link.symlink_to(source, target_is_directory=True)
 
 
 # --------------------------------------------------------------------- processes
@@ -266,17 +275,20 @@ async def start_simulator(
     return await _start_answering(proc, "the simulator", url, {200}, limit=60)
 
 
-async def start_home_assistant(config_dir: Path, port: int, log: Path) -> Process:
+async def start_home_assistant(
+    config_dir: Path, port: int, log: Path, *, env: Mapping[str, str] | None = None
+) -> Process:
     """Start ``hass -c config_dir`` on 127.0.0.1:``port``; wait until HTTP answers.
 
     ``--skip-pip``: every requirement is installed by scripts/setup (plus the frontend
     package scripts/develop and scripts/e2e add), so Home Assistant never downloads.
+    ``env``: more environment variables (``TESLA_SIM_URL`` for configuration.yaml).
     """
     proc = Process(
         "home-assistant",
         [sys.executable, "-m", "homeassistant", "-c", str(config_dir), "--skip-pip"],
         log,
-        child_env(),
+        child_env(**(env or {})),
     )
     url = f"http://127.0.0.1:{port}/api/onboarding"
     return await _start_answering(

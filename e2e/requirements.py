@@ -42,6 +42,9 @@ CONFIGURED = {
     "google_translate",
     "radio_browser",
     "shopping_list",
+    # config/custom_components/tesla_sim_bluetooth (the simulated car over Bluetooth)
+    # depends on it, and it on usb (aiousbwatcher, serialx); the tests' Bluetooth too
+    "bluetooth",
 }
 
 
