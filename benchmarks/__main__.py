@@ -1,19 +1,30 @@
-"""``python -m benchmarks anchors|day|outage|scale [options]`` (what ``scripts/bench`` runs)."""
+"""``python -m benchmarks anchors|day|home|outage|scale [options]`` (what ``scripts/bench``
+runs)."""
 
 from collections.abc import Callable, Sequence
 import sys
 
 from . import anchors, day, outage, scale
 
+
+def _home(argv: Sequence[str] | None) -> int:
+    """``bench home``: imported when run (it imports Home Assistant's bluetooth)."""
+    from . import home  # noqa: PLC0415
+
+    return home.main(argv)
+
+
 COMMANDS: dict[str, Callable[[Sequence[str] | None], int]] = {
     "anchors": anchors.main,
     "day": day.main,
+    "home": _home,
     "outage": outage.main,
     "scale": scale.main,
 }
 
 USAGE = (
-    "usage: bench {anchors,day,outage,scale} [--json] [options]  (bench NAME --help)"
+    "usage: bench {anchors,day,home,outage,scale} [--json] [options]"
+    "  (bench NAME --help)"
 )
 
 

@@ -10,6 +10,7 @@ entity, as a user's would. Every figure comes from the simulator (its meter and 
 or from Home Assistant's state machine, the same way for both integrations.
 """
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 import random
 import tempfile
@@ -45,6 +46,8 @@ driving); every timer Home Assistant runs is a look too."""
 LOCK_KEY = "vehicle_state_locked"
 """The lock entity's unique-id suffix (``{vin}-vehicle_state_locked`` in both)."""
 _VEHICLE_DATA = "/vehicle_data"
+Action = Callable[[HaRunner], Awaitable[None]]
+"""A scripted change at a time of the day (``run_live``'s ``actions``)."""
 
 
 def car_state(car: Vehicle) -> str:
@@ -209,8 +212,12 @@ async def run_live(
     sleep_model: SleepModel = SLEEP_MODELS["awake"],
     signed: bool = False,
     timeline: Timeline | None = None,
+    actions: Sequence[tuple[float, Action]] = (),
 ) -> dict[str, Any]:
     """Run the standard day (its first ``hours``) through Home Assistant.
+
+    ``actions``: (seconds after midnight, action) run after the schedule's change, the
+    command and the look at the car of the same moment (``bench home``'s range).
 
     ``signed``: the car requires signed commands (else it also takes plain REST); the
     integration's key is on its whitelist either way. The outage figures refer to the
@@ -237,6 +244,8 @@ async def run_live(
                 )
             )
         events = _events(start, hours, restart)
+        events += [(start + t, 4, str(i)) for i, (t, _) in enumerate(actions)]
+        events.sort()
         tally = Tally(last_time=start, vin=vin, location_at=start, timeline=timeline)
         restored: dict[str, dict[str, str]] = {}
         entry = await integration.entry(sim, ACCOUNT_EMAIL)
@@ -286,6 +295,8 @@ async def run_live(
                             restored["before"] = runner.states()
                             stopped = True
                             break
+                        elif kind == 4:
+                            await actions[int(what)][1](runner)
                         await runner.idle()
                         _observe(runner, integration, entry, tally, window)
                     if not stopped:
@@ -300,6 +311,7 @@ async def run_live(
                     entry_id=entry.entry_id,
                     data=dict(entry.data),
                     options=dict(entry.options),
+                    subentries_data=[s.as_dict() for s in entry.subentries.values()],
                 )
                 tally.unavailable = 0
         if timeline is not None:

@@ -113,7 +113,13 @@ async def develop(args: argparse.Namespace) -> int:
         if _port_in_use(port):
             print(f"[develop] port {port} ({what}) is already in use", file=sys.stderr)
             return 1
-    config_dir = prepare_config(RUNTIME / "config", fresh=args.fresh, port=args.port)
+    # config/custom_components/tesla_sim_bluetooth: the simulator's cars over Bluetooth
+    config_dir = prepare_config(
+        RUNTIME / "config",
+        fresh=args.fresh,
+        port=args.port,
+        sim_url=f"http://127.0.0.1:{args.sim_port}",
+    )
     sim_proc: Process | None = None
     ha_proc: Process | None = None
     stop = asyncio.Event()
@@ -133,12 +139,8 @@ async def develop(args: argparse.Namespace) -> int:
             f"http://127.0.0.1:{args.port}",
             f"http://127.0.0.1:{args.sim_port}",
         )
-        # config/custom_components/tesla_sim_bluetooth: the simulator's cars over Bluetooth
         ha_proc = await start_home_assistant(
-            config_dir,
-            args.port,
-            RUNTIME / "home-assistant.log",
-            env={"TESLA_SIM_URL": sim_url},
+            config_dir, args.port, RUNTIME / "home-assistant.log", dev_only=True
         )
         async with aiohttp.ClientSession() as session:
             ha = HomeAssistant(ha_url, session)

@@ -80,12 +80,16 @@ def write_http_config(config_dir: Path, port: int) -> None:
     )
 
 
-def prepare_config(target: Path, *, fresh: bool, port: int) -> Path:
+def prepare_config(
+    target: Path, *, fresh: bool, port: int, sim_url: str | None = None
+) -> Path:
     """Copy ``config/`` to ``target``, link the integration, listen on 127.0.0.1:``port``.
 
     Home Assistant's own files (``.storage``, the database, logs) in ``target`` are kept
     unless ``fresh``; the YAML files are refreshed from ``config/`` on every start. The
-    development-only integrations of ``config/custom_components`` are linked too.
+    development-only integrations of ``config/custom_components`` are linked too; with
+    ``sim_url`` ``tesla_sim_bluetooth`` is configured (the simulator over Bluetooth: Home
+    Assistant must then be started with ``dev_only=True``).
     """
     if fresh and target.exists():
         shutil.rmtree(target)
@@ -94,6 +98,9 @@ def prepare_config(target: Path, *, fresh: bool, port: int) -> Path:
         if item.is_file() and item.suffix in {".yaml", ".yml"}:
             shutil.copy2(item, target / item.name)
     write_http_config(target, port)
+    if sim_url is not None:
+        with (target / "configuration.yaml").open("a") as yaml_file:
+            yaml_file.write(f"\ntesla_sim_bluetooth:\n  url: {sim_url}\n")
     components = target / "custom_components"
     components.mkdir(exist_ok=True)
     # A regular package: Home Assistant imports ``custom_components`` with the config
@@ -105,6 +112,9 @@ def prepare_config(target: Path, *, fresh: bool, port: int) -> Path:
     for item in sorted(dev_only.iterdir()) if dev_only.is_dir() else ():
         if (item / "manifest.json").is_file():
             _link(components / item.name, item)
+    pythonpath = target.parent / "pythonpath"
+    pythonpath.mkdir(exist_ok=True)
+    _link(pythonpath / "tesla_sim", ROOT / "tesla_sim")
     return target
 
 
@@ -127,13 +137,19 @@ class Process:
     """A child process in its own session, its output written to a log file."""
 
     def __init__(
-        self, name: str, argv: Sequence[str], log: Path, env: Mapping[str, str]
+        self,
+        name: str,
+        argv: Sequence[str],
+        log: Path,
+        env: Mapping[str, str],
+        cwd: Path = ROOT,
     ):
-        """Remember what to start."""
+        """Remember what to start (in ``cwd``)."""
         self.name = name
         self.argv = list(argv)
         self.log = log
         self.env = dict(env)
+        self.cwd = cwd
         self.proc: asyncio.subprocess.Process | None = None
         self._log_file: Any = None
 
@@ -147,7 +163,7 @@ class Process:
             stdout=self._log_file,
             stderr=asyncio.subprocess.STDOUT,
             env=self.env,
-            cwd=ROOT,
+            cwd=self.cwd,
             start_new_session=True,
         )
 
@@ -280,19 +296,28 @@ async def start_simulator(
 
 
 async def start_home_assistant(
-    config_dir: Path, port: int, log: Path, *, env: Mapping[str, str] | None = None
+    config_dir: Path, port: int, log: Path, *, dev_only: bool = False
 ) -> Process:
     """Start ``hass -c config_dir`` on 127.0.0.1:``port``; wait until HTTP answers.
 
     ``--skip-pip``: every requirement is installed by scripts/setup (plus the frontend
     package scripts/develop and scripts/e2e add), so Home Assistant never downloads.
-    ``env``: more environment variables (``TESLA_SIM_URL`` for configuration.yaml).
+    ``dev_only``: Home Assistant finds its custom integrations in ``config_dir`` (the
+    repository's ``custom_components`` package, importable from the repository's root,
+    would hide the development-only ones) and imports ``tesla_sim`` from the
+    ``pythonpath`` directory :func:`prepare_config` links next to it.
     """
+    env = child_env()
+    cwd = ROOT
+    if dev_only:
+        env["PYTHONPATH"] = str(config_dir.parent / "pythonpath")
+        cwd = config_dir
     proc = Process(
         "home-assistant",
         [sys.executable, "-m", "homeassistant", "-c", str(config_dir), "--skip-pip"],
         log,
-        child_env(**(env or {})),
+        env,
+        cwd,
     )
     url = f"http://127.0.0.1:{port}/api/onboarding"
     return await _start_answering(
