@@ -103,10 +103,6 @@ def prepare_config(
             yaml_file.write(f"\ntesla_sim_bluetooth:\n  url: {sim_url}\n")
     components = target / "custom_components"
     components.mkdir(exist_ok=True)
-    # A regular package: Home Assistant imports ``custom_components`` with the config
-    # directory first on sys.path, but a namespace portion there would lose to the
-    # repository's own package (PYTHONPATH, cwd), which holds the integration only.
-    (components / "__init__.py").touch()
     _link(components / DOMAIN, INTEGRATION)
     dev_only = CONFIG_TEMPLATE / "custom_components"
     for item in sorted(dev_only.iterdir()) if dev_only.is_dir() else ():

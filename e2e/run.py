@@ -84,18 +84,16 @@ async def start_processes(run: Run) -> None:
         sim_port, run.artifacts / "tesla_sim.log", extra=["--legacy-sign-in"]
     )
     run.tmp = Path(tempfile.mkdtemp(prefix="tesla-resilient-e2e-"))
+    # config/custom_components/tesla_sim_bluetooth: the simulator's cars over Bluetooth
     run.config_dir = prepare_config(
         run.tmp / "config",
         fresh=True,
         port=ha_port,
+        sim_url=f"http://127.0.0.1:{sim_port}",
     )
     without_my(run.config_dir)  # the OAuth callback is Home Assistant's own
-    # config/custom_components/tesla_sim_bluetooth: the simulator's cars over Bluetooth
     run.ha_proc = await start_home_assistant(
-        run.config_dir,
-        ha_port,
-        run.artifacts / "home-assistant.log",
-        env={"TESLA_SIM_URL": f"http://127.0.0.1:{sim_port}"},
+        run.config_dir, ha_port, run.artifacts / "home-assistant.log", dev_only=True
     )
     run.timed("start_processes_s", since)
     session = run.session
