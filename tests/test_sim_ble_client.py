@@ -27,10 +27,12 @@ from tesla_sim.ble import (
 )
 from tesla_sim.ble.bleak_client import SimBleakClient
 from tesla_sim.ble.scanner import SimRemoteScanner, make_connector
-from tesla_sim.vcp.aes import Undecryptable, decrypt, gcm_metadata, request_hash
+from tesla_sim.vcp.aes import Undecryptable, decrypt, request_hash
+from tesla_sim.vcp.tags import command_metadata
 
 K = bytes.fromhex("1b2fce19967b79db696f909cff89ea9a")
 EPOCH = bytes.fromhex("4c463f9cc0d3d26906e982ed224adde6")
+GCM = SignatureType.SIGNATURE_TYPE_AES_GCM_PERSONALIZED
 PUBLISHED_METADATA = (
     "000105010103021135594a333031323334353637383941424303104c463f9cc0d3d26906e982ed"
     "224adde6040400000a5f050400000007070400000002ff"
@@ -40,13 +42,14 @@ PUBLISHED_METADATA = (
 def test_aes_gcm_as_published() -> None:
     """protocol.md's "Turn HVAC on" example: the same metadata; what Tesla's recipe
     encrypts opens; a changed byte does not; request hashes per signature type."""
-    meta = gcm_metadata(
+    meta = command_metadata(
         domain=Domain.DOMAIN_INFOTAINMENT,
         vin="5YJ30123456789ABC",
         epoch=EPOCH,
         expires_at=2655,
         counter=7,
         flags=2,
+        signature_type=GCM,
     )
     assert meta.hex() == PUBLISHED_METADATA
     plaintext, nonce = bytes.fromhex("120452020801"), bytes(12)
@@ -56,8 +59,14 @@ def test_aes_gcm_as_published() -> None:
         decrypt(K, meta, nonce, b"\x00" + sealed[1:-16], sealed[-16:])
     with pytest.raises(Undecryptable):
         decrypt(K, meta, b"short", sealed[:-16], sealed[-16:])
-    unflagged = gcm_metadata(
-        domain=2, vin="5YJ30123456789ABC", epoch=EPOCH, expires_at=1, counter=1, flags=0
+    unflagged = command_metadata(
+        domain=2,
+        vin="5YJ30123456789ABC",
+        epoch=EPOCH,
+        expires_at=1,
+        counter=1,
+        flags=0,
+        signature_type=GCM,
     )
     assert b"\x07\x04" not in unflagged
     hmac_request = RoutableMessage(

@@ -14,9 +14,10 @@ same checks, the tag being that of the AES-GCM encryption (``aes.decrypt``).
 
 from collections.abc import Mapping
 
+from tesla_protocol.command.signatures_pb2 import SignatureType
 from tesla_protocol.command.universal_message_pb2 import MessageFault_E, RoutableMessage
 
-from .aes import Undecryptable, decrypt, gcm_metadata
+from .aes import Undecryptable, decrypt
 from .sessions import DomainKeys
 from .tags import command_metadata, command_tag, same_tag, shared_key
 
@@ -99,13 +100,14 @@ def _verify_gcm(
     """The plaintext of an AES-GCM-personalized command (``Fault`` otherwise)."""
     data = message.signature_data.AES_GCM_Personalized_data
     _check_time(keys, data.epoch, data.expires_at, now)
-    meta = gcm_metadata(
+    meta = command_metadata(
         domain=message.to_destination.domain,
         vin=vin,
         epoch=keys.epoch,
         expires_at=data.expires_at,
         counter=data.counter,
         flags=message.flags,
+        signature_type=SignatureType.SIGNATURE_TYPE_AES_GCM_PERSONALIZED,
     )
     try:
         plaintext = decrypt(
