@@ -2,6 +2,7 @@
 AES-GCM against Tesla's published example (protocol.md)."""
 
 import asyncio
+from functools import partial
 import hashlib
 
 from bleak.backends.device import BLEDevice
@@ -32,7 +33,9 @@ from tesla_sim.vcp.tags import command_metadata
 
 K = bytes.fromhex("1b2fce19967b79db696f909cff89ea9a")
 EPOCH = bytes.fromhex("4c463f9cc0d3d26906e982ed224adde6")
-GCM = SignatureType.SIGNATURE_TYPE_AES_GCM_PERSONALIZED
+gcm_metadata = partial(
+    command_metadata, signature_type=SignatureType.SIGNATURE_TYPE_AES_GCM_PERSONALIZED
+)
 PUBLISHED_METADATA = (
     "000105010103021135594a333031323334353637383941424303104c463f9cc0d3d26906e982ed"
     "224adde6040400000a5f050400000007070400000002ff"
@@ -42,14 +45,13 @@ PUBLISHED_METADATA = (
 def test_aes_gcm_as_published() -> None:
     """protocol.md's "Turn HVAC on" example: the same metadata; what Tesla's recipe
     encrypts opens; a changed byte does not; request hashes per signature type."""
-    meta = command_metadata(
+    meta = gcm_metadata(
         domain=Domain.DOMAIN_INFOTAINMENT,
         vin="5YJ30123456789ABC",
         epoch=EPOCH,
         expires_at=2655,
         counter=7,
         flags=2,
-        signature_type=GCM,
     )
     assert meta.hex() == PUBLISHED_METADATA
     plaintext, nonce = bytes.fromhex("120452020801"), bytes(12)
@@ -59,14 +61,8 @@ def test_aes_gcm_as_published() -> None:
         decrypt(K, meta, nonce, b"\x00" + sealed[1:-16], sealed[-16:])
     with pytest.raises(Undecryptable):
         decrypt(K, meta, b"short", sealed[:-16], sealed[-16:])
-    unflagged = command_metadata(
-        domain=2,
-        vin="5YJ30123456789ABC",
-        epoch=EPOCH,
-        expires_at=1,
-        counter=1,
-        flags=0,
-        signature_type=GCM,
+    unflagged = gcm_metadata(
+        domain=2, vin="5YJ30123456789ABC", epoch=EPOCH, expires_at=1, counter=1, flags=0
     )
     assert b"\x07\x04" not in unflagged
     hmac_request = RoutableMessage(
