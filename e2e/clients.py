@@ -55,6 +55,10 @@ class Simulator:
             "POST", "/__sim__/faults", {"kind": kind, "seconds": seconds, **extra}
         )
 
+    async def get(self, path: str) -> Any:
+        """GET ``path`` of the control API (``/__sim__/...``)."""
+        return await self._json("GET", path)
+
     async def post(self, path: str, body: Any) -> Any:
         """POST ``path`` of the control API (``/__sim__/...``) with a JSON body."""
         return await self._json("POST", path, body)

@@ -20,7 +20,11 @@
    (:mod:`e2e.onboarding`): Tesla's sign-in page with email, password and TOTP code,
    partner registration with Home Assistant's own key view, the virtual key approved
    on the simulator's pairing page, entities.
-6. Checks Home Assistant's log for errors of the integration and for secrets.
+6. Over Bluetooth (:mod:`e2e.bluetooth`; the development-only scanner of
+   ``config/custom_components/tesla_sim_bluetooth``): the car in range, paired in the
+   browser (the key card tapped through the simulator), unlocked during a cloud outage
+   with no cloud request.
+7. Checks Home Assistant's log for errors of the integration and for secrets.
 
 Prints ``e2e: N passed, M failed`` and exits 0 only when everything passed.
 Screenshots, logs and a JSON summary go to the artifacts directory (default ``.e2e/``);
@@ -41,6 +45,7 @@ import time
 
 import aiohttp
 
+from .bluetooth import SCREENSHOTS as BLUETOOTH_SCREENSHOTS, bluetooth
 from .browser import Browser
 from .clients import HomeAssistant, Simulator
 from .context import CheckFailed, Run, step
@@ -65,6 +70,7 @@ KEY_SCREENSHOTS = (
     "map.png",
     "outage.png",
     *SCREENSHOTS,
+    *BLUETOOTH_SCREENSHOTS,
 )
 
 
@@ -78,14 +84,16 @@ async def start_processes(run: Run) -> None:
         sim_port, run.artifacts / "tesla_sim.log", extra=["--legacy-sign-in"]
     )
     run.tmp = Path(tempfile.mkdtemp(prefix="tesla-resilient-e2e-"))
+    # config/custom_components/tesla_sim_bluetooth: the simulator's cars over Bluetooth
     run.config_dir = prepare_config(
         run.tmp / "config",
         fresh=True,
         port=ha_port,
+        sim_url=f"http://127.0.0.1:{sim_port}",
     )
     without_my(run.config_dir)  # the OAuth callback is Home Assistant's own
     run.ha_proc = await start_home_assistant(
-        run.config_dir, ha_port, run.artifacts / "home-assistant.log"
+        run.config_dir, ha_port, run.artifacts / "home-assistant.log", dev_only=True
     )
     run.timed("start_processes_s", since)
     session = run.session
@@ -124,6 +132,8 @@ async def run_phases(run: Run) -> int:
                 if browser is not None:
                     current = "onboarding"
                     await onboarding(run, browser)
+                    current = "bluetooth"
+                    await bluetooth(run, browser)
                 current = "logs"
                 await check_logs(run)
         except CheckFailed:
@@ -148,7 +158,7 @@ def finish(run: Run) -> int:
     """Write the summary; copy the key screenshots when asked."""
     run.timings["total_s"] = round(time.monotonic() - run.results.started, 1)
     shots = run.artifacts / "screenshots"
-    if run.args.update_docs:  # the key screenshots that were taken
+    if run.args.update_docs and not run.results.failed:  # the key screenshots taken
         target = ROOT / "docs" / "screenshots"
         target.mkdir(parents=True, exist_ok=True)
         for name in KEY_SCREENSHOTS:

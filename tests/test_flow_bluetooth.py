@@ -62,6 +62,13 @@ async def submit(
     )
 
 
+async def pick(
+    hass: HomeAssistant, entry: MockConfigEntry, vin: str
+) -> SubentryFlowResult:
+    """Start the flow and pick the car ``vin``."""
+    return await submit(hass, await start(hass, entry), {CONF_VIN: vin})
+
+
 async def until(condition: Callable[[], bool]) -> None:
     """Let the flow's task run until ``condition`` holds (the car got the key add)."""
     for _ in range(1000):
@@ -87,6 +94,21 @@ async def pair_done(
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     await hass.async_block_till_done()
     return await submit(hass, result)
+
+
+async def awaiting_tap(
+    hass: HomeAssistant, sim: SimServer, result: SubentryFlowResult, vin: str
+) -> SubentryFlowResult:
+    """Submit the instructions; return once the car ``vin`` waits for a key card."""
+    result = await submit(hass, result, {})
+    await until(pairing(sim, vin))
+    return result
+
+
+def assert_aborted(result: SubentryFlowResult, reason: str) -> None:
+    """The flow ended with ``reason`` (no subentry made or changed by this step)."""
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
 
 
 def subentries(entry: MockConfigEntry) -> list[ConfigSubentry]:
@@ -153,15 +175,14 @@ async def test_a_car_that_knows_the_key_is_added_at_once(
     for name in ("Stella", "Yara"):
         vin = sim_car(sim, name).vin
         await async_car_in_range(hass, ble_scanner, sim.world, vin)
-        result = await submit(hass, await start(hass, entry), {CONF_VIN: vin})
+        result = await pick(hass, entry, vin)
         assert result["type"] is FlowResultType.CREATE_ENTRY
         assert result["title"] == name
         assert not sim.world.ble_state(vin)["pairing"]
         await hass.async_block_till_done()  # a reload for the subentry
     assert len(subentries(entry)) == 2
     result = await start(hass, entry)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "all_paired"
+    assert_aborted(result, "all_paired")
 
 
 async def test_no_tap_then_a_tap(
@@ -174,9 +195,7 @@ async def test_no_tap_then_a_tap(
     """Nobody taps the card before Home Assistant stops waiting: the instructions
     again, then a tap."""
     monkeypatch.setattr(flow_bluetooth, "PAIR_TIMEOUT", 0.5)
-    result = await submit(
-        hass, await start(hass, setup_integration), {CONF_VIN: stella}
-    )
+    result = await pick(hass, setup_integration, stella)
     result = await submit(hass, result, {})
     result = await pair_done(hass, result)
     assert result["step_id"] == "instructions"
@@ -202,9 +221,8 @@ async def test_the_car_stops_waiting_for_the_tap(
     world = sim_virtual.world
     stella = sim_car(sim_virtual, "Stella").vin
     await async_car_in_range(hass, ble_scanner_virtual, world, stella)
-    result = await submit(hass, await start(hass, entry), {CONF_VIN: stella})
-    result = await submit(hass, result, {})
-    await until(pairing(sim_virtual, stella))
+    result = await pick(hass, entry, stella)
+    result = await awaiting_tap(hass, sim_virtual, result, stella)
     world.advance(TAP_SECONDS)
     assert not world.ble_state(stella)["pairing"]  # it answered: timed out
     result = await pair_done(hass, result)
@@ -219,11 +237,8 @@ async def test_declined_on_the_screen(
     setup_integration: MockConfigEntry,
     stella: str,
 ) -> None:
-    result = await submit(
-        hass, await start(hass, setup_integration), {CONF_VIN: stella}
-    )
-    result = await submit(hass, result, {})
-    await until(pairing(sim, stella))
+    result = await pick(hass, setup_integration, stella)
+    result = await awaiting_tap(hass, sim, result, stella)
     assert sim.world.ble_decline(stella)
     result = await pair_done(hass, result)
     assert result["step_id"] == "instructions"
@@ -239,8 +254,7 @@ async def test_car_not_found_then_found(
     ble_scanner: SimRemoteScanner,
 ) -> None:
     yara = sim_car(sim, "Yara").vin
-    result = await start(hass, setup_integration)
-    result = await submit(hass, result, {CONF_VIN: yara})
+    result = await pick(hass, setup_integration, yara)
     assert result["step_id"] == "user"
     assert result["errors"] == {"base": "car_not_found"}
     await async_car_in_range(hass, ble_scanner, sim.world, yara)
@@ -256,7 +270,7 @@ async def test_weak_signal(
 ) -> None:
     yara = sim_car(sim, "Yara").vin
     await async_car_in_range(hass, ble_scanner, sim.world, yara, rssi=-90)
-    result = await submit(hass, await start(hass, setup_integration), {CONF_VIN: yara})
+    result = await pick(hass, setup_integration, yara)
     assert result["errors"] == {"base": "weak_signal"}
     assert sim.world.ble_state(yara)["connections"] == 0  # not even tried
     await async_car_in_range(hass, ble_scanner, sim.world, yara, rssi=-70)
@@ -272,9 +286,7 @@ async def test_no_free_connection(
 ) -> None:
     """Three phones hold the car's three connections."""
     sim.world.ble_set(stella, other_clients=3)
-    result = await submit(
-        hass, await start(hass, setup_integration), {CONF_VIN: stella}
-    )
+    result = await pick(hass, setup_integration, stella)
     assert result["step_id"] == "user"
     assert result["errors"] == {"base": "no_slot"}
     sim.world.ble_set(stella, other_clients=2)
@@ -289,9 +301,7 @@ async def test_car_gone_before_the_pairing(
     stella: str,
 ) -> None:
     """Home Assistant no longer hears the car when the owner submits the instructions."""
-    result = await submit(
-        hass, await start(hass, setup_integration), {CONF_VIN: stella}
-    )
+    result = await pick(hass, setup_integration, stella)
     assert result["step_id"] == "instructions"
     from homeassistant.components import bluetooth
 
@@ -309,11 +319,8 @@ async def test_closing_the_flow_stops_the_pairing(
     setup_integration: MockConfigEntry,
     stella: str,
 ) -> None:
-    result = await submit(
-        hass, await start(hass, setup_integration), {CONF_VIN: stella}
-    )
-    result = await submit(hass, result, {})
-    await until(pairing(sim, stella))
+    result = await pick(hass, setup_integration, stella)
+    result = await awaiting_tap(hass, sim, result, stella)
     hass.config_entries.subentries.async_abort(result["flow_id"])
     await hass.async_block_till_done()
     await until(lambda: sim.world.ble_state(stella)["links"] == 0)
@@ -325,8 +332,7 @@ async def test_no_bluetooth(
 ) -> None:
     """Home Assistant's Bluetooth integration is not set up."""
     result = await start(hass, setup_integration)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "no_scanner"
+    assert_aborted(result, "no_scanner")
 
 
 @pytest.mark.usefixtures("enable_bluetooth")
@@ -341,8 +347,7 @@ async def test_no_scanner_that_connects(
     assert "bluetooth" in hass.config.components
     assert bluetooth.async_scanner_count(hass, connectable=True) == 0
     result = await start(hass, setup_integration)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "no_scanner"
+    assert_aborted(result, "no_scanner")
 
 
 @pytest.mark.usefixtures("ble_scanner")
@@ -351,8 +356,7 @@ async def test_account_not_loaded(
 ) -> None:
     await hass.config_entries.async_unload(setup_integration.entry_id)
     result = await start(hass, setup_integration)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "entry_not_loaded"
+    assert_aborted(result, "entry_not_loaded")
 
 
 def add_subentry(
@@ -386,8 +390,7 @@ async def test_reconfigure_finds_the_car_again(
     assert result["errors"] == {"base": "car_not_found"}
     await async_car_in_range(hass, ble_scanner, sim.world, vin)
     result = await submit(hass, result, {})
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
+    assert_aborted(result, "reconfigure_successful")
     assert dict(entry.subentries[subentry.subentry_id].data) == {
         CONF_VIN: vin,
         CONF_ADDRESS: address_of(vin),
@@ -406,12 +409,10 @@ async def test_reconfigure_pairs_a_car_that_lost_the_key(
     result = await start(hass, entry, subentry_id=subentry.subentry_id)
     result = await submit(hass, result, {})
     assert result["step_id"] == "instructions"
-    result = await submit(hass, result, {})
-    await until(pairing(sim, stella))
+    result = await awaiting_tap(hass, sim, result, stella)
     assert sim.world.ble_tap(stella)
     result = await pair_done(hass, result)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
+    assert_aborted(result, "reconfigure_successful")
     assert knows_app_key(sim, stella)
     assert len(subentries(entry)) == 1
 
@@ -422,5 +423,4 @@ async def test_reconfigure_without_bluetooth(
     vin = sim_car(sim, "Stella").vin
     subentry = add_subentry(hass, setup_integration, vin, address_of(vin))
     result = await start(hass, setup_integration, subentry_id=subentry.subentry_id)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "no_scanner"
+    assert_aborted(result, "no_scanner")

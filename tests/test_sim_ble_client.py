@@ -2,6 +2,7 @@
 AES-GCM against Tesla's published example (protocol.md)."""
 
 import asyncio
+from functools import partial
 import hashlib
 
 from bleak.backends.device import BLEDevice
@@ -27,10 +28,14 @@ from tesla_sim.ble import (
 )
 from tesla_sim.ble.bleak_client import SimBleakClient
 from tesla_sim.ble.scanner import SimRemoteScanner, make_connector
-from tesla_sim.vcp.aes import Undecryptable, decrypt, gcm_metadata, request_hash
+from tesla_sim.vcp.aes import Undecryptable, decrypt, request_hash
+from tesla_sim.vcp.tags import command_metadata
 
 K = bytes.fromhex("1b2fce19967b79db696f909cff89ea9a")
 EPOCH = bytes.fromhex("4c463f9cc0d3d26906e982ed224adde6")
+gcm_metadata = partial(
+    command_metadata, signature_type=SignatureType.SIGNATURE_TYPE_AES_GCM_PERSONALIZED
+)
 PUBLISHED_METADATA = (
     "000105010103021135594a333031323334353637383941424303104c463f9cc0d3d26906e982ed"
     "224adde6040400000a5f050400000007070400000002ff"

@@ -5,6 +5,8 @@ Client: tesla-fleet-api's ``VehicleBluetooth.pair`` through Home Assistant's Blu
 """
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from homeassistant.core import HomeAssistant
@@ -30,16 +32,22 @@ async def _until_pending(world: World, vin: str) -> None:
             await asyncio.sleep(0.01)
 
 
+@asynccontextmanager
 async def _pairing(
     hass: HomeAssistant, sim: SimServer, scanner: SimRemoteScanner
-) -> tuple[str, RecordingVehicle, asyncio.Task[None]]:
+) -> AsyncIterator[tuple[str, RecordingVehicle, asyncio.Task[None]]]:
+    """A key add the car waits on: its VIN, the client (disconnected at the end) and
+    the pairing task."""
     vin = next(iter(sim.world.vehicles))
     await async_car_in_range(hass, scanner, sim.world, vin)
     car = ble_vehicle(hass, vin, NEW_KEY)
     await car.connect()
-    task = asyncio.create_task(car.pair(timeout=10, poll_interval=5))
-    await _until_pending(sim.world, vin)
-    return vin, car, task
+    try:
+        task = asyncio.create_task(car.pair(timeout=10, poll_interval=5))
+        await _until_pending(sim.world, vin)
+        yield vin, car, task
+    finally:
+        await car.disconnect()
 
 
 async def test_tap_adds_the_key(
@@ -47,8 +55,7 @@ async def test_tap_adds_the_key(
 ) -> None:
     """No answer before the tap; on the tap the key joins the car's whitelist (the
     cloud's virtual keys too) and the car answers OK; the key then signs commands."""
-    vin, car, task = await _pairing(hass, sim, ble_scanner)
-    try:
+    async with _pairing(hass, sim, ble_scanner) as (vin, car, task):
         assert not task.done()
         assert public_bytes(NEW_KEY) not in sim.world.vehicles[vin].whitelist
         assert sim.world.ble_tap(vin) is True
@@ -59,8 +66,6 @@ async def test_tap_adds_the_key(
         assert (await car.door_unlock())["response"]["result"] is True
         with pytest.raises(WhitelistOperationStatus):
             await car.pair(timeout=1, poll_interval=1)  # already on the whitelist
-    finally:
-        await car.disconnect()
     assert sim.world.ble_tap(vin) is False
 
 
@@ -68,13 +73,10 @@ async def test_declined_on_the_screen(
     hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner
 ) -> None:
     """Denied on the screen: LOCAL_ENTITY_AUTH_FAILED_UI_DENIED, no key added."""
-    vin, car, task = await _pairing(hass, sim, ble_scanner)
-    try:
+    async with _pairing(hass, sim, ble_scanner) as (vin, _, task):
         assert sim.world.ble_decline(vin) is True
         with pytest.raises(WhitelistOperationLocalEntityAuthFailedUIDenied):
             await task
-    finally:
-        await car.disconnect()
     assert public_bytes(NEW_KEY) not in sim.world.vehicles[vin].whitelist
     assert sim.world.ble_decline(vin) is False
 
@@ -83,8 +85,7 @@ async def test_no_tap_times_out(
     hass: HomeAssistant, sim_virtual: SimServer, ble_scanner_virtual: SimRemoteScanner
 ) -> None:
     """Nobody taps for 30 s (the simulator's clock): TIMED_OUT_WAITING_FOR_TAP."""
-    vin, car, task = await _pairing(hass, sim_virtual, ble_scanner_virtual)
-    try:
+    async with _pairing(hass, sim_virtual, ble_scanner_virtual) as (vin, _, task):
         sim_virtual.world.advance(29)
         assert sim_virtual.world.ble_state(vin)["pairing"] is True
         sim_virtual.world.advance(1)
@@ -92,8 +93,6 @@ async def test_no_tap_times_out(
             WhitelistOperationLocalEntityAuthFailedTimedOutWaitingForTap
         ):
             await task
-    finally:
-        await car.disconnect()
     assert sim_virtual.world.ble_state(vin)["pairing"] is False
     assert public_bytes(NEW_KEY) not in sim_virtual.world.vehicles[vin].whitelist
 
@@ -103,9 +102,8 @@ async def test_tap_after_the_link_dropped_still_pairs(
 ) -> None:
     """The answer is lost with the link, but the tap still adds the key (the library
     finds out by a handshake)."""
-    vin, car, task = await _pairing(hass, sim, ble_scanner)
-    task.cancel()
-    await car.disconnect()
+    async with _pairing(hass, sim, ble_scanner) as (vin, _, task):
+        task.cancel()
     assert sim.world.ble_tap(vin) is True
     assert public_bytes(NEW_KEY) in sim.world.vehicles[vin].whitelist
     second = ble_vehicle(hass, vin, NEW_KEY)

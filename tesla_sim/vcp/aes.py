@@ -4,8 +4,8 @@ Written from Tesla's ``pkg/protocol/protocol.md`` (vehicle-command):
 
 * An AES-GCM-personalized command encrypts the payload ``P`` with the shared key ``K``
   (AES-GCM-128), a 12-byte nonce and the associated data ``SHA256(M)``, ``M`` being the
-  command metadata with the signature type ``AES_GCM_PERSONALIZED`` (flags only when
-  non-zero). The message carries the ciphertext, the nonce and the 16-byte tag.
+  command metadata (``tags.command_metadata``) with the signature type
+  ``AES_GCM_PERSONALIZED`` (flags only when non-zero). The message carries the ciphertext, the nonce and the 16-byte tag.
 * An answer to a request with ``FLAG_ENCRYPT_RESPONSE`` (firmware 2024.38+) is encrypted
   the same way under the response metadata: signature type ``AES_GCM_RESPONSE``, the
   answering domain, the VIN, a counter, the answer's flags (always present), the request
@@ -32,32 +32,6 @@ ENCRYPT_RESPONSE = 1 << Flags.FLAG_ENCRYPT_RESPONSE
 
 class Undecryptable(ValueError):
     """Ciphertext, nonce or tag that do not open under the key and metadata."""
-
-
-def gcm_metadata(
-    *,
-    domain: int,
-    vin: str,
-    epoch: bytes,
-    expires_at: int,
-    counter: int,
-    flags: int,
-) -> bytes:
-    """The metadata ``M`` of an AES-GCM-personalized command."""
-    items = [
-        (
-            Tag.TAG_SIGNATURE_TYPE,
-            bytes((SignatureType.SIGNATURE_TYPE_AES_GCM_PERSONALIZED,)),
-        ),
-        (Tag.TAG_DOMAIN, bytes((domain,))),
-        (Tag.TAG_PERSONALIZATION, vin.encode()),
-        (Tag.TAG_EPOCH, epoch),
-        (Tag.TAG_EXPIRES_AT, uint32(expires_at)),
-        (Tag.TAG_COUNTER, uint32(counter)),
-    ]
-    if flags:
-        items.append((Tag.TAG_FLAGS, uint32(flags)))
-    return metadata(items)
 
 
 def decrypt(

@@ -79,13 +79,14 @@ def command_metadata(
     expires_at: int,
     counter: int,
     flags: int,
+    signature_type: int = SignatureType.SIGNATURE_TYPE_HMAC_PERSONALIZED,
 ) -> bytes:
-    """The metadata ``M`` of an HMAC-personalized command (flags only when non-zero)."""
+    """The metadata ``M`` of a personalized command (flags only when non-zero).
+
+    ``signature_type``: HMAC-personalized (the default) or AES-GCM-personalized.
+    """
     items = [
-        (
-            Tag.TAG_SIGNATURE_TYPE,
-            bytes((SignatureType.SIGNATURE_TYPE_HMAC_PERSONALIZED,)),
-        ),
+        (Tag.TAG_SIGNATURE_TYPE, bytes((signature_type,))),
         (Tag.TAG_DOMAIN, bytes((domain,))),
         (Tag.TAG_PERSONALIZATION, vin.encode()),
         (Tag.TAG_EPOCH, epoch),

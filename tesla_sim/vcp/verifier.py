@@ -14,9 +14,14 @@ same checks, the tag being that of the AES-GCM encryption (``aes.decrypt``).
 
 from collections.abc import Mapping
 
+from tesla_protocol.command.signatures_pb2 import (
+    AES_GCM_Personalized_Signature_Data,
+    HMAC_Personalized_Signature_Data,
+    SignatureType,
+)
 from tesla_protocol.command.universal_message_pb2 import MessageFault_E, RoutableMessage
 
-from .aes import Undecryptable, decrypt, gcm_metadata
+from .aes import Undecryptable, decrypt
 from .sessions import DomainKeys
 from .tags import command_metadata, command_tag, same_tag, shared_key
 
@@ -59,16 +64,8 @@ def verify(
     if kind != "HMAC_Personalized_data":
         raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_BAD_PARAMETER)
     data = message.signature_data.HMAC_Personalized_data
-    _check_time(keys, data.epoch, data.expires_at, now)
+    meta = _checked_metadata(keys, vin, message, data, now)
     payload = message.protobuf_message_as_bytes
-    meta = command_metadata(
-        domain=message.to_destination.domain,
-        vin=vin,
-        epoch=keys.epoch,
-        expires_at=data.expires_at,
-        counter=data.counter,
-        flags=message.flags,
-    )
     expected = command_tag(shared_key(keys.private_key, client), meta, payload)
     if not same_tag(expected, data.tag):
         raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_INVALID_SIGNATURE, resync=True)
@@ -82,6 +79,31 @@ def _check_time(keys: DomainKeys, epoch: bytes, expires_at: int, now: float) -> 
         raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_INCORRECT_EPOCH, resync=True)
     if expires_at < keys.clock(now):
         raise Fault(MessageFault_E.MESSAGEFAULT_ERROR_TIME_EXPIRED, resync=True)
+
+
+def _checked_metadata(
+    keys: DomainKeys,
+    vin: str,
+    message: RoutableMessage,
+    data: HMAC_Personalized_Signature_Data | AES_GCM_Personalized_Signature_Data,
+    now: float,
+) -> bytes:
+    """Check ``data``'s epoch and time (``_check_time``); the metadata its tag covers."""
+    _check_time(keys, data.epoch, data.expires_at, now)
+    signature_type = (
+        SignatureType.SIGNATURE_TYPE_AES_GCM_PERSONALIZED
+        if isinstance(data, AES_GCM_Personalized_Signature_Data)
+        else SignatureType.SIGNATURE_TYPE_HMAC_PERSONALIZED
+    )
+    return command_metadata(
+        domain=message.to_destination.domain,
+        vin=vin,
+        epoch=keys.epoch,
+        expires_at=data.expires_at,
+        counter=data.counter,
+        flags=message.flags,
+        signature_type=signature_type,
+    )
 
 
 def _use_counter(keys: DomainKeys, client: bytes, counter: int) -> None:
@@ -98,15 +120,7 @@ def _verify_gcm(
 ) -> bytes:
     """The plaintext of an AES-GCM-personalized command (``Fault`` otherwise)."""
     data = message.signature_data.AES_GCM_Personalized_data
-    _check_time(keys, data.epoch, data.expires_at, now)
-    meta = gcm_metadata(
-        domain=message.to_destination.domain,
-        vin=vin,
-        epoch=keys.epoch,
-        expires_at=data.expires_at,
-        counter=data.counter,
-        flags=message.flags,
-    )
+    meta = _checked_metadata(keys, vin, message, data, now)
     try:
         plaintext = decrypt(
             shared_key(keys.private_key, client),

@@ -8,10 +8,10 @@ slot ends it at once (:class:`~.errors.BluetoothSlotsFull` once mapped), and onc
 connect failed, nothing else in the same read or command connects again (pairing
 excepted: the car may drop the link while the owner walks to the console).
 
-The library's own re-sends after a WAIT or a session fault are switched off as well.
+The library's own re-sends after a WAIT or a session fault are switched off as well
+(:class:`.library.OwnRetries`).
 """
 
-from collections.abc import Callable
 from typing import Any, Final
 
 import bleak
@@ -22,13 +22,9 @@ from tesla_fleet_api.tesla.vehicle.bluetooth import (
     SERVICE_UUID,
     VehicleBluetooth,
 )
-from tesla_protocol.command.universal_message_pb2 import Domain
-from tesla_protocol.command.vcsec_pb2 import VehicleStatus
 
-from .library import TransportError, slots_full
+from .library import OwnRetries, TransportError, slots_full
 
-_NO_LIBRARY_RETRY: Final = 3
-"""The library re-sends after a WAIT or a session fault while ``attempt`` <= 3."""
 CONNECT_ATTEMPTS: Final = 2
 """Most tries of one connection (a refusal for want of a free slot ends it at once)."""
 
@@ -65,7 +61,7 @@ def no_slot_wait(client_class: type[Any]) -> type[Any]:
     return made
 
 
-class Link(VehicleBluetooth[Any]):
+class Link(OwnRetries, VehicleBluetooth[Any]):
     """The library's Bluetooth vehicle without its own re-sends, connecting briefly."""
 
     refused: BaseException | None = None
@@ -110,20 +106,3 @@ class Link(VehicleBluetooth[Any]):
         self.refused = self.refused or BleakError("Not connected after connecting")
         await self._drop_link("connect failed")
         raise TransportError from self.refused
-
-    async def _command(
-        self,
-        domain: Domain,
-        command: bytes,
-        attempt: int = 0,
-        expects_data: bool = True,
-        confirm_broadcast: Callable[[VehicleStatus], bool] | None = None,
-    ) -> dict[str, Any]:
-        """The library's command with no re-send (a WAIT fails it as ``busy``)."""
-        return await super()._command(
-            domain,
-            command,
-            _NO_LIBRARY_RETRY,
-            expects_data=expects_data,
-            confirm_broadcast=confirm_broadcast,
-        )

@@ -33,7 +33,7 @@ comes from its Bluetooth stack, and the library connects through
 Assistant replaces with its own client (adapters, proxies, connection slots).
 """
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 import hashlib
@@ -45,14 +45,14 @@ from bleak.exc import BleakError
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.protobuf.message import DecodeError, Message
 from tesla_fleet_api.const import BluetoothVehicleData
-from tesla_protocol.command.universal_message_pb2 import Domain, RoutableMessage
+from tesla_protocol.command.universal_message_pb2 import RoutableMessage
 from tesla_protocol.command.vcsec_pb2 import FromVCSECMessage, VehicleStatus
 from tesla_protocol.command.vehicle_pb2 import VehicleData as VehicleDataMessage
 
 from .ble_link import Link
 from .ble_values import sleep_state, status_values, vehicle_data_values
 from .errors import BluetoothTimeout, BluetoothUnavailable, KeyNotPaired
-from .library import Stage, StaleSession, library_errors, raise_for_result
+from .library import Stage, library_errors, raise_for_result
 from .models import VehicleData, VehicleState
 from .protocol import INFOTAINMENT, SIGNED_COMMANDS, VCSEC
 
@@ -161,7 +161,9 @@ class BluetoothVehicle:
         Raises BluetoothUnavailable, BluetoothTimeout, KeyNotPaired or CommandFailed.
         """
         self._begin()
-        reply = await self._run(Stage.READ, VCSEC, self._link.vehicle_state)
+        reply = await self._link.retry_stale(
+            Stage.READ, VCSEC, self._link.vehicle_state
+        )
         return BleStatus.from_message(answer_of(reply, VehicleStatus))
 
     async def read_awake(self) -> VehicleData | None:
@@ -175,7 +177,7 @@ class BluetoothVehicle:
             return None
         values = dict(status.values.values)
         for endpoint in AWAKE_READS:
-            reply = await self._run(
+            reply = await self._link.retry_stale(
                 Stage.READ, INFOTAINMENT, partial(self._link.vehicle_data, [endpoint])
             )
             values |= vehicle_data_values(answer_of(reply, VehicleDataMessage))
@@ -192,14 +194,16 @@ class BluetoothVehicle:
             raise ValueError("No Bluetooth form of this command")
         self._begin()
         if name == "wake_up":
-            reply = await self._run(Stage.COMMAND, VCSEC, self._link.wake_up)
+            reply = await self._link.retry_stale(
+                Stage.COMMAND, VCSEC, self._link.wake_up
+            )
         else:
             command = SIGNED_COMMANDS[name]
             if command.domain == INFOTAINMENT:
                 await self._awake_for_command()
             method = getattr(self._link, command.method)
             arguments = command.arguments(params or {})
-            reply = await self._run(
+            reply = await self._link.retry_stale(
                 Stage.COMMAND, command.domain, lambda: method(**arguments)
             )
         raise_for_result(reply)
@@ -290,16 +294,3 @@ class BluetoothVehicle:
         status = BleStatus.from_message(vcsec.vehicleStatus)
         for callback in list(self._listeners):
             callback(status)
-
-    async def _run(
-        self, stage: Stage, domain: Domain, call: Callable[[], Awaitable[Any]]
-    ) -> Any:
-        """Run ``call``; on a stale session one new handshake and one more try."""
-        try:
-            with library_errors(stage):
-                return await call()
-        except StaleSession as err:
-            _LOGGER.debug("Session refused (%s); new handshake", err.reason)
-            with library_errors(stage):
-                await self._link._handshake(domain)
-                return await call()

@@ -22,13 +22,18 @@ error means depends on what was asked (:class:`Stage`):
 * pairing: no tap -> :class:`~.errors.PairingTimedOut`, denied on the screen ->
   :class:`~.errors.PairingDeclined`, any other whitelist refusal ->
   :class:`~.errors.PairingFailed`.
+
+:class:`OwnRetries` is the base of both the Fleet API's signed vehicle and the Bluetooth
+link: the library's own re-sends switched off, a stale session cured here (one new
+handshake and one more try, :meth:`OwnRetries.retry_stale`).
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
+import logging
 import re
-from typing import Any
+from typing import Any, Final
 
 from bleak_retry_connector import BleakOutOfConnectionSlotsError
 from cryptography.exceptions import InvalidTag
@@ -56,6 +61,9 @@ from tesla_fleet_api.exceptions import (
     WhitelistOperationLocalEntityAuthFailedUIDenied,
     WhitelistOperationStatus,
 )
+from tesla_fleet_api.tesla.vehicle.commands import Commands
+from tesla_protocol.command.universal_message_pb2 import Domain
+from tesla_protocol.command.vcsec_pb2 import VehicleStatus
 
 from .errors import (
     BluetoothSlotsFull,
@@ -69,6 +77,12 @@ from .errors import (
     PairingTimedOut,
     TeslaError,
 )
+
+_LOGGER = logging.getLogger(__name__)
+
+NO_LIBRARY_RETRY: Final = 3
+"""The library re-sends a command after an epoch or counter fault (or a WAIT) while its
+``attempt`` is at most 3: starting every command there leaves it no re-send."""
 
 TransportError = BluetoothTransportError
 """The library's error of a link that reached nothing (raised by :mod:`.ble_link`)."""
@@ -217,3 +231,41 @@ def raise_for_result(reply: Any) -> None:
     if reason == "Too many retries":
         reason = "busy"
     raise CommandFailed(str(reason or "unknown").removeprefix("GENERICERROR_").lower())
+
+
+class OwnRetries(Commands[Any]):
+    """The library's commands without its own re-sends (a WAIT fails them as ``busy``).
+
+    Only :meth:`retry_stale` sends again: after a stale session, once.
+    """
+
+    async def _command(
+        self,
+        domain: Domain,
+        command: bytes,
+        attempt: int = 0,
+        expects_data: bool = True,
+        confirm_broadcast: Callable[[VehicleStatus], bool] | None = None,
+    ) -> dict[str, Any]:
+        """The library's command, with no re-send."""
+        return await super()._command(
+            domain,
+            command,
+            NO_LIBRARY_RETRY,
+            expects_data=expects_data,
+            confirm_broadcast=confirm_broadcast,
+        )
+
+    async def retry_stale[T](
+        self, stage: Stage, domain: Domain, call: Callable[[], Awaitable[T]]
+    ) -> T:
+        """Run ``call`` (errors as :mod:`.errors`); on a stale session of ``domain``
+        one new handshake and one more try, never more."""
+        try:
+            with library_errors(stage):
+                return await call()
+        except StaleSession as err:
+            _LOGGER.debug("Session refused (%s); new handshake", err.reason)
+            with library_errors(stage):
+                await self._handshake(domain)
+                return await call()

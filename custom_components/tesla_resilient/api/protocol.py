@@ -21,7 +21,7 @@ manager, our one HTTP error mapping). The library's errors derive from
   :class:`~.errors.KeyNotPaired`;
 * the session is stale (``TIME_EXPIRED``, ``INCORRECT_EPOCH``, ``INVALID_TOKEN_OR_COUNTER``):
   the car carried nothing out; one new handshake and one retry, never more (the
-  library's own re-sends are switched off, :meth:`SignedVehicle._command`);
+  library's own re-sends are switched off, :class:`.library.OwnRetries`);
 * any other refusal (remote access disabled, a bad signature...) ->
   :class:`~.errors.CommandFailed` with the car's reason;
 * an answer lost after sending -> :class:`~.errors.CommandOutcomeUnknown` (from the
@@ -32,25 +32,18 @@ import base64
 import binascii
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-import logging
 from typing import Any, ClassVar, Literal
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.protobuf.message import DecodeError
-from tesla_fleet_api.tesla.vehicle.commands import Commands
 from tesla_protocol.command.universal_message_pb2 import Domain, RoutableMessage
 
 from .client import TeslaFleetClient
 from .errors import CommandOutcomeUnknown, MalformedResponse
-from .library import StaleSession, library_errors, raise_for_result
-
-_LOGGER = logging.getLogger(__name__)
+from .library import OwnRetries, Stage, raise_for_result
 
 VCSEC = Domain.DOMAIN_VEHICLE_SECURITY
 INFOTAINMENT = Domain.DOMAIN_INFOTAINMENT
-_NO_LIBRARY_RETRY = 3
-"""The library re-sends a command after an epoch or counter fault (or a WAIT) while its
-``attempt`` is at most 3: starting every command there leaves it no re-send."""
 
 type Arguments = Callable[[Mapping[str, Any]], dict[str, Any]]
 
@@ -142,7 +135,7 @@ SIGNED_COMMANDS: Mapping[str, SignedCommand] = {
 """Every REST command the integration sends, as the library's signed method."""
 
 
-class SignedVehicle(Commands[Any]):
+class SignedVehicle(OwnRetries):
     """One car's signed commands: its two sessions, kept and reused while it lives.
 
     ``send`` runs one REST-named command (:data:`SIGNED_COMMANDS`) and raises only
@@ -179,28 +172,10 @@ class SignedVehicle(Commands[Any]):
             raise ValueError("No signed form of this command")
         call = getattr(self, command.method)
         arguments = command.arguments(params or {})
-        try:
-            with library_errors():
-                reply = await call(**arguments)
-        except StaleSession as err:
-            _LOGGER.debug("Session refused (%s); new handshake", err.reason)
-            with library_errors():
-                await self._handshake(command.domain)
-                reply = await call(**arguments)
-        raise_for_result(reply)
-
-    async def _command(
-        self,
-        domain: Domain,
-        command: bytes,
-        attempt: int = 0,
-        expects_data: bool = True,
-        confirm_broadcast: Callable[[Any], bool] | None = None,
-    ) -> dict[str, Any]:
-        """The library's command, without its own re-sends (:meth:`send` retries once)."""
-        return await super()._command(
-            domain, command, _NO_LIBRARY_RETRY, expects_data, confirm_broadcast
+        reply = await self.retry_stale(
+            Stage.COMMAND, command.domain, lambda: call(**arguments)
         )
+        raise_for_result(reply)
 
     async def _send(
         self,
