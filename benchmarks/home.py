@@ -36,7 +36,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry  # type
 from custom_components.tesla_resilient.const import (
     CONF_ADDRESS,
     CONF_VIN,
-    DOMAIN,
     SUBENTRY_BLUETOOTH,
 )
 from tesla_sim import SimServer
@@ -151,16 +150,11 @@ class OursAtHome(Ours):
             hass, look, timedelta(seconds=ADVERTISEMENT_INTERVAL)
         )
 
-        async def stopped(_event: Event) -> None:
+        @callback
+        def stopped(_event: Event) -> None:
             # A stopped Home Assistant's process ends; here the next instance shares the
-            # event loop, so what would still run of this one is stopped: the proxy's
-            # looks and the links (their timers would re-arm the coordinators').
+            # event loop, so the proxy's looks stop (the links stop themselves).
             stop_looking()
-            for entry in hass.config_entries.async_entries(DOMAIN):
-                data = getattr(entry, "runtime_data", None)
-                for vehicle in data.vehicles.values() if data is not None else ():
-                    if (link := getattr(vehicle, "bluetooth", None)) is not None:
-                        await link.async_stop()
 
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stopped)
         world = sim.world

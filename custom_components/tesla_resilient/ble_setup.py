@@ -4,14 +4,17 @@ The pairing flow (``flow_bluetooth.py``) adds a subentry of type ``bluetooth`` p
 (``unique_id`` the VIN, ``data`` the VIN and the car's address). At set-up each such
 car's coordinator gets its :class:`~.bluetooth.BluetoothLink` before the platforms are
 set up (its entities exist only then); a subentry added, changed or removed reloads the
-entry. Without Home Assistant's Bluetooth integration the cars stay on the cloud, and
+entry. The links stop when the entry unloads and when Home Assistant stops (their
+timers would otherwise read the car, and re-arm the coordinators' polls, while Home
+Assistant closes its sessions). Without Home Assistant's Bluetooth integration the cars stay on the cloud, and
 an entry without a paired car never imports it. While the entry is loaded (its links,
 or the pairing flow's), no log line names one of its cars' VINs (:mod:`.log_redact`).
 """
 
 from collections.abc import Mapping
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import Event, HomeAssistant, callback
 
 from .const import CONF_ADDRESS, CONF_VIN, LOGGER, SUBENTRY_BLUETOOTH
 from .coordinator import TeslaResilientConfigEntry
@@ -56,10 +59,21 @@ def async_setup_bluetooth(
     # Home Assistant's Bluetooth stack is imported only for a paired car.
     from .bluetooth import BluetoothLink  # noqa: PLC0415
 
+    links: list[BluetoothLink] = []
     for vehicle in entry.runtime_data.vehicles.values():
         if (address := addresses.get(vehicle.vin)) is None:
             continue
         link = BluetoothLink(hass, vehicle, address)
         vehicle.bluetooth = link
         link.async_start()
+        links.append(link)
         entry.async_on_unload(link.async_stop)
+
+    async def async_stop_links(_event: Event) -> None:
+        for link in links:
+            await link.async_stop()
+
+    # Not ``async_listen_once``: its remover logs an error once the event has fired.
+    entry.async_on_unload(
+        hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, async_stop_links)
+    )
