@@ -9,6 +9,7 @@ from custom_components.tesla_resilient.ble_policy import (
     BleSettings,
     is_fresh,
     knows_asleep,
+    listen_delay,
     next_read,
     reads_data,
     retry_delay,
@@ -189,3 +190,30 @@ def test_bluetooth_stands_in_for_vehicle_data_only_for_a_parked_car() -> None:
     assert not reads_data(PollAction.VEHICLE_DATA, driving)
     assert not reads_data(PollAction.VEHICLE_DATA, None)  # the first: all of it
     assert not reads_data(PollAction.SLEEP_CHECK, parked)  # the status only
+
+
+def test_an_awake_car_is_read_every_minute_an_asleep_one_every_five() -> None:
+    """Awake (in use: a lock change should show at once) every status_interval_awake
+    (60 s), asleep or unknown every status_interval (300 s); a status read asks
+    vehicle security only, which keeps no car awake."""
+    assert SETTINGS.status_interval_awake == 60.0
+    assert SETTINGS.status_interval == 300.0
+    awake = _in_range().after_status(VehicleState.ONLINE, T0)
+    decision = next_read(awake, T0 + 10, SETTINGS)
+    assert decision.action is BleAction.STATUS
+    assert decision.delay == 50.0
+    asleep = awake.after_status(VehicleState.ASLEEP, T0 + 60)
+    assert next_read(asleep, T0 + 70, SETTINGS).delay == 290.0
+    unknown = awake.after_status(VehicleState.UNKNOWN, T0 + 60)
+    assert next_read(unknown, T0 + 60, SETTINGS).delay == 300.0
+
+
+def test_listening_goes_on_while_broadcasts_come_within_a_cap() -> None:
+    """listen_window (30 s) after a read or a broadcast, never beyond listen_cap
+    (120 s) after the link began listening: connections stay short."""
+    assert SETTINGS.listen_window == 30.0
+    assert SETTINGS.listen_cap == 120.0
+    assert listen_delay(T0, T0, SETTINGS) == 30.0  # the read
+    assert listen_delay(T0, T0 + 25, SETTINGS) == 30.0  # a broadcast: 30 s more
+    assert listen_delay(T0, T0 + 100, SETTINGS) == 20.0  # capped at T0 + 120
+    assert listen_delay(T0, T0 + 130, SETTINGS) == 0.0  # past the cap: let go now

@@ -2,20 +2,25 @@
 
 The car takes at most three Bluetooth connections, shared with the owner's phone keys
 and key fobs, and drops an idle one after about 40 s. The link (:mod:`.bluetooth`)
-therefore never holds one: it connects for a status read, stays a short
+therefore never holds one for long: it connects for a status read, stays a short
 ``listen_window`` to hear the car's broadcasts (a lock change shows within seconds
-while it listens), and lets go. Everything here is a pure function of
-(:class:`BleMemory`, now, :class:`BleSettings`): no I/O, no Home Assistant.
+while it listens), each broadcast heard keeping it ``listen_window`` longer but never
+more than ``listen_cap`` after it connected (:func:`listen_delay`), and lets go.
+Everything here is a pure function of (:class:`BleMemory`, now, :class:`BleSettings`):
+no I/O, no Home Assistant.
 
 =====================================  ======================================
 the car                                over Bluetooth
 =====================================  ======================================
 out of range (no advertisement)        nothing; the cloud polls as before
 in range, all its connections taken    nothing (it advertises non-connectable)
-in range                               status every ``status_interval``
-                                       (300 s, asleep too: vehicle security
-                                       answers without waking the car), then
-                                       ``listen_window`` (30 s) of broadcasts
+in range, awake (in use: a lock        status every ``status_interval_awake``
+change should show at once)            (60 s), then ``listen_window`` (30 s)
+                                       of broadcasts, longer while they keep
+                                       coming (at most ``listen_cap``, 120 s)
+in range, asleep (or not known)        status every ``status_interval``
+                                       (300 s: vehicle security answers
+                                       without waking the car), then listening
 just came into range, or a command     a status read at once, then listening
 a read failed                          again after ``retry_interval`` (30 s),
                                        doubling up to ``retry_cap`` (600 s)
@@ -23,6 +28,9 @@ no free connection slot (a refusal)    no read, and commands go to the cloud,
                                        for ``slots_full_for`` (300 s; in an
                                        outage Bluetooth is still tried)
 =====================================  ======================================
+
+A status read asks the car's security computer (VCSEC) only: it neither wakes the car
+nor restarts its idle timer, however often it is made.
 
 A ``vehicle_data`` the polling policy asks for is read over Bluetooth (status, charge,
 climate, closures: :func:`reads_data`) only while the last data shows the car
@@ -48,7 +56,9 @@ class BleSettings:
     """Intervals of the Bluetooth policy, in seconds (see the module docstring)."""
 
     status_interval: float = 300.0
+    status_interval_awake: float = 60.0
     listen_window: float = 30.0
+    listen_cap: float = 120.0
     retry_interval: float = 30.0
     retry_cap: float = 600.0
     fresh_for: float = 600.0
@@ -164,8 +174,19 @@ def next_read(memory: BleMemory, now: float, settings: BleSettings) -> BleDecisi
         return BleDecision(BleAction.STATUS, max(0.0, when - now), "retry")
     if memory.wanted or memory.last_status is None:
         return BleDecision(BleAction.STATUS, 0.0, "came into range or asked")
+    if memory.state is VehicleState.ONLINE:
+        when = memory.last_status + settings.status_interval_awake
+        return BleDecision(BleAction.STATUS, max(0.0, when - now), "awake: listening")
     when = memory.last_status + settings.status_interval
     return BleDecision(BleAction.STATUS, max(0.0, when - now), "status interval")
+
+
+def listen_delay(connected: float, now: float, settings: BleSettings) -> float:
+    """Seconds the link keeps listening after a read or a broadcast at ``now``:
+    ``listen_window``, but not beyond ``listen_cap`` after it began listening (at
+    ``connected``)."""
+    end = min(now + settings.listen_window, connected + settings.listen_cap)
+    return max(0.0, end - now)
 
 
 def is_fresh(memory: BleMemory, now: float, settings: BleSettings) -> bool:

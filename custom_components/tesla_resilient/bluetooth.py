@@ -37,6 +37,7 @@ from .api import (
     BluetoothVehicle,
     VehicleState,
 )
+from .ble_listen import BroadcastWindow
 from .ble_policy import (
     BleAction,
     BleMemory,
@@ -82,15 +83,23 @@ class BluetoothLink:
         self._lock = asyncio.Lock()
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
-        self._listening: Callable[[], None] | None = None
-        self._window: CALLBACK_TYPE | None = None
+        self._window = BroadcastWindow(
+            hass,
+            self.settings,
+            lambda: self.clock(),  # noqa: PLW0108 - the clock may be replaced
+            self._on_broadcast,
+            self._on_window_end,
+        )
         self._task: asyncio.Task[None] | None = None
-        self.listening = False
-        """Broadcasts are being heard (a listen window is open)."""
         self.reads = 0
         """Status reads since set-up (diagnostics)."""
 
     # -- range ------------------------------------------------------------------------
+
+    @property
+    def listening(self) -> bool:
+        """Broadcasts are being heard (a listen window is open)."""
+        return self._window.is_open
 
     @property
     def in_range(self) -> bool:
@@ -327,17 +336,9 @@ class BluetoothLink:
     # -- broadcasts ----------------------------------------------------------------
 
     def _listen(self) -> None:
-        """Hear the car's broadcasts for ``listen_window`` seconds from now."""
-        if self._car is None:  # pragma: no cover - a read made the car
-            return
-        if self._listening is None:
-            self._listening = self._car.listen_status(self._on_broadcast)
-            self.listening = True
-        if self._window is not None:
-            self._window()
-        self._window = async_call_later(
-            self.hass, self.settings.listen_window, self._on_window_end
-        )
+        """Hear the car's broadcasts for a while (:mod:`.ble_listen`)."""
+        if self._car is not None:  # a read made it
+            self._window.after_read(self._car)
 
     @callback
     def _on_broadcast(self, status: BleStatus) -> None:
@@ -347,23 +348,17 @@ class BluetoothLink:
         vehicle.async_publish(
             self._apply_status(vehicle.data, status, now), always=True
         )
+        self._schedule()  # as good as a read
 
     @callback
-    def _on_window_end(self, _now: datetime) -> None:
-        self._window = None
+    def _on_window_end(self) -> None:
         self._vehicle.config_entry.async_create_background_task(
             self.hass, self._async_end_window(), name=f"{DOMAIN} bluetooth disconnect"
         )
 
     async def _async_end_window(self) -> None:
         """Stop listening and let go of the connection (no keep-alive)."""
-        if self._window is not None:
-            self._window()
-            self._window = None
-        if self._listening is not None:
-            self._listening()
-            self._listening = None
-            self.listening = False
+        self._window.close()
         if self._car is not None and not self._lock.locked():
             await self._car.disconnect()
 
