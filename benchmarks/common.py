@@ -151,6 +151,16 @@ def dump(result: Any) -> str:
     return json.dumps(result, indent=2, sort_keys=False)
 
 
+def print_result(result: dict[str, Any], *, as_json: bool) -> int:
+    """Print ``result``: as JSON, or a line per top-level key; the exit status (0)."""
+    if as_json:
+        print(dump(result))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
 def bench_parser(
     name: str, doc: str, *, hours: bool = False, seeds: bool = False
 ) -> argparse.ArgumentParser:

@@ -42,7 +42,7 @@ from tesla_sim import SimServer
 from tesla_sim.ble import address_of
 from tesla_sim.ble.scanner import SimRemoteScanner
 
-from .common import ACCOUNT_EMAIL, DAY_START, bench_parser, dump, hhmm
+from .common import ACCOUNT_EMAIL, DAY_START, bench_parser, hhmm, print_result
 from .ha import HaRunner
 from .integrations import Ours
 from .live import Action, run_live
@@ -307,12 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="the simulator's seed")
     args = parser.parse_args(argv)
     doc = asyncio.run(run_all(hours=args.hours, seed=args.seed))
-    if args.json:
-        print(dump(doc))
-    else:
-        for key, value in doc.items():
-            print(f"{key}: {value}")
-    return 0
+    return print_result(doc, as_json=args.json)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,7 @@ from typing import Any
 
 from custom_components.tesla_resilient.health import max_outage_requests
 
-from .common import bench_parser, dump
+from .common import bench_parser, print_result
 from .integrations import Ours
 from .live import run_live
 from .scenario import OUTAGE_END, OUTAGE_START, RESTART_AT, SLEEP_MODELS, SleepModel
@@ -99,12 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = asyncio.run(run_outages(hours=args.hours, seeds=seeds))
     else:
         result = asyncio.run(run_outage(hours=args.hours, seed=args.seed))
-    if args.json:
-        print(dump(result))
-    else:
-        for key, value in result.items():
-            print(f"{key}: {value}")
-    return 0
+    return print_result(result, as_json=args.json)
 
 
 if __name__ == "__main__":  # pragma: no cover

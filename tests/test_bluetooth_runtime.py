@@ -68,6 +68,21 @@ async def paired(
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+@pytest.fixture
+async def asleep(
+    hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner, stella: Vehicle
+) -> AsyncIterator[MockConfigEntry]:
+    """As ``paired``, with Stella asleep before Home Assistant starts."""
+    stella.set_activity("sleep", sim.world.now())
+    await async_car_in_range(hass, ble_scanner, sim.world, stella.vin)
+    entry = with_bluetooth(await make_config_entry(sim, TOTP_EMAIL), stella.vin)
+    await setup_entry(hass, entry)
+    yield entry
+    if entry.state is ConfigEntryState.LOADED:
+        await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
 def _lock(hass: HomeAssistant, vin: str) -> str:
     lock = entity_id(hass, "lock", vin, "vehicle_state_locked")
     assert lock is not None
@@ -107,13 +122,10 @@ async def test_in_range_entities_and_status(
 
 
 async def test_status_while_asleep_without_waking_and_no_cloud_sleep_checks(
-    hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner, stella: Vehicle
+    hass: HomeAssistant, asleep: MockConfigEntry, sim: SimServer, stella: Vehicle
 ) -> None:
     """A sleeping car is read over Bluetooth; it stays asleep and the cloud is spared."""
-    stella.set_activity("sleep", sim.world.now())
-    await async_car_in_range(hass, ble_scanner, sim.world, stella.vin)
-    entry = with_bluetooth(await make_config_entry(sim, TOTP_EMAIL), stella.vin)
-    await setup_entry(hass, entry)
+    entry = asleep
     vehicle = vehicle_of(entry, stella.vin)
     assert vehicle.snapshot.state is VehicleState.ASLEEP
     assert vehicle.snapshot.source_of("vehicle_state_locked") is DataSource.BLE
@@ -328,13 +340,10 @@ async def test_diagnostics_name_each_values_path(
 
 
 async def test_wake_over_bluetooth(
-    hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner, stella: Vehicle
+    hass: HomeAssistant, asleep: MockConfigEntry, sim: SimServer, stella: Vehicle
 ) -> None:
     """The wake button wakes a sleeping car in range over Bluetooth, cloud untouched."""
-    stella.set_activity("sleep", sim.world.now())
-    await async_car_in_range(hass, ble_scanner, sim.world, stella.vin)
-    entry = with_bluetooth(await make_config_entry(sim, TOTP_EMAIL), stella.vin)
-    await setup_entry(hass, entry)
+    entry = asleep
     _outage(entry, sim)
     before = meter_total(sim)
     wake = entity_id(hass, "button", stella.vin, "wake")
@@ -445,13 +454,10 @@ async def test_bluetooth_errors_are_translated(
 
 
 async def test_a_failed_read_keeps_cloud_sleep_checks_paused(
-    hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner, stella: Vehicle
+    hass: HomeAssistant, asleep: MockConfigEntry, sim: SimServer, stella: Vehicle
 ) -> None:
     """A read that reaches nothing: a fresh "asleep" still spares the cloud's check."""
-    stella.set_activity("sleep", sim.world.now())
-    await async_car_in_range(hass, ble_scanner, sim.world, stella.vin)
-    entry = with_bluetooth(await make_config_entry(sim, TOTP_EMAIL), stella.vin)
-    await setup_entry(hass, entry)
+    entry = asleep
     vehicle = vehicle_of(entry, stella.vin)
     link = vehicle.bluetooth
     assert link is not None
