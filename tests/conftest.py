@@ -15,9 +15,11 @@ import pytest
 # - tests/sim_fixtures.py (simulator tests): a running tesla_sim (`sim`, or `sim_virtual`
 #   on a virtual clock) and its world (`sim_world`).
 # - tests/ble_fixtures.py (Bluetooth tests): a remote scanner in range of tesla_sim's
-#   cars on Home Assistant's real Bluetooth stack (`ble_scanner`, `ble_scanner_virtual`).
+#   cars on Home Assistant's real Bluetooth stack (`ble_scanner`, `ble_scanner_virtual`);
+#   tests/bluetooth_helpers.py: the car Stella (`stella`) paired and in range (`paired`).
 # - tests/flow_render.py: every flow result rendered as the frontend does (autouse).
 from tests.ble_fixtures import ble_scanner, ble_scanner_virtual  # noqa: F401
+from tests.bluetooth_helpers import paired, stella  # noqa: F401
 from tests.flow_render import render_every_step  # noqa: F401 - autouse
 from tests.ha_fixtures import *  # noqa: F403
 from tests.sim_fixtures import sim, sim_virtual, sim_world  # noqa: F401

@@ -4,42 +4,14 @@ A short failing streak shows every value as the last known state; when the cloud
 answers again, values last read over Bluetooth stay Bluetooth's while the link is live.
 """
 
-from collections.abc import AsyncIterator
-
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.tesla_resilient.api import CloudUnavailable
 from custom_components.tesla_resilient.health import HealthState
 from custom_components.tesla_resilient.snapshot import DataSource
-from tesla_sim import SimServer
-from tesla_sim.ble.scanner import SimRemoteScanner
 from tesla_sim.vehicles import Vehicle
-from tests.ble_fixtures import async_car_in_range
-from tests.bluetooth_helpers import vehicle_of, with_bluetooth
-from tests.ha_fixtures import TOTP_EMAIL, make_config_entry, setup_entry, sim_car
-
-
-@pytest.fixture
-def stella(sim: SimServer) -> Vehicle:
-    """The Model S, paired over Bluetooth."""
-    return sim_car(sim, "Stella")
-
-
-@pytest.fixture
-async def paired(
-    hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner, stella: Vehicle
-) -> AsyncIterator[MockConfigEntry]:
-    """The TOTP account with Stella paired over Bluetooth and in range, set up."""
-    await async_car_in_range(hass, ble_scanner, sim.world, stella.vin)
-    entry = with_bluetooth(await make_config_entry(sim, TOTP_EMAIL), stella.vin)
-    await setup_entry(hass, entry)
-    assert entry.state is ConfigEntryState.LOADED
-    yield entry
-    await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+from tests.bluetooth_helpers import vehicle_of
 
 
 async def _short_streak(hass: HomeAssistant, entry: MockConfigEntry) -> None:

@@ -49,26 +49,6 @@ from tests.ha_fixtures import (
 
 
 @pytest.fixture
-def stella(sim: SimServer) -> Vehicle:
-    """The Model S, paired over Bluetooth in these tests."""
-    return sim_car(sim, "Stella")
-
-
-@pytest.fixture
-async def paired(
-    hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner, stella: Vehicle
-) -> AsyncIterator[MockConfigEntry]:
-    """The TOTP account with Stella paired over Bluetooth and in range, set up."""
-    await async_car_in_range(hass, ble_scanner, sim.world, stella.vin, rssi=-55)
-    entry = with_bluetooth(await make_config_entry(sim, TOTP_EMAIL), stella.vin)
-    await setup_entry(hass, entry)
-    assert entry.state is ConfigEntryState.LOADED
-    yield entry
-    await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-@pytest.fixture
 async def asleep(
     hass: HomeAssistant, sim: SimServer, ble_scanner: SimRemoteScanner, stella: Vehicle
 ) -> AsyncIterator[MockConfigEntry]:
