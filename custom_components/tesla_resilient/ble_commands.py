@@ -18,7 +18,6 @@ after it instead of a cloud ``vehicle_data``.
 """
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.exceptions import HomeAssistantError
@@ -30,7 +29,6 @@ from .api import (
     CommandOutcomeUnknown,
     KeyNotPaired,
     TeslaError,
-    VehicleData,
     VehicleState,
 )
 from .const import LOGGER
@@ -96,11 +94,7 @@ async def async_send_bluetooth(
         raise bluetooth_error(vehicle, err) from err
     snapshot = vehicle.data
     if optimistic:
-        older = {} if snapshot.data is None else dict(snapshot.data.values)
-        sections = frozenset() if snapshot.data is None else snapshot.data.sections
-        snapshot = replace(
-            snapshot, data=VehicleData({**older, **optimistic}, sections)
-        )
+        snapshot = snapshot.with_values(optimistic)
     vehicle.async_publish(snapshot, always=True)
     link.async_want_read()
     return True

@@ -6,7 +6,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .api import CommandSigning, RateLimited, VehicleAsleep, VehicleData, VehicleState
+from .api import CommandSigning, RateLimited, VehicleAsleep, VehicleState
 from .ble_commands import async_send_bluetooth, async_wake_bluetooth, bluetooth_takes
 from .errors import (
     cloud_unreachable,
@@ -113,7 +113,7 @@ class VehicleCommands:
             if snapshot.state is not VehicleState.ONLINE:
                 snapshot = snapshot.with_state(VehicleState.ONLINE, now)
             if optimistic:
-                snapshot = replace(snapshot, data=_merge(snapshot.data, optimistic))
+                snapshot = snapshot.with_values(optimistic)
             vehicle.async_publish(snapshot, always=True)
 
     async def async_refresh(self) -> None:
@@ -189,9 +189,3 @@ class VehicleCommands:
                 vehicle.clock() if health.outage_since is None else health.outage_since
             ),
         )
-
-
-def _merge(data: VehicleData | None, values: Mapping[str, Any]) -> VehicleData:
-    """Return ``data`` with the flattened ``values`` on top (optimistic update)."""
-    update = VehicleData(dict(values))
-    return update if data is None else update.merged_onto(data)

@@ -133,6 +133,13 @@ class VehicleSnapshot:
         """
         return replace(self, state=state, state_checked_at=now)
 
+    def with_values(self, values: Mapping[str, Any]) -> Self:
+        """Return the snapshot with the flattened ``values`` shown on top of its data
+        (what a command accepted by the car changes, before the car confirms it)."""
+        update = VehicleData(dict(values))
+        data = update if self.data is None else update.merged_onto(self.data)
+        return replace(self, data=data)
+
     def with_display_name(self, display_name: str | None) -> Self:
         """Return the snapshot with a new display name (renamed in the Tesla app)."""
         return replace(self, display_name=display_name)
